@@ -1,0 +1,602 @@
+package emu
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+)
+
+// Device is one emulated flash chip. A Device is not safe for concurrent use;
+// snapshots are, and many devices may be created from one snapshot.
+type Device struct {
+	g      *geometry
+	gen    uint64
+	chunks table[*chunk]
+	units  table[unitMeta]
+	prot   []bool // per unit; nil when nothing is protected; copied on change
+	nprot  int
+	stuck  []stuckBit // sorted by storage address; copied on change
+	now    int64
+	seq    uint64
+	rng    uint64
+	off    bool // powered off
+	hook   Hook
+	op     Op
+	stats  Stats
+	ecc    ECCReport
+	page   []byte // NAND scratch: one page of raw data for ECC decisions
+}
+
+// Stats are a device's counters since creation (or since the snapshot it was
+// restored from was taken).
+type Stats struct {
+	Reads           uint64 `json:"reads"`
+	Programs        uint64 `json:"programs"`
+	Erases          uint64 `json:"erases"`
+	BytesRead       uint64 `json:"bytes_read"`
+	BytesProgrammed uint64 `json:"bytes_programmed"`
+	BytesErased     uint64 `json:"bytes_erased"`
+	ReadNs          int64  `json:"read_ns"`
+	ProgramNs       int64  `json:"program_ns"`
+	EraseNs         int64  `json:"erase_ns"`
+	// Violations counts bytes whose program asked a bit to return to the
+	// erased state (stored physically in ViolationsCount mode, refused otherwise).
+	Violations uint64 `json:"violations"`
+	// LimitViolations counts write blocks or pages programmed past
+	// MaxPrograms or NOP, and NAND pages programmed out of order.
+	LimitViolations   uint64 `json:"limit_violations"`
+	Failed            uint64 `json:"failed"`      // operations that returned an error
+	Interrupted       uint64 `json:"interrupted"` // operations stopped by a hook
+	ECCCorrectedBits  uint64 `json:"ecc_corrected_bits"`
+	ECCCorrectedSteps uint64 `json:"ecc_corrected_steps"`
+	ECCFailedSteps    uint64 `json:"ecc_failed_steps"`
+}
+
+type stuckBit struct {
+	addr int64 // storage address: NOR offset, NAND page*(page+oob)+column
+	mask byte  // bits that are stuck
+	val  byte  // their value
+}
+
+// New creates a device from a configuration: every cell erased, powered on,
+// clock at 0. NAND factory bad blocks get their marks.
+func New(c Config) (*Device, error) {
+	g, err := newGeometry(c)
+	if err != nil {
+		return nil, err
+	}
+	d := &Device{g: g, gen: newGen(), rng: c.Seed ^ 0x9e3779b97f4a7c15}
+	d.chunks = newTable[*chunk](g.nchunks)
+	d.units = newTable[unitMeta](g.units())
+	if c.ProtectBoot {
+		d.Protect(0, 1)
+	}
+	if g.kind == NAND {
+		d.page = make([]byte, g.store)
+		for _, b := range c.BadBlocks {
+			d.markBad(b)
+		}
+	}
+	return d, nil
+}
+
+// begin starts accounting an operation that passed validation.
+func (d *Device) begin(k OpKind, off, n int64, data []byte, page int) *Op {
+	d.op = Op{Kind: k, Off: off, Len: n, Page: page, Data: data, Seq: d.seq, Start: d.now, Dur: d.g.cost(k, off, n)}
+	d.seq++
+	return &d.op
+}
+
+// run executes body between the hook's Before and After and accounts the op.
+func (d *Device) run(op *Op, body func() error) error {
+	if d.hook != nil {
+		if err := d.hook.Before(d, op); err != nil {
+			d.stats.Interrupted++
+			return d.end(op, err)
+		}
+	}
+	err := body()
+	if d.hook != nil {
+		err = d.hook.After(d, op, err)
+	}
+	return d.end(op, err)
+}
+
+func (d *Device) end(op *Op, err error) error {
+	if op.Dur < 0 {
+		op.Dur = 0
+	}
+	d.now += op.Dur
+	switch op.Kind {
+	case OpRead, OpReadOOB:
+		d.stats.Reads++
+		d.stats.BytesRead += uint64(op.Len)
+		d.stats.ReadNs += op.Dur
+	case OpProgram, OpProgramOOB:
+		d.stats.Programs++
+		d.stats.BytesProgrammed += uint64(op.Len)
+		d.stats.ProgramNs += op.Dur
+	case OpErase:
+		d.stats.Erases++
+		d.stats.BytesErased += uint64(op.Len)
+		d.stats.EraseNs += op.Dur
+	}
+	if err != nil {
+		d.stats.Failed++
+	}
+	return err
+}
+
+func (d *Device) failed(err error) error {
+	d.stats.Failed++
+	return err
+}
+
+// Stats returns the device's counters.
+func (d *Device) Stats() Stats { return d.stats }
+
+// Seq is the number of operations issued to the device so far (the Seq the
+// next operation will get).
+func (d *Device) Seq() uint64 { return d.seq }
+
+// ---- power ----
+
+// PowerOff cuts the power: every operation fails with ErrPowerLoss until
+// PowerOn. The array keeps its content.
+func (d *Device) PowerOff() { d.off = true }
+
+// PowerOn restores power. Volatile state (the last ECC report) is reset; the
+// array never is.
+func (d *Device) PowerOn() {
+	d.off = false
+	d.ecc = ECCReport{}
+}
+
+// Powered reports whether the device has power.
+func (d *Device) Powered() bool { return !d.off }
+
+// ---- protection ----
+
+// Protect write- and erase-protects every erase unit touched by [off, off+n).
+func (d *Device) Protect(off, n int64) { d.setProtect(off, n, true) }
+
+// Unprotect removes protection from every erase unit touched by [off, off+n).
+func (d *Device) Unprotect(off, n int64) { d.setProtect(off, n, false) }
+
+func (d *Device) setProtect(off, n int64, on bool) {
+	if n <= 0 || off < 0 || off >= d.g.size {
+		return
+	}
+	end := min(off+n, d.g.size)
+	p := make([]bool, d.g.units())
+	copy(p, d.prot)
+	for u := d.g.unitAt(off); u < d.g.units() && d.g.unitStart[u] < end; u++ {
+		p[u] = on
+	}
+	d.prot, d.nprot = p, 0
+	for _, v := range p {
+		if v {
+			d.nprot++
+		}
+	}
+}
+
+// Protected reports whether erase unit u is protected.
+func (d *Device) Protected(u int) bool { return d.nprot > 0 && u >= 0 && u < len(d.prot) && d.prot[u] }
+
+func (d *Device) checkProtect(off, n int64) error {
+	if d.nprot == 0 || n == 0 {
+		return nil
+	}
+	for u := d.g.unitAt(off); u < d.g.units() && d.g.unitStart[u] < off+n; u++ {
+		if d.prot[u] {
+			return fmt.Errorf("%w: erase unit %d at 0x%x", ErrProtected, u, d.g.unitStart[u])
+		}
+	}
+	return nil
+}
+
+// ---- read ----
+
+// Read reads len(p) bytes at off. NOR reads take any alignment unless the
+// device requires aligned reads. On NAND with ECC, steps with at most ECCBits
+// errors are returned corrected (see LastECC); a step with more returns the
+// raw data and ErrBadMsg.
+func (d *Device) Read(off int64, p []byte) error {
+	n := int64(len(p))
+	if err := d.g.checkRange(off, n); err != nil {
+		return d.failed(err)
+	}
+	if d.g.cfg.AlignedReads && (off%d.g.wb != 0 || n%d.g.wb != 0) {
+		return d.failed(fmt.Errorf("%w: read at %d length %d (write block %d)", ErrMisaligned, off, n, d.g.wb))
+	}
+	if d.off {
+		return d.failed(ErrPowerLoss)
+	}
+	op := d.begin(OpRead, off, n, nil, -1)
+	return d.run(op, func() error { return d.read(off, p) })
+}
+
+// read copies the array view of [off, off+len(p)) into p, counting reads per unit.
+func (d *Device) read(off int64, p []byte) error {
+	g := d.g
+	d.ecc = ECCReport{}
+	var err error
+	lastUnit := -1
+	for len(p) > 0 {
+		ci := int(off / g.chunk)
+		co := int(off % g.chunk)
+		k := min(len(p), int(g.chunk)-co)
+		c := d.chunkRO(ci)
+		switch {
+		case c == nil:
+			fill(p[:k], g.ev)
+			if len(d.stuck) > 0 {
+				d.applyStuck(ci, co, p[:k])
+			}
+		case c.flip == nil && c.unst == nil && len(d.stuck) == 0:
+			copy(p[:k], c.data[co:co+k])
+		default:
+			if e := d.readOverlay(ci, c, co, p[:k]); e != nil && err == nil {
+				err = e
+			}
+		}
+		if u := g.unitAt(off); u != lastUnit {
+			d.unitRW(u).reads++
+			lastUnit = u
+		}
+		off += int64(k)
+		p = p[k:]
+	}
+	return err
+}
+
+// rand returns the next value of the device's deterministic generator
+// (splitmix64), used for unstable bits.
+func (d *Device) rand() uint64 {
+	d.rng += 0x9e3779b97f4a7c15
+	z := d.rng
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// rawView writes the raw bits of chunk c in [co, co+len(p)) into p: the
+// stored data with bit errors XORed in, unstable bits drawn at random and
+// stuck bits forced.
+func (d *Device) rawView(ci int, c *chunk, co int, p []byte) {
+	copy(p, c.data[co:co+len(p)])
+	if c.flip != nil {
+		for i := range p {
+			p[i] ^= c.flip[co+i]
+		}
+	}
+	if c.unst != nil {
+		var r uint64
+		for i := range p {
+			if m := c.unst[co+i]; m != 0 {
+				if r == 0 {
+					r = d.rand() | 1<<63
+				}
+				p[i] = p[i]&^m | byte(r)&m
+				r >>= 8
+			}
+		}
+	}
+	if len(d.stuck) > 0 {
+		d.applyStuck(ci, co, p)
+	}
+}
+
+func (d *Device) applyStuck(ci, co int, p []byte) {
+	base := int64(ci)*int64(d.g.store) + int64(co)
+	for _, s := range d.stuck {
+		if s.addr >= base && s.addr < base+int64(len(p)) {
+			i := s.addr - base
+			p[i] = p[i]&^s.mask | s.val&s.mask
+		}
+	}
+}
+
+func (d *Device) readOverlay(ci int, c *chunk, co int, p []byte) error {
+	g := d.g
+	if g.kind != NAND || g.cfg.ECCBits == 0 {
+		d.rawView(ci, c, co, p)
+		return nil
+	}
+	// NAND with ECC: decide per step over the whole step.
+	page := d.page[:g.chunk]
+	d.rawView(ci, c, 0, page)
+	step := g.cfg.ECCStep
+	var err error
+	for s := co / step * step; s < co+len(p); s += step {
+		errs := 0
+		for i := s; i < s+step; i++ {
+			errs += bits.OnesCount8(page[i] ^ c.data[i])
+		}
+		lo, hi := max(s, co), min(s+step, co+len(p))
+		switch {
+		case errs == 0:
+			copy(p[lo-co:hi-co], c.data[lo:hi])
+		case errs <= g.cfg.ECCBits:
+			copy(p[lo-co:hi-co], c.data[lo:hi])
+			d.ecc.Corrected += errs
+			d.ecc.CorrectedSteps++
+			d.ecc.MaxBitflips = max(d.ecc.MaxBitflips, errs)
+			d.stats.ECCCorrectedBits += uint64(errs)
+			d.stats.ECCCorrectedSteps++
+		default:
+			copy(p[lo-co:hi-co], page[lo:hi])
+			d.ecc.Failed++
+			d.ecc.MaxBitflips = max(d.ecc.MaxBitflips, errs)
+			d.stats.ECCFailedSteps++
+			err = fmt.Errorf("%w: page %d step %d: %d bit errors > %d", ErrBadMsg, ci, s/step, errs, g.cfg.ECCBits)
+		}
+	}
+	return err
+}
+
+// ---- program ----
+
+// Program programs data at off. Offset and length must be write-block
+// aligned. Bits only move away from the erased state; see the package doc.
+func (d *Device) Program(off int64, data []byte) error {
+	n := int64(len(data))
+	if err := d.g.checkRange(off, n); err != nil {
+		return d.failed(err)
+	}
+	if off%d.g.wb != 0 || n%d.g.wb != 0 {
+		return d.failed(fmt.Errorf("%w: program at %d length %d (write block %d)", ErrMisaligned, off, n, d.g.wb))
+	}
+	if err := d.checkProtect(off, n); err != nil {
+		return d.failed(err)
+	}
+	if d.off {
+		return d.failed(ErrPowerLoss)
+	}
+	if d.g.kind == NAND {
+		if err := d.checkBad(off, n); err != nil {
+			return d.failed(err)
+		}
+	}
+	op := d.begin(OpProgram, off, n, data, -1)
+	return d.run(op, func() error { return d.program(off, data, d.g.cfg.Violations == ViolationsStrict) })
+}
+
+var le = binary.LittleEndian
+
+// violates reports whether programming src over dst asks a programmed bit to
+// return to the erased state.
+func violates(dst, src []byte, ev byte) bool {
+	evw := uint64(ev) * 0x0101010101010101
+	i := 0
+	for ; i+8 <= len(src); i += 8 {
+		o := le.Uint64(dst[i:]) ^ evw
+		n := le.Uint64(src[i:]) ^ evw
+		if o&^n != 0 {
+			return true
+		}
+	}
+	for ; i < len(src); i++ {
+		if (dst[i]^ev)&^(src[i]^ev) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// programBytes applies the program physics and returns the number of bytes
+// that asked a bit to return to the erased state.
+func programBytes(dst, src []byte, ev byte) (viol int) {
+	evw := uint64(ev) * 0x0101010101010101
+	i := 0
+	for ; i+8 <= len(src); i += 8 {
+		o := le.Uint64(dst[i:]) ^ evw
+		n := le.Uint64(src[i:]) ^ evw
+		if v := o &^ n; v != 0 {
+			for ; v != 0; v >>= 8 {
+				if v&0xff != 0 {
+					viol++
+				}
+			}
+		}
+		le.PutUint64(dst[i:], (o|n)^evw)
+	}
+	for ; i < len(src); i++ {
+		o, n := dst[i]^ev, src[i]^ev
+		if o&^n != 0 {
+			viol++
+		}
+		dst[i] = (o | n) ^ ev
+	}
+	return viol
+}
+
+// program applies a validated program. With strict set, any violation of the
+// rules fails the whole program before anything changes.
+func (d *Device) program(off int64, data []byte, strict bool) error {
+	g := d.g
+	if strict && !g.cfg.NoExplicitErase {
+		if err := d.checkProgram(off, data); err != nil {
+			return err
+		}
+	}
+	var viol, limit int
+	lastUnit := -1
+	for p, rest := off, data; len(rest) > 0; {
+		ci := int(p / g.chunk)
+		co := int(p % g.chunk)
+		k := min(len(rest), int(g.chunk)-co)
+		c := d.chunkRW(ci)
+		if g.cfg.NoExplicitErase {
+			copy(c.data[co:co+k], rest[:k])
+		} else {
+			viol += programBytes(c.data[co:co+k], rest[:k], g.ev)
+		}
+		if c.progs != nil {
+			for j := co / int(g.wb); j < (co+k)/int(g.wb); j++ {
+				if int(c.progs[j]) >= g.cfg.MaxPrograms {
+					limit++
+				}
+				if c.progs[j] < 255 {
+					c.progs[j]++
+				}
+			}
+		}
+		u := g.unitAt(p)
+		if u != lastUnit {
+			m := d.unitRW(u)
+			m.progNs = d.now
+			lastUnit = u
+		}
+		if g.kind == NAND {
+			if g.cfg.NOP > 0 && int(c.nop) >= g.cfg.NOP {
+				limit++
+			}
+			c.nop++
+			m := d.unitRW(u)
+			pib := int32(ci%g.cfg.PagesPerBlock) + 1
+			if pib < m.hi {
+				limit++
+			}
+			m.hi = max(m.hi, pib)
+		}
+		p += int64(k)
+		rest = rest[k:]
+	}
+	d.stats.Violations += uint64(viol)
+	d.stats.LimitViolations += uint64(limit)
+	return nil
+}
+
+// checkProgram is the read-only pass of a strict program.
+func (d *Device) checkProgram(off int64, data []byte) error {
+	g := d.g
+	for p, rest := off, data; len(rest) > 0; {
+		ci := int(p / g.chunk)
+		co := int(p % g.chunk)
+		k := min(len(rest), int(g.chunk)-co)
+		c := d.chunkRO(ci)
+		if c != nil {
+			if violates(c.data[co:co+k], rest[:k], g.ev) {
+				return fmt.Errorf("%w: at 0x%x", ErrProgramViolation, p)
+			}
+			if c.progs != nil {
+				for j := co / int(g.wb); j < (co+k)/int(g.wb); j++ {
+					if int(c.progs[j]) >= g.cfg.MaxPrograms {
+						return fmt.Errorf("%w: write block at 0x%x programmed %d times (max %d)",
+							ErrProgramLimit, int64(ci)*g.chunk+int64(j)*g.wb, c.progs[j], g.cfg.MaxPrograms)
+					}
+				}
+			}
+		}
+		if g.kind == NAND {
+			if err := d.checkPage(ci, c); err != nil {
+				return err
+			}
+		}
+		p += int64(k)
+		rest = rest[k:]
+	}
+	return nil
+}
+
+// checkPage enforces NAND's NOP limit and in-order page programming.
+func (d *Device) checkPage(page int, c *chunk) error {
+	g := d.g
+	if c != nil && g.cfg.NOP > 0 && int(c.nop) >= g.cfg.NOP {
+		return fmt.Errorf("%w: page %d programmed %d times (NOP %d)", ErrProgramLimit, page, c.nop, g.cfg.NOP)
+	}
+	b := page / g.cfg.PagesPerBlock
+	pib := int32(page%g.cfg.PagesPerBlock) + 1
+	if hi := d.unit(b).hi; pib < hi {
+		return fmt.Errorf("%w: page %d of block %d after page %d", ErrPageOrder, pib-1, b, hi-1)
+	}
+	return nil
+}
+
+// ---- erase ----
+
+// Erase erases [off, off+n), which must cover whole erase units (NAND:
+// blocks). Every unit returns to the erase value and its wear count grows by
+// one. A zero length is accepted and erases nothing.
+func (d *Device) Erase(off, n int64) error {
+	if err := d.g.checkRange(off, n); err != nil {
+		return d.failed(err)
+	}
+	if n > 0 {
+		u0, u1 := d.g.unitAt(off), d.g.unitAt(off+n-1)
+		if d.g.unitStart[u0] != off || d.g.unitStart[u1+1] != off+n {
+			return d.failed(fmt.Errorf("%w: erase at %d length %d does not cover whole erase units", ErrMisaligned, off, n))
+		}
+	}
+	if err := d.checkProtect(off, n); err != nil {
+		return d.failed(err)
+	}
+	if d.off {
+		return d.failed(ErrPowerLoss)
+	}
+	if d.g.kind == NAND {
+		if err := d.checkBad(off, n); err != nil {
+			return d.failed(err)
+		}
+	}
+	op := d.begin(OpErase, off, n, nil, -1)
+	return d.run(op, func() error {
+		if n == 0 {
+			return nil
+		}
+		for u := d.g.unitAt(off); u < d.g.units() && d.g.unitStart[u] < off+n; u++ {
+			d.eraseUnit(u)
+		}
+		return nil
+	})
+}
+
+// eraseUnit erases unit u and counts one cycle of wear.
+func (d *Device) eraseUnit(u int) {
+	for ci := d.g.chunksUnit[u]; ci < d.g.chunksUnit[u+1]; ci++ {
+		d.eraseChunk(ci)
+	}
+	m := d.unitRW(u)
+	m.erases++
+	m.hi = 0
+	m.reads = 0
+}
+
+// ---- wear ----
+
+// Wear returns the erase count of every erase unit.
+func (d *Device) Wear() []uint32 {
+	w := make([]uint32, d.g.units())
+	for i := range w {
+		w[i] = d.unit(i).erases
+	}
+	return w
+}
+
+// EraseCount returns the erase count of unit u.
+func (d *Device) EraseCount(u int) uint32 {
+	if u < 0 || u >= d.g.units() {
+		return 0
+	}
+	return d.unit(u).erases
+}
+
+// ReadsSinceErase returns how many read operations touched unit u since its
+// last erase (read disturb grows with it).
+func (d *Device) ReadsSinceErase(u int) uint32 {
+	if u < 0 || u >= d.g.units() {
+		return 0
+	}
+	return d.unit(u).reads
+}
+
+// LastProgramNs returns the simulated time of the last program into unit u
+// (retention grows with the time since).
+func (d *Device) LastProgramNs(u int) int64 {
+	if u < 0 || u >= d.g.units() {
+		return 0
+	}
+	return d.unit(u).progNs
+}

@@ -1,0 +1,86 @@
+package emu
+
+// OpKind names a device operation.
+type OpKind uint8
+
+// Operation kinds seen by hooks and traces.
+const (
+	OpRead OpKind = iota + 1
+	OpProgram
+	OpErase
+	OpReadOOB    // NAND spare-area read (ReadOOB, or the OOB part of ReadPage)
+	OpProgramOOB // NAND spare-area program (WriteOOB)
+)
+
+var opNames = [...]string{OpRead: "read", OpProgram: "program", OpErase: "erase", OpReadOOB: "read_oob", OpProgramOOB: "program_oob"}
+
+// String returns "read", "program", "erase", "read_oob" or "program_oob".
+func (k OpKind) String() string {
+	if int(k) < len(opNames) && opNames[k] != "" {
+		return opNames[k]
+	}
+	return "op?"
+}
+
+// Mutates reports whether the operation can change the array.
+func (k OpKind) Mutates() bool { return k == OpProgram || k == OpErase || k == OpProgramOOB }
+
+// Op describes one device operation. The device reuses one Op value: a hook
+// must copy what it wants to keep.
+type Op struct {
+	Kind OpKind
+	Off  int64  // device offset (NAND OOB ops: page index * page size)
+	Len  int64  // bytes (program/read) or erase length
+	Page int    // NAND page for OOB ops, -1 otherwise
+	Data []byte // data to program (program ops); do not modify or retain
+	Seq  uint64 // index of the operation on this device, from 0, counting every op
+	// Start is the simulated time the operation starts; Dur its full duration.
+	// A hook that interrupts the operation in Before sets Dur to the time
+	// that passed before the interruption.
+	Start, Dur int64
+}
+
+// Hook is the operation seam. Before runs after the operation's arguments are
+// validated and before it touches the array; returning a non-nil error stops
+// the operation there: the array keeps whatever the hook did to it (through
+// Peek, Poke, SetUnstable, XorFlips, AddWear, ApplyProgram, ApplyErase), the
+// clock advances by op.Dur, and the caller gets the error. After runs when the
+// operation has completed (or failed) and may replace its result, e.g. with a
+// power cut that happens after the array changed but before the caller hears.
+//
+// Hooks run on the goroutine of the operation. They must not call the
+// device's public operations (Read, Program, Erase, …); the raw accessors are
+// theirs to use.
+type Hook interface {
+	Before(d *Device, op *Op) error
+	After(d *Device, op *Op, err error) error
+}
+
+// SetHook installs h (nil removes it). One hook at a time: compose them with
+// Hooks.
+func (d *Device) SetHook(h Hook) { d.hook = h }
+
+// Hook returns the installed hook or nil.
+func (d *Device) Hook() Hook { return d.hook }
+
+// Hooks runs several hooks in order: the first Before error wins (later hooks
+// do not see the op); every After sees the result of the previous one.
+type Hooks []Hook
+
+// Before implements Hook.
+func (hs Hooks) Before(d *Device, op *Op) error {
+	for _, h := range hs {
+		if err := h.Before(d, op); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// After implements Hook.
+func (hs Hooks) After(d *Device, op *Op, err error) error {
+	for _, h := range hs {
+		err = h.After(d, op, err)
+	}
+	return err
+}

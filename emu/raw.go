@@ -1,0 +1,219 @@
+package emu
+
+import (
+	"fmt"
+	"math/bits"
+	"sort"
+)
+
+// The raw accessors below change or inspect the array directly, without
+// validation of the program rules, protection, power, clock or statistics.
+// They are the tools a Hook (package faults) uses to leave the physically
+// plausible partial state of an interrupted operation, and what image loaders
+// use. Offsets are device offsets of the data area; NAND spare areas are
+// reached with the OOB variants.
+
+func (d *Device) rawRange(off int64, n int) error {
+	return d.g.checkRange(off, int64(n))
+}
+
+// Peek copies the stored bits of [off, off+len(p)) into p: what the cells
+// hold, without bit errors, unstable bits or stuck bits.
+func (d *Device) Peek(off int64, p []byte) error {
+	if err := d.rawRange(off, len(p)); err != nil {
+		return err
+	}
+	d.eachChunk(off, len(p), func(ci, co int, q []byte) {
+		if c := d.chunkRO(ci); c != nil {
+			copy(p[:len(q)], c.data[co:])
+		} else {
+			fill(p[:len(q)], d.g.ev)
+		}
+		p = p[len(q):]
+	}, nil)
+	return nil
+}
+
+// Poke sets the stored bits of [off, off+len(data)) to data, whatever the
+// physics says (image loading, fault models).
+func (d *Device) Poke(off int64, data []byte) error {
+	if err := d.rawRange(off, len(data)); err != nil {
+		return err
+	}
+	d.eachChunk(off, len(data), func(ci, co int, q []byte) {
+		copy(d.chunkRW(ci).data[co:], q)
+	}, data)
+	return nil
+}
+
+// eachChunk calls f for every chunk piece of [off, off+n); q is the matching
+// piece of src (nil when src is nil).
+func (d *Device) eachChunk(off int64, n int, f func(ci, co int, q []byte), src []byte) {
+	g := d.g
+	for n > 0 {
+		ci := int(off / g.chunk)
+		co := int(off % g.chunk)
+		k := min(n, int(g.chunk)-co)
+		var q []byte
+		if src != nil {
+			q, src = src[:k], src[k:]
+		} else {
+			q = zeroPage[:k:k] // only its length is used
+		}
+		f(ci, co, q)
+		off += int64(k)
+		n -= k
+	}
+}
+
+// zeroPage backs length-only pieces handed to eachChunk callbacks; a chunk
+// never exceeds it (NOR chunks are at most 4 KiB, NAND pages far below).
+var zeroPage = make([]byte, 1<<16)
+
+// PeekOOB copies the stored spare bytes of page into p.
+func (d *Device) PeekOOB(page int, p []byte) error {
+	if err := d.needNAND(); err != nil {
+		return err
+	}
+	if err := d.checkPageIndex(page); err != nil || len(p) > d.OOBSize() {
+		return fmt.Errorf("%w: OOB of page %d", ErrOutOfRange, page)
+	}
+	if c := d.chunkRO(page); c != nil {
+		copy(p, c.data[d.g.chunk:])
+	} else {
+		fill(p, d.g.ev)
+	}
+	return nil
+}
+
+// PokeOOB sets the stored spare bytes of page.
+func (d *Device) PokeOOB(page int, data []byte) error {
+	if err := d.needNAND(); err != nil {
+		return err
+	}
+	if err := d.checkPageIndex(page); err != nil || len(data) > d.OOBSize() {
+		return fmt.Errorf("%w: OOB of page %d", ErrOutOfRange, page)
+	}
+	copy(d.chunkRW(page).data[d.g.chunk:], data)
+	return nil
+}
+
+// ApplyProgram applies the program physics to [off, off+len(data)) without
+// the rule checks: bits only move away from the erased state, program counts
+// and NAND page state advance, violations are counted. Fault models use it
+// for the part of an interrupted program that completed.
+func (d *Device) ApplyProgram(off int64, data []byte) error {
+	if err := d.rawRange(off, len(data)); err != nil {
+		return err
+	}
+	return d.program(off, data, false)
+}
+
+// ApplyErase completes the erase of unit u (content to the erase value,
+// overlays cleared, one cycle of wear).
+func (d *Device) ApplyErase(u int) error {
+	if u < 0 || u >= d.g.units() {
+		return fmt.Errorf("%w: erase unit %d", ErrOutOfRange, u)
+	}
+	d.eraseUnit(u)
+	return nil
+}
+
+// AddWear adds n erase cycles to unit u without erasing it (an interrupted
+// erase still costs a cycle).
+func (d *Device) AddWear(u int, n uint32) {
+	if u >= 0 && u < d.g.units() {
+		d.unitRW(u).erases += n
+	}
+}
+
+func (d *Device) overlay(off int64, mask []byte, get func(c *chunk) *[]byte, xor bool) error {
+	if err := d.rawRange(off, len(mask)); err != nil {
+		return err
+	}
+	d.eachChunk(off, len(mask), func(ci, co int, q []byte) {
+		nz := false
+		for _, b := range q {
+			if b != 0 {
+				nz = true
+				break
+			}
+		}
+		if !nz {
+			return
+		}
+		c := d.chunkRW(ci)
+		ov := get(c)
+		if *ov == nil {
+			*ov = make([]byte, d.g.store)
+		}
+		for i, b := range q {
+			if xor {
+				(*ov)[co+i] ^= b
+			} else {
+				(*ov)[co+i] |= b
+			}
+		}
+	}, mask)
+	return nil
+}
+
+// SetUnstable marks the bits set in mask, at [off, off+len(mask)), as
+// unstable: every read returns a fresh random value for them (drawn from the
+// device's seeded generator) until the unit is erased.
+func (d *Device) SetUnstable(off int64, mask []byte) error {
+	return d.overlay(off, mask, func(c *chunk) *[]byte { return &c.unst }, false)
+}
+
+// XorFlips toggles the bit errors at [off, off+len(mask)): reads return the
+// stored bits XOR the error overlay; on NAND the ECC engine sees them as
+// errors against the stored (programmed) data. Erase clears them.
+func (d *Device) XorFlips(off int64, mask []byte) error {
+	return d.overlay(off, mask, func(c *chunk) *[]byte { return &c.flip }, true)
+}
+
+// FlipCount returns the number of bit errors currently in the overlay of
+// [off, off+n).
+func (d *Device) FlipCount(off, n int64) int {
+	if d.g.checkRange(off, n) != nil {
+		return 0
+	}
+	cnt := 0
+	d.eachChunk(off, int(n), func(ci, co int, q []byte) {
+		if c := d.chunkRO(ci); c != nil && c.flip != nil {
+			for i := range q {
+				cnt += bits.OnesCount8(c.flip[co+i])
+			}
+		}
+	}, nil)
+	return cnt
+}
+
+// SetStuck makes bit (0–7) of the byte at off stuck at value (0 or 1):
+// reads return that value whatever the cells were programmed or erased to.
+// The defect survives erases and snapshots.
+func (d *Device) SetStuck(off int64, bit uint, value bool) error {
+	if err := d.rawRange(off, 1); err != nil || bit > 7 {
+		return fmt.Errorf("%w: stuck bit %d at %d", ErrOutOfRange, bit, off)
+	}
+	addr := int64(off/d.g.chunk)*int64(d.g.store) + off%d.g.chunk
+	var val byte
+	if value {
+		val = 1 << bit
+	}
+	st := append([]stuckBit(nil), d.stuck...)
+	i := sort.Search(len(st), func(i int) bool { return st[i].addr >= addr })
+	if i < len(st) && st[i].addr == addr {
+		st[i].mask |= 1 << bit
+		st[i].val = st[i].val&^(1<<bit) | val
+	} else {
+		st = append(st, stuckBit{})
+		copy(st[i+1:], st[i:])
+		st[i] = stuckBit{addr: addr, mask: 1 << bit, val: val}
+	}
+	d.stuck = st
+	return nil
+}
+
+// Rand returns the next value of the device's deterministic generator.
+func (d *Device) Rand() uint64 { return d.rand() }

@@ -1,0 +1,132 @@
+package emu
+
+import (
+	"hash/maphash"
+)
+
+// Snapshot is an immutable copy of a device's whole state: array, wear,
+// overlays, protection, clock, counters and power. Taking one costs
+// O(size/(256·chunk)) pointer copies, not O(size) bytes: the array is shared
+// copy-on-write with the device it came from. Snapshots are safe to share
+// between goroutines; any number of devices may be restored from one.
+type Snapshot struct {
+	g      *geometry
+	chunks table[*chunk]
+	units  table[unitMeta]
+	prot   []bool
+	nprot  int
+	stuck  []stuckBit
+	now    int64
+	seq    uint64
+	rng    uint64
+	off    bool
+	stats  Stats
+}
+
+// Snapshot captures the device state. The device keeps running; its next
+// change to any chunk or metadata leaf copies that piece first.
+func (d *Device) Snapshot() *Snapshot {
+	s := &Snapshot{
+		g: d.g, chunks: d.chunks.clone(), units: d.units.clone(),
+		prot: d.prot, nprot: d.nprot, stuck: d.stuck,
+		now: d.now, seq: d.seq, rng: d.rng, off: d.off, stats: d.stats,
+	}
+	d.gen = newGen() // everything now shared with s is read-only to d
+	return s
+}
+
+// Restore returns the device to the state captured in s. The installed hook
+// stays. s must come from a device of the same geometry.
+func (d *Device) Restore(s *Snapshot) error {
+	if s.g != d.g && !sameGeometry(s.g, d.g) {
+		return ErrInvalid
+	}
+	d.restore(s)
+	return nil
+}
+
+func (d *Device) restore(s *Snapshot) {
+	d.g = s.g
+	d.gen = newGen()
+	d.chunks = s.chunks.clone()
+	d.units = s.units.clone()
+	d.prot, d.nprot, d.stuck = s.prot, s.nprot, s.stuck
+	d.now, d.seq, d.rng, d.off, d.stats = s.now, s.seq, s.rng, s.off, s.stats
+	d.ecc = ECCReport{}
+	if d.g.kind == NAND && d.page == nil {
+		d.page = make([]byte, d.g.store)
+	}
+}
+
+func sameGeometry(a, b *geometry) bool {
+	return a.kind == b.kind && a.size == b.size && a.chunk == b.chunk && a.store == b.store &&
+		a.wb == b.wb && a.ev == b.ev && len(a.unitStart) == len(b.unitStart)
+}
+
+// FromSnapshot creates a new device in the state captured in s, with no hook.
+func FromSnapshot(s *Snapshot) *Device {
+	d := &Device{}
+	d.restore(s)
+	return d
+}
+
+// Now is the simulated time at which the snapshot was taken.
+func (s *Snapshot) Now() int64 { return s.now }
+
+// Seq is the number of operations the device had issued when the snapshot was taken.
+func (s *Snapshot) Seq() uint64 { return s.seq }
+
+var hashSeed = maphash.MakeSeed()
+
+// StateHash hashes the observable array state (stored bits and overlays of
+// every non-erased chunk, with their positions). Equal hashes mean, with
+// overwhelming probability, equal contents; it is meant for deduplicating
+// explored states within one process, not for storage.
+func (d *Device) StateHash() uint64 { return hashState(d.g, &d.chunks) }
+
+// StateHash is Device.StateHash of the captured state.
+func (s *Snapshot) StateHash() uint64 { return hashState(s.g, &s.chunks) }
+
+func hashState(g *geometry, t *table[*chunk]) uint64 {
+	var h maphash.Hash
+	h.SetSeed(hashSeed)
+	var idx [8]byte
+	for li, l := range t.top {
+		if l == nil {
+			continue
+		}
+		for j, c := range l.v {
+			if c == nil || (isFilled(c.data, g.ev) && c.flip == nil && c.unst == nil) {
+				continue
+			}
+			le.PutUint64(idx[:], uint64(li<<leafBits|j))
+			h.Write(idx[:])
+			h.Write(c.data)
+			if c.flip != nil {
+				h.WriteByte('f')
+				h.Write(c.flip)
+			}
+			if c.unst != nil {
+				h.WriteByte('u')
+				h.Write(c.unst)
+			}
+		}
+	}
+	return h.Sum64()
+}
+
+func isFilled(b []byte, v byte) bool {
+	vw := uint64(v) * 0x0101010101010101
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if le.Uint64(b[i:]) != vw {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,138 @@
+package emu
+
+import (
+	"slices"
+	"sync/atomic"
+)
+
+// The array is stored sparsely in chunks (NOR: a power of two of at most
+// 4 KiB dividing every erase unit; NAND: one page plus its OOB). A nil chunk
+// is erased. Chunks and per-unit metadata live in two-level copy-on-write
+// tables: a snapshot copies only the top level, and a device copies a leaf
+// or a chunk the first time it changes it after a snapshot. Ownership is a
+// generation number: a device writes in place only to leaves and chunks
+// stamped with its current generation, which is unique process-wide.
+
+const (
+	leafBits = 8
+	leafN    = 1 << leafBits
+)
+
+var genCounter atomic.Uint64
+
+func newGen() uint64 { return genCounter.Add(1) }
+
+type leaf[T any] struct {
+	gen uint64
+	v   [leafN]T
+}
+
+// table is a copy-on-write array of T.
+type table[T any] struct {
+	top []*leaf[T]
+}
+
+func newTable[T any](n int) table[T] {
+	return table[T]{top: make([]*leaf[T], (n+leafN-1)/leafN)}
+}
+
+func (t *table[T]) get(i int) T {
+	if l := t.top[i>>leafBits]; l != nil {
+		return l.v[i&(leafN-1)]
+	}
+	var zero T
+	return zero
+}
+
+// ptr returns a pointer to element i in a leaf owned by generation gen.
+func (t *table[T]) ptr(i int, gen uint64) *T {
+	li := i >> leafBits
+	l := t.top[li]
+	switch {
+	case l == nil:
+		l = &leaf[T]{gen: gen}
+		t.top[li] = l
+	case l.gen != gen:
+		c := *l
+		c.gen = gen
+		l = &c
+		t.top[li] = l
+	}
+	return &l.v[i&(leafN-1)]
+}
+
+func (t table[T]) clone() table[T] { return table[T]{top: slices.Clone(t.top)} }
+
+// chunk is the stored state of one chunk of the array.
+type chunk struct {
+	gen   uint64
+	data  []byte  // what the cells hold (NAND: page then OOB)
+	flip  []byte  // bit errors overlay, XORed into reads; nil if none
+	unst  []byte  // unstable (metastable) bits: read randomly; nil if none
+	progs []uint8 // programs per write block since erase (MaxPrograms); nil unless limited
+	nop   uint16  // NAND: programs of this page since erase
+}
+
+// unitMeta is per-erase-unit state.
+type unitMeta struct {
+	erases uint32 // erase cycles (wear)
+	hi     int32  // NAND: highest page programmed since erase, plus one (0: none)
+	reads  uint32 // read operations touching the unit since its erase (read disturb)
+	progNs int64  // simulated time of the last program into the unit (retention)
+}
+
+// chunkRO returns chunk i for reading (nil = erased).
+func (d *Device) chunkRO(i int) *chunk { return d.chunks.get(i) }
+
+// chunkRW returns chunk i owned by the device, materialising erased chunks.
+func (d *Device) chunkRW(i int) *chunk {
+	p := d.chunks.ptr(i, d.gen)
+	c := *p
+	switch {
+	case c == nil:
+		c = &chunk{gen: d.gen, data: make([]byte, d.g.store)}
+		if d.g.ev != 0 {
+			fill(c.data, d.g.ev)
+		}
+		if d.g.cfg.MaxPrograms > 0 {
+			c.progs = make([]uint8, d.g.chunk/d.g.wb)
+		}
+		*p = c
+	case c.gen != d.gen:
+		n := &chunk{gen: d.gen, data: slices.Clone(c.data), nop: c.nop}
+		n.flip = slices.Clone(c.flip)
+		n.unst = slices.Clone(c.unst)
+		n.progs = slices.Clone(c.progs)
+		c = n
+		*p = c
+	}
+	return c
+}
+
+// eraseChunk returns chunk i to the erased state.
+func (d *Device) eraseChunk(i int) {
+	c := d.chunks.get(i)
+	if c == nil {
+		return
+	}
+	if c.gen != d.gen {
+		*d.chunks.ptr(i, d.gen) = nil
+		return
+	}
+	fill(c.data, d.g.ev)
+	c.flip, c.unst = nil, nil
+	clear(c.progs)
+	c.nop = 0
+}
+
+func (d *Device) unit(i int) unitMeta    { return d.units.get(i) }
+func (d *Device) unitRW(i int) *unitMeta { return d.units.ptr(i, d.gen) }
+func fill(b []byte, v byte) {
+	if len(b) == 0 {
+		return
+	}
+	b[0] = v
+	for n := 1; n < len(b); n *= 2 {
+		copy(b[n:], b[:n])
+	}
+}
