@@ -1,0 +1,73 @@
+package streamflash
+
+import (
+	"fmt"
+
+	"github.com/flashemu/flashemu/api"
+)
+
+// ErasePage is stream_flash_erase_page: it erases the device page that
+// holds device offset off, unless that page is the last one the stream
+// erased. It works on device pages, not on the stream's range, and
+// remembers only the last page erased (erasing page 0, then page 1, then
+// page 0 again erases page 0 twice). An offset outside the device (negative
+// included) gives ErrInvalid (-EINVAL) and changes nothing; a device error is
+// returned unchanged and leaves the context unchanged. On a device without
+// explicit erase it checks off and returns nil without erasing (Zephyr 3.7's
+// behaviour for such devices).
+func (s *Stream) ErasePage(off int64) error {
+	if s == nil {
+		return fmt.Errorf("%w: nil stream", ErrFault)
+	}
+	if off < 0 || off >= s.dev.Size() {
+		return fmt.Errorf("%w: erase page at %d, device size %d", ErrInvalid, off, s.dev.Size())
+	}
+	if !s.explicitErase {
+		return nil
+	}
+	pg, err := s.dev.PageByOffset(off)
+	if err != nil {
+		return err
+	}
+	return s.erasePage(pg)
+}
+
+// erasePage erases pg unless it is the last page erased.
+func (s *Stream) erasePage(pg api.PageInfo) error {
+	if pg.Start == s.lastErased {
+		return nil
+	}
+	if err := s.dev.Erase(pg.Start, pg.Size); err != nil {
+		return err
+	}
+	s.lastErased = pg.Start
+	return nil
+}
+
+// eraseForWrite is the erase step of flash_sync for a buffer of n bytes
+// about to be written at device offset addr.
+//
+// Zephyr 3.4 erases only the page holding the buffer's last byte (unless it
+// is the last page erased). flashemu erases every page the buffer touches,
+// in ascending order, before the write (a documented data-loss fix: with a
+// start offset that is not page aligned, Zephyr writes the head of a
+// page-sized buffer onto unerased flash). A page is skipped when it is the
+// last page erased or when it already holds bytes of this stream (it was
+// erased before they were written, and erasing it again would lose them).
+// For the buffers Zephyr handles correctly the erases are exactly Zephyr's.
+func (s *Stream) eraseForWrite(addr int64, n int) error {
+	end := addr + int64(n)
+	for p := addr; p < end; {
+		pg, err := s.dev.PageByOffset(p)
+		if err != nil {
+			return err
+		}
+		if !(s.bytesWritten > 0 && addr > pg.Start) {
+			if err := s.erasePage(pg); err != nil {
+				return err
+			}
+		}
+		p = pg.Start + pg.Size
+	}
+	return nil
+}
