@@ -47,6 +47,6 @@
 // (Parameters().NoExplicitErase, e.g. RRAM/MRAM), as with Zephyr's
 // CONFIG_STREAM_FLASH_ERASE_ONLY_WHEN_SUPPORTED.
 //
-// A Stream works on any api.Device. A flash area (partition) can be used by
-// passing a device view of it whose offsets are area offsets.
+// A Stream works on any api.Device; NewArea runs one inside a flash area
+// (api.Area), with offsets relative to the area.
 package streamflash
