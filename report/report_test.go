@@ -1,0 +1,174 @@
+package report
+
+import (
+	"bytes"
+	"encoding/xml"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file; run go test ./report -update")
+	assert.Equal(t, string(want), string(got), "output differs from %s (go test ./report -update to accept)", path)
+}
+
+// wellFormed checks that an SVG/HTML fragment parses as XML.
+func wellFormed(t *testing.T, b []byte) {
+	t.Helper()
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = false
+	d.AutoClose = xml.HTMLAutoClose
+	d.Entity = xml.HTMLEntity
+	for {
+		_, err := d.Token()
+		if err != nil {
+			require.Equal(t, "EOF", err.Error())
+			return
+		}
+	}
+}
+
+func sampleWear() *Wear {
+	counts := make([]uint32, 40)
+	starts := make([]int64, 40)
+	sizes := make([]int64, 40)
+	for i := range counts {
+		counts[i] = uint32((i * 37) % 101)
+		starts[i] = int64(i) * 4096
+		sizes[i] = 4096
+	}
+	counts[7] = 120
+	return &Wear{Title: "test <wear>", Counts: counts, Starts: starts, Sizes: sizes, Endurance: 100}
+}
+
+func TestWearSVGGolden(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, sampleWear().WriteSVG(&b))
+	wellFormed(t, b.Bytes())
+	out := b.String()
+	assert.Contains(t, out, "test &lt;wear&gt;", "title is escaped")
+	assert.Equal(t, 40, strings.Count(out, "erases</title></rect>"), "one cell per unit")
+	assert.Contains(t, out, "unit 7 @0x7000 (4096 B): 120 erases")
+	assert.Contains(t, out, `stroke="#000000"`, "units at or past endurance are outlined")
+	assert.Contains(t, out, "outlined: ≥ 100", "legend names the endurance")
+	golden(t, "wear.svg", b.Bytes())
+}
+
+func TestWearSVGDeterministicAndEmpty(t *testing.T) {
+	var a, b bytes.Buffer
+	require.NoError(t, sampleWear().WriteSVG(&a))
+	require.NoError(t, sampleWear().WriteSVG(&b))
+	assert.Equal(t, a.String(), b.String())
+
+	var e bytes.Buffer
+	require.NoError(t, (&Wear{}).WriteSVG(&e))
+	wellFormed(t, e.Bytes())
+	assert.Contains(t, e.String(), "0 units")
+}
+
+func TestWearCSVGolden(t *testing.T) {
+	var b bytes.Buffer
+	w := sampleWear()
+	require.NoError(t, w.WriteCSV(&b))
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	require.Len(t, lines, 41)
+	assert.Equal(t, "unit,offset,size,erases", lines[0])
+	assert.Equal(t, "7,28672,4096,120", lines[8])
+	golden(t, "wear.csv", b.Bytes())
+
+	var u bytes.Buffer
+	require.NoError(t, (&Wear{Counts: []uint32{3}}).WriteCSV(&u))
+	assert.Equal(t, "unit,offset,size,erases\n0,,,3\n", u.String(), "unknown offsets stay empty")
+}
+
+func TestHeatScale(t *testing.T) {
+	assert.Equal(t, "#ffffcc", heat(0))
+	assert.Equal(t, "#800026", heat(1))
+	assert.Equal(t, heat(-1), heat(0), "clamped below")
+	assert.Equal(t, heat(2), heat(1), "clamped above")
+	assert.NotEqual(t, heat(0.3), heat(0.6))
+}
+
+func TestCurveGolden(t *testing.T) {
+	c := &Curve{Title: "Endurance", XLabel: "erase cycles", YLabel: "units failed",
+		Points: []Point{{0, 0}, {900, 0}, {1000, 1}, {1100, 4}, {1200, 12}}}
+	var b bytes.Buffer
+	require.NoError(t, c.WriteSVG(&b))
+	wellFormed(t, b.Bytes())
+	assert.Contains(t, b.String(), "<polyline")
+	assert.Contains(t, b.String(), ">erase cycles<")
+	golden(t, "curve.svg", b.Bytes())
+}
+
+func TestNiceStep(t *testing.T) {
+	for _, tc := range []struct {
+		span float64
+		n    int
+		want float64
+	}{{10, 5, 2}, {1200, 6, 200}, {7, 7, 1}, {0, 5, 1}, {3, 6, 0.5}} {
+		assert.InDelta(t, tc.want, niceStep(tc.span, tc.n), 1e-9, "span %v", tc.span)
+	}
+}
+
+func sampleSweeps() []Sweep {
+	per := make([]OpOutcome, 300)
+	for i := range per {
+		per[i] = OpOutcome{Branches: 2}
+	}
+	per[150].Failed, per[151].Failed = 1, 2
+	return []Sweep{
+		{Name: "log_ok", Script: "scripts/log.lua", Cuts: "op", Depth: 1, Seed: 1, Ops: 300, Branches: 600, WallNs: 12_000_000,
+			PerOp: make([]OpOutcome, 300)},
+		{Name: "log_broken", Script: "scripts/log.lua", Cuts: "unit", Depth: 2, Seed: 7, Ops: 300, Branches: 600, Failed: 3, Deduped: 41,
+			WallNs: 98_000_000, PerOp: per, Failures: []Failure{
+				{ID: "log_broken:op150:after:s7", Op: 150, Error: "log.lua:31: entry 12 lost | crc <bad>"},
+			}},
+	}
+}
+
+func TestSweepHTMLGolden(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, WriteHTML(&b, sampleSweeps()))
+	wellFormed(t, b.Bytes())
+	out := b.String()
+	assert.Contains(t, out, `class="PASS">PASS`)
+	assert.Contains(t, out, `class="FAIL">FAIL`)
+	assert.Contains(t, out, "log_broken:op150:after:s7")
+	assert.Contains(t, out, "crc &lt;bad&gt;", "errors are escaped")
+	assert.Contains(t, out, `fill="#c0392b"`, "failures are drawn on the timeline")
+	golden(t, "sweep.html", b.Bytes())
+}
+
+func TestSweepMarkdownGolden(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, WriteMarkdown(&b, sampleSweeps()))
+	out := b.String()
+	assert.Contains(t, out, "## log_broken — FAIL")
+	assert.Contains(t, out, `entry 12 lost \| crc`, "table pipes are escaped")
+	golden(t, "sweep.md", b.Bytes())
+}
+
+func ExampleWear_WriteCSV() {
+	w := &Wear{Counts: []uint32{5, 9}, Starts: []int64{0, 4096}, Sizes: []int64{4096, 4096}}
+	_ = w.WriteCSV(os.Stdout)
+	// Output:
+	// unit,offset,size,erases
+	// 0,0,4096,5
+	// 1,4096,4096,9
+}
