@@ -75,8 +75,8 @@ type Protector interface {
 
 // Identity is what the Plan 9 flash control file reports about a chip.
 type Identity struct {
-	ManufacturerID uint16 // JEDEC manufacturer id
-	DeviceID       uint16 // device id
+	ManufacturerID uint32 // JEDEC manufacturer id
+	DeviceID       uint32 // device id
 	Width          int    // memory (bus) width in bytes
 	NAND           bool   // false: NOR
 	// PageSize is, for NAND, the bytes per page including the spare (OOB)
