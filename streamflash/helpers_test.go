@@ -142,3 +142,51 @@ func (r *recorder) erasesSince(i int) int {
 	}
 	return n
 }
+
+// memStore is an in-memory streamflash.Store.
+type memStore map[string][]byte
+
+func (m memStore) Save(key string, v []byte) error {
+	m[key] = append([]byte(nil), v...)
+	return nil
+}
+
+func (m memStore) Load(key string) ([]byte, bool, error) {
+	v, ok := m[key]
+	return v, ok, nil
+}
+
+func (m memStore) Delete(key string) error {
+	delete(m, key)
+	return nil
+}
+
+// fakeDev wraps a device and replaces some of its operations, like the
+// fake_api devices of Zephyr's stream_flash tests.
+type fakeDev struct {
+	api.Device
+	read  func(off int64, p []byte) error
+	write func(off int64, p []byte) error
+	erase func(off, n int64) error
+}
+
+func (f *fakeDev) Read(off int64, p []byte) error {
+	if f.read != nil {
+		return f.read(off, p)
+	}
+	return f.Device.Read(off, p)
+}
+
+func (f *fakeDev) Write(off int64, p []byte) error {
+	if f.write != nil {
+		return f.write(off, p)
+	}
+	return f.Device.Write(off, p)
+}
+
+func (f *fakeDev) Erase(off, n int64) error {
+	if f.erase != nil {
+		return f.erase(off, n)
+	}
+	return f.Device.Erase(off, n)
+}

@@ -37,7 +37,7 @@ type Stream struct {
 	available    int64  // the stream's size
 	cb           Callback
 
-	erase bool // CONFIG_STREAM_FLASH_ERASE
+	erase bool // CONFIG_STREAM_FLASH_ERASE, and the device needs erase
 	// lastErased is last_erased_page_start_offset: the device offset of the
 	// last page erased, or -1.
 	lastErased    int64
@@ -89,7 +89,7 @@ func New(dev api.Device, buf []byte, offset, size int64, cb Callback, opts Optio
 		offset:        offset,
 		available:     avail,
 		cb:            cb,
-		erase:         opts.Erase,
+		erase:         opts.Erase && !p.NoExplicitErase,
 		lastErased:    -1,
 		wbs:           wbs,
 		eraseValue:    p.EraseValue,

@@ -52,7 +52,7 @@ func (s *Stream) sync() error {
 		return nil
 	}
 	addr := s.offset + s.bytesWritten
-	if s.erase && s.explicitErase {
+	if s.erase {
 		if err := s.eraseForWrite(addr, s.bufBytes); err != nil {
 			return err
 		}
