@@ -1,0 +1,350 @@
+package lua
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Status is a test outcome.
+type Status int
+
+// Test outcomes.
+const (
+	Pass Status = iota
+	Fail
+	Skip
+)
+
+func (s Status) String() string {
+	switch s {
+	case Pass:
+		return "PASS"
+	case Fail:
+		return "FAIL"
+	}
+	return "SKIP"
+}
+
+// TestResult is the outcome of one test.
+type TestResult struct {
+	// File is the test file as discovered (e.g. "scripts/x_test.lua").
+	File string
+	// Name is the test's name within the file: describe and it names
+	// joined with '/', spaces replaced by '_' (like go subtests).
+	Name   string
+	Status Status
+	// Msg is the failure ("file:line: message") or the skip reason.
+	Msg string
+	// Output is what the test printed.
+	Output  string
+	Elapsed time.Duration
+}
+
+// FullName is "file/name", the name --run matches and reports show.
+func (r TestResult) FullName() string { return r.File + "/" + r.Name }
+
+// Summary counts results.
+type Summary struct {
+	Passed, Failed, Skipped int
+	Elapsed                 time.Duration
+}
+
+// String is the runner's last line: "N passed, N failed, N skipped".
+func (s Summary) String() string {
+	return fmt.Sprintf("%d passed, %d failed, %d skipped", s.Passed, s.Failed, s.Skipped)
+}
+
+// OK reports whether nothing failed.
+func (s Summary) OK() bool { return s.Failed == 0 }
+
+// Reporter receives test events in order.
+type Reporter interface {
+	// FileStart is called before a file's tests run.
+	FileStart(file string)
+	// TestStart is called before a test runs.
+	TestStart(file, name string)
+	// TestDone is called with each result.
+	TestDone(r TestResult)
+	// FileDone is called after a file's tests; failed is true if any failed.
+	FileDone(file string, failed bool, elapsed time.Duration)
+	// Done is called once at the end.
+	Done(s Summary)
+}
+
+// Shard selects a deterministic subset of tests: a test belongs to shard
+// Index (0-based) of Total when the FNV-1a hash of its full name modulo
+// Total is Index. The zero value selects everything.
+type Shard struct{ Index, Total int }
+
+// Selects reports whether the test named full belongs to the shard.
+func (s Shard) Selects(full string) bool {
+	if s.Total <= 1 {
+		return true
+	}
+	h := fnv.New32a()
+	h.Write([]byte(full))
+	return int(h.Sum32()%uint32(s.Total)) == s.Index
+}
+
+// ErrBadShard is returned by ParseShard.
+var ErrBadShard = errors.New("bad shard")
+
+// ParseShard parses "I/N" (0 <= I < N). A bare "N" takes the index from the
+// environment: TEST_SHARD_INDEX (Bazel) or JOB_COMPLETION_INDEX
+// (Kubernetes indexed Jobs).
+func ParseShard(s string, getenv func(string) string) (Shard, error) {
+	idx, tot, found := strings.Cut(s, "/")
+	if !found {
+		tot = idx
+		idx = getenv("TEST_SHARD_INDEX")
+		if idx == "" {
+			idx = getenv("JOB_COMPLETION_INDEX")
+		}
+		if idx == "" {
+			return Shard{}, fmt.Errorf("%w %q: want I/N, or N with TEST_SHARD_INDEX or JOB_COMPLETION_INDEX set", ErrBadShard, s)
+		}
+	}
+	i, err1 := strconv.Atoi(strings.TrimSpace(idx))
+	n, err2 := strconv.Atoi(strings.TrimSpace(tot))
+	if err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return Shard{}, fmt.Errorf("%w %q: want I/N with 0 <= I < N", ErrBadShard, s)
+	}
+	return Shard{Index: i, Total: n}, nil
+}
+
+// ShardFromEnv reads Bazel's TEST_TOTAL_SHARDS/TEST_SHARD_INDEX (and
+// touches TEST_SHARD_STATUS_FILE to tell Bazel sharding is supported), or
+// Kubernetes' JOB_COMPLETION_INDEX with FLASHEMU_TOTAL_SHARDS. ok is false
+// when neither is set.
+func ShardFromEnv(getenv func(string) string) (sh Shard, ok bool, err error) {
+	if tot := getenv("TEST_TOTAL_SHARDS"); tot != "" {
+		if f := getenv("TEST_SHARD_STATUS_FILE"); f != "" {
+			_ = os.WriteFile(f, nil, 0o644)
+		}
+		sh, err = ParseShard(getenv("TEST_SHARD_INDEX")+"/"+tot, getenv)
+		return sh, err == nil, err
+	}
+	if idx := getenv("JOB_COMPLETION_INDEX"); idx != "" {
+		if tot := getenv("FLASHEMU_TOTAL_SHARDS"); tot != "" {
+			sh, err = ParseShard(idx+"/"+tot, getenv)
+			return sh, err == nil, err
+		}
+	}
+	return Shard{}, false, nil
+}
+
+// TestOptions configure RunTests.
+type TestOptions struct {
+	// Run, if set, selects tests whose full name ("file/describe/it")
+	// matches (unanchored, like go test -run on one level).
+	Run *regexp.Regexp
+	// Shard selects a deterministic subset.
+	Shard Shard
+	// State is the base options of each test's fresh state (AllowIO,
+	// MemoryLimit, ...). Stdout, Script, Args and TestMode are set per test.
+	State Options
+	// Timeout bounds each test (its file's top level plus the test); 0 = none.
+	Timeout time.Duration
+}
+
+// DiscoverTests expands paths into test files: a directory contributes its
+// *_test.lua files (recursively, sorted), a file is taken as named. No
+// paths means the current directory.
+func DiscoverTests(paths []string) ([]string, error) {
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	var files []string
+	seen := map[string]bool{}
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			if !seen[p] {
+				seen[p] = true
+				files = append(files, p)
+			}
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && path != p && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && strings.HasSuffix(d.Name(), "_test.lua") {
+				found = append(found, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(found)
+		for _, f := range found {
+			if !seen[f] {
+				seen[f] = true
+				files = append(files, f)
+			}
+		}
+	}
+	return files, nil
+}
+
+// RunTests runs the tests of the given files. Every test runs in a fresh
+// state: the file's top level is run again (collecting its describe/it
+// declarations, which must be the same each time) and then only that
+// test with its before_each/after_each hooks. Each file is compiled once.
+// A file that fails to compile or to declare its tests counts as one
+// failed test named "(load)".
+func RunTests(ctx context.Context, files []string, opts TestOptions, rep Reporter) Summary {
+	var sum Summary
+	start := time.Now()
+	for _, f := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		runFile(ctx, f, opts, rep, &sum)
+	}
+	sum.Elapsed = time.Since(start)
+	rep.Done(sum)
+	return sum
+}
+
+func runFile(ctx context.Context, file string, opts TestOptions, rep Reporter, sum *Summary) {
+	fstart := time.Now()
+	rep.FileStart(file)
+	failed := false
+	record := func(r TestResult) {
+		switch r.Status {
+		case Pass:
+			sum.Passed++
+		case Fail:
+			sum.Failed++
+			failed = true
+		case Skip:
+			sum.Skipped++
+		}
+		rep.TestDone(r)
+	}
+	loadFail := func(err error, out string, t time.Time) {
+		rep.TestStart(file, "(load)")
+		record(TestResult{File: file, Name: "(load)", Status: Fail, Msg: err.Error(), Output: out, Elapsed: time.Since(t)})
+	}
+	prog, err := Compile(file)
+	if err != nil {
+		loadFail(err, "", fstart)
+		rep.FileDone(file, true, time.Since(fstart))
+		return
+	}
+	// First pass: collect the declarations.
+	t0 := time.Now()
+	names, out, err := collect(ctx, prog, opts)
+	if err != nil {
+		loadFail(err, out, t0)
+		rep.FileDone(file, true, time.Since(fstart))
+		return
+	}
+	for i, name := range names {
+		full := file + "/" + name
+		if opts.Run != nil && !opts.Run.MatchString(full) {
+			continue
+		}
+		if !opts.Shard.Selects(full) {
+			continue
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		rep.TestStart(file, name)
+		record(runOne(ctx, prog, opts, i, name))
+	}
+	rep.FileDone(file, failed, time.Since(fstart))
+}
+
+// testState makes a test-mode state for prog printing into buf, and runs
+// its top level under the per-test timeout. It returns the context for
+// the rest of the test.
+func testState(ctx context.Context, prog *Program, opts TestOptions, buf *bytes.Buffer) (*State, context.Context, context.CancelFunc, error) {
+	so := opts.State
+	so.Stdout = buf
+	so.TestMode = true
+	so.Script = ""
+	so.Args = nil
+	cancel := func() {}
+	if opts.Timeout > 0 {
+		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("%w after %v", ErrTimeout, opts.Timeout))
+	}
+	s, err := prog.NewState(so)
+	if err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	if _, err := prog.Run(ctx, s); err != nil {
+		s.Close()
+		cancel()
+		return nil, nil, nil, err
+	}
+	return s, ctx, cancel, nil
+}
+
+// collect runs the file's top level once and lists its test names.
+func collect(ctx context.Context, prog *Program, opts TestOptions) ([]string, string, error) {
+	var buf bytes.Buffer
+	s, _, cancel, err := testState(ctx, prog, opts, &buf)
+	if err != nil {
+		return nil, buf.String(), err
+	}
+	defer cancel()
+	defer s.Close()
+	names := make([]string, len(s.tests.cases))
+	for i, tc := range s.tests.cases {
+		names[i] = tc.name
+	}
+	return names, buf.String(), nil
+}
+
+// runOne runs test number i (named name) of prog in a fresh state.
+func runOne(ctx context.Context, prog *Program, opts TestOptions, i int, name string) TestResult {
+	start := time.Now()
+	var buf bytes.Buffer
+	r := TestResult{File: prog.Path, Name: name}
+	s, tctx, cancel, err := testState(ctx, prog, opts, &buf)
+	if err != nil {
+		r.Status, r.Msg, r.Output, r.Elapsed = Fail, err.Error(), buf.String(), time.Since(start)
+		return r
+	}
+	defer cancel()
+	defer s.Close()
+	if i >= len(s.tests.cases) || s.tests.cases[i].name != name {
+		r.Status, r.Msg = Fail, "test declarations differ between runs of the file (declare tests deterministically)"
+	} else {
+		skip, fail := s.runCase(tctx, s.tests.cases[i])
+		switch {
+		case fail != nil:
+			r.Status, r.Msg = Fail, fail.Error()
+		case skip != nil:
+			r.Status, r.Msg = Skip, skip.reason
+		default:
+			r.Status = Pass
+		}
+	}
+	r.Output = buf.String()
+	r.Elapsed = time.Since(start)
+	return r
+}

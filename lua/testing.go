@@ -1,0 +1,687 @@
+package lua
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	glua "github.com/yuin/gopher-lua"
+)
+
+// The busted-style test vocabulary: describe, it, before_each, after_each,
+// skip and expect. In a test state (Options.TestMode) describe/it only
+// collect tests; the runner (RunTests) then runs each one in a fresh state.
+// In a plain state (flashemu run) it() runs its body at once.
+
+func init() {
+	registerGlobals(
+		fnDef{"describe", "describe(name, fn)", "group tests; fn declares them (runs at once)", testDescribe},
+		fnDef{"it", "it(name [, fn])", "declare a test (no fn: pending, counted as skipped)", testIt},
+		fnDef{"before_each", "before_each(fn)", "run fn before every test of the enclosing describe", testBeforeEach},
+		fnDef{"after_each", "after_each(fn)", "run fn after every test of the enclosing describe, even a failed one", testAfterEach},
+		fnDef{"skip", "skip(reason)", "skip the running test (or, at declaration time, the enclosing group)", testSkip},
+		fnDef{"expect", "expect(v, ...) --> expectation", "expect(v):eq(x) / :ne(x) / :same(x) / :bytes(x) / :err([errno|text]) / :truthy() / :falsy() / :matches(pattern) / :power_loss()", testExpect},
+	)
+}
+
+// testNode is a describe block (the root is the file).
+type testNode struct {
+	parent        *testNode
+	name          string
+	before, after []*glua.LFunction
+	skip          string
+}
+
+// testCase is one it() declaration.
+type testCase struct {
+	path  []string // describe names then the it name
+	fn    *glua.LFunction
+	node  *testNode
+	where string
+	// name is the unique '/'-joined, space-less test name.
+	name string
+}
+
+// testSet collects the declarations of one file.
+type testSet struct {
+	root    testNode
+	cur     *testNode
+	cases   []*testCase
+	names   map[string]int
+	running bool
+}
+
+func (ts *testSet) current() *testNode {
+	if ts.cur == nil {
+		return &ts.root
+	}
+	return ts.cur
+}
+
+// skipRequest is raised by skip(reason) inside a running test.
+type skipRequest struct{ reason string }
+
+func (r *skipRequest) String() string { return "skip: " + r.reason }
+
+var skipType = registerType(&udType{name: "flashemu.skip", short: "skip"})
+
+// testName turns a path into a go-test-like name: spaces become '_' and
+// parts are joined with '/'.
+func testName(path []string) string {
+	parts := make([]string, len(path))
+	for i, p := range path {
+		parts[i] = strings.ReplaceAll(strings.TrimSpace(p), " ", "_")
+	}
+	return strings.Join(parts, "/")
+}
+
+func testDescribe(s *State, L *glua.LState) int {
+	a := argsOf(L, "describe")
+	name := a.str(1)
+	fn := a.function(2)
+	if s.tests == nil || s.tests.running {
+		if s.tests != nil {
+			a.raise("describe() inside a running test")
+		}
+		L.Push(fn)
+		L.Call(0, 0)
+		return 0
+	}
+	ts := s.tests
+	parent := ts.current()
+	node := &testNode{parent: parent, name: name, skip: parent.skip}
+	ts.cur = node
+	defer func() { ts.cur = parent }()
+	L.Push(fn)
+	L.Call(0, 0)
+	return 0
+}
+
+func testIt(s *State, L *glua.LState) int {
+	a := argsOf(L, "it")
+	name := a.str(1)
+	fn := a.optFunction(2)
+	if s.tests == nil {
+		// Plain run: run the body now with the enclosing hooks... there is
+		// no enclosing structure outside test mode, so just call it.
+		if fn != nil {
+			L.Push(fn)
+			if err := L.PCall(0, 0, nil); err != nil {
+				if api, ok := err.(*glua.ApiError); ok {
+					if ud, ok := api.Object.(*glua.LUserData); ok {
+						if _, ok := ud.Value.(*skipRequest); ok {
+							return 0
+						}
+					}
+					L.Error(api.Object, 0)
+				}
+				L.RaiseError("%v", err)
+			}
+		}
+		return 0
+	}
+	ts := s.tests
+	if ts.running {
+		a.raise("it() inside a running test")
+	}
+	node := ts.current()
+	var path []string
+	for n := node; n != nil && n != &ts.root; n = n.parent {
+		path = append([]string{n.name}, path...)
+	}
+	path = append(path, name)
+	tc := &testCase{path: path, fn: fn, node: node, where: callerWhere(L)}
+	tc.name = testName(path)
+	if ts.names == nil {
+		ts.names = map[string]int{}
+	}
+	if k := ts.names[tc.name]; k > 0 {
+		ts.names[tc.name] = k + 1
+		tc.name = fmt.Sprintf("%s#%02d", tc.name, k)
+	} else {
+		ts.names[tc.name] = 1
+	}
+	ts.cases = append(ts.cases, tc)
+	return 0
+}
+
+func testBeforeEach(s *State, L *glua.LState) int {
+	fn := argsOf(L, "before_each").function(1)
+	if s.tests != nil && !s.tests.running {
+		n := s.tests.current()
+		n.before = append(n.before, fn)
+	}
+	return 0
+}
+
+func testAfterEach(s *State, L *glua.LState) int {
+	fn := argsOf(L, "after_each").function(1)
+	if s.tests != nil && !s.tests.running {
+		n := s.tests.current()
+		n.after = append(n.after, fn)
+	}
+	return 0
+}
+
+func testSkip(s *State, L *glua.LState) int {
+	reason := argsOf(L, "skip").optStr(1, "skipped")
+	if s.tests != nil && !s.tests.running {
+		n := s.tests.current()
+		if n.skip == "" {
+			n.skip = reason
+		}
+		return 0
+	}
+	L.Error(s.newUserData(skipType, &skipRequest{reason: reason}), 0)
+	return 0
+}
+
+// runCase runs one collected test: before_each hooks outermost first, the
+// body, then after_each hooks innermost first (also after a failure).
+// It returns nil, a *skipRequest, or the failure as *Error.
+func (s *State) runCase(ctx context.Context, tc *testCase) (skip *skipRequest, fail *Error) {
+	s.tests.running = true
+	defer func() { s.tests.running = false }()
+	for n := tc.node; n != nil; n = n.parent {
+		if n.skip != "" {
+			return &skipRequest{reason: n.skip}, nil
+		}
+	}
+	if tc.fn == nil {
+		return &skipRequest{reason: "pending"}, nil
+	}
+	var chain []*testNode
+	for n := tc.node; n != nil; n = n.parent {
+		chain = append([]*testNode{n}, chain...)
+	}
+	classify := func(err error) {
+		if err == nil || fail != nil || skip != nil {
+			return
+		}
+		e := err.(*Error)
+		if ud, ok := e.Value.(*glua.LUserData); ok {
+			if r, ok := ud.Value.(*skipRequest); ok {
+				skip = r
+				return
+			}
+		}
+		fail = e
+	}
+	ok := true
+	for _, n := range chain {
+		for _, f := range n.before {
+			if _, err := s.Call(ctx, f); err != nil {
+				classify(err)
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			break
+		}
+	}
+	if ok {
+		_, err := s.Call(ctx, tc.fn)
+		classify(err)
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		for _, f := range chain[i].after {
+			if _, err := s.Call(ctx, f); err != nil {
+				classify(err)
+			}
+		}
+	}
+	return skip, fail
+}
+
+// ----- expect -----
+
+// expectation holds the values given to expect(...).
+type expectation struct{ vals []glua.LValue }
+
+func (e *expectation) luaType() string { return expectType.name }
+
+var expectType = &udType{name: "flashemu.expectation", short: "expectation"}
+
+func init() {
+	registerType(expectType)
+	expectType.methods = []fnDef{
+		{"eq", "expect(v):eq(x)", "v == x (strings with binary bytes get a hex diff)", expectEq},
+		{"ne", "expect(v):ne(x)", "v ~= x", expectNe},
+		{"same", "expect(v):same(x)", "deep equality of tables", expectSame},
+		{"bytes", "expect(s):bytes(x)", "byte strings equal; a mismatch shows a hex diff", expectBytes},
+		{"err", "expect(v, msg, errno):err([errno | text])", "v is nil/false (a failed flash op), with that errno or message text; expect(fn):err(...) expects fn to raise", expectErr},
+		{"truthy", "expect(v):truthy()", "v is neither nil nor false", expectTruthy},
+		{"falsy", "expect(v):falsy()", "v is nil or false", expectFalsy},
+		{"matches", "expect(s):matches(pattern)", "string.find(s, pattern) succeeds", expectMatches},
+		{"power_loss", "expect(fn):power_loss()", "fn raises a power-loss error", expectPowerLoss},
+	}
+}
+
+func testExpect(s *State, L *glua.LState) int {
+	n := L.GetTop()
+	vals := make([]glua.LValue, n)
+	for i := range vals {
+		vals[i] = L.Get(i + 1)
+	}
+	s.pushUserData(L, expectType, &expectation{vals: vals})
+	return 1
+}
+
+func (e *expectation) first() glua.LValue {
+	if len(e.vals) == 0 {
+		return glua.LNil
+	}
+	return e.vals[0]
+}
+
+// fail raises an expectation failure at the caller's line.
+func expectFail(L *glua.LState, format string, v ...any) {
+	L.RaiseError(format, v...)
+}
+
+func expectSelf(L *glua.LState, name string) *expectation {
+	return checkUD[expectation](methodOf(L, name), 1, expectType)
+}
+
+func expectEq(s *State, L *glua.LState) int {
+	e := expectSelf(L, "eq")
+	want := methodOf(L, "eq").any(2)
+	got := e.first()
+	if !L.Equal(got, want) {
+		gs, gok := got.(glua.LString)
+		ws, wok := want.(glua.LString)
+		if gok && wok && (!printable(string(gs)) || !printable(string(ws))) {
+			expectFail(L, "%s", bytesDiff(string(gs), string(ws)))
+		}
+		expectFail(L, "expected %s, got %s", formatValue(want), formatValue(got))
+	}
+	L.Push(L.Get(1))
+	return 1
+}
+
+func expectNe(s *State, L *glua.LState) int {
+	e := expectSelf(L, "ne")
+	want := methodOf(L, "ne").any(2)
+	if L.Equal(e.first(), want) {
+		expectFail(L, "expected a value other than %s", formatValue(want))
+	}
+	L.Push(L.Get(1))
+	return 1
+}
+
+func expectSame(s *State, L *glua.LState) int {
+	e := expectSelf(L, "same")
+	want := methodOf(L, "same").any(2)
+	if path, ok := deepEqual(L, e.first(), want, "", map[[2]glua.LValue]bool{}); !ok {
+		where := ""
+		if path != "" {
+			where = " at " + path
+		}
+		expectFail(L, "values differ%s: expected %s, got %s", where, formatValue(want), formatValue(e.first()))
+	}
+	L.Push(L.Get(1))
+	return 1
+}
+
+func expectBytes(s *State, L *glua.LState) int {
+	e := expectSelf(L, "bytes")
+	a := methodOf(L, "bytes")
+	want := a.str(2)
+	got, ok := e.first().(glua.LString)
+	if !ok {
+		expectFail(L, "expected a byte string, got %s", formatValue(e.first()))
+	}
+	if string(got) != want {
+		expectFail(L, "%s", bytesDiff(string(got), want))
+	}
+	L.Push(L.Get(1))
+	return 1
+}
+
+func expectTruthy(s *State, L *glua.LState) int {
+	e := expectSelf(L, "truthy")
+	if !glua.LVAsBool(e.first()) {
+		msg := ""
+		if len(e.vals) > 1 {
+			msg = " (" + tostring(e.vals[1]) + ")"
+		}
+		expectFail(L, "expected a true value, got %s%s", formatValue(e.first()), msg)
+	}
+	L.Push(L.Get(1))
+	return 1
+}
+
+func expectFalsy(s *State, L *glua.LState) int {
+	e := expectSelf(L, "falsy")
+	if glua.LVAsBool(e.first()) {
+		expectFail(L, "expected nil or false, got %s", formatValue(e.first()))
+	}
+	L.Push(L.Get(1))
+	return 1
+}
+
+func expectMatches(s *State, L *glua.LState) int {
+	e := expectSelf(L, "matches")
+	pat := methodOf(L, "matches").str(2)
+	str, ok := e.first().(glua.LString)
+	if !ok {
+		expectFail(L, "expected a string matching %q, got %s", pat, formatValue(e.first()))
+	}
+	find := L.GetField(L.GetGlobal("string"), "find")
+	L.Push(find)
+	L.Push(str)
+	L.Push(glua.LString(pat))
+	L.Call(2, 1)
+	r := L.Get(-1)
+	L.Pop(1)
+	if r == glua.LNil {
+		expectFail(L, "expected a string matching %q, got %s", pat, formatValue(str))
+	}
+	L.Push(L.Get(1))
+	return 1
+}
+
+// callExpected pcalls the expectation's function (expect(fn):err()).
+func callExpected(L *glua.LState, e *expectation) (raised glua.LValue, ok bool) {
+	L.Push(e.vals[0])
+	for _, v := range e.vals[1:] {
+		L.Push(v)
+	}
+	err := L.PCall(len(e.vals)-1, 0, nil)
+	if err == nil {
+		return nil, false
+	}
+	if api, ok := err.(*glua.ApiError); ok {
+		return api.Object, true
+	}
+	return glua.LString(err.Error()), true
+}
+
+func expectPowerLoss(s *State, L *glua.LState) int {
+	e := expectSelf(L, "power_loss")
+	fn, ok := e.first().(*glua.LFunction)
+	if !ok {
+		expectFail(L, "expected a function, got %s", formatValue(e.first()))
+	}
+	_ = fn
+	v, raised := callExpected(L, e)
+	if !raised {
+		expectFail(L, "expected a power loss, got no error")
+	}
+	if !IsPowerLoss(v) {
+		expectFail(L, "expected a power loss, got error %s", tostring(v))
+	}
+	L.Push(L.Get(1))
+	return 1
+}
+
+func expectErr(s *State, L *glua.LState) int {
+	e := expectSelf(L, "err")
+	want := L.Get(2)
+	if fn, ok := e.first().(*glua.LFunction); ok && fn != nil {
+		v, raised := callExpected(L, e)
+		if !raised {
+			expectFail(L, "expected an error, got none")
+		}
+		msg := tostring(v)
+		switch w := want.(type) {
+		case glua.LString:
+			if !strings.Contains(msg, string(w)) {
+				expectFail(L, "expected an error containing %q, got %q", string(w), msg)
+			}
+		case glua.LNumber:
+			if !IsPowerLoss(v) || int(w) != -5 {
+				expectFail(L, "expected an error with errno %d, got %q", int(w), msg)
+			}
+		}
+		L.Push(L.Get(1))
+		return 1
+	}
+	if glua.LVAsBool(e.first()) {
+		expectFail(L, "expected a failure (nil, msg, errno), got %s", formatValue(e.first()))
+	}
+	var gotMsg string
+	var gotErrno glua.LValue = glua.LNil
+	if len(e.vals) > 1 {
+		gotMsg = tostring(e.vals[1])
+	}
+	if len(e.vals) > 2 {
+		gotErrno = e.vals[2]
+	}
+	switch w := want.(type) {
+	case glua.LNumber:
+		if !L.Equal(gotErrno, w) {
+			expectFail(L, "expected errno %s, got %s (%s)", formatValue(w), formatValue(gotErrno), gotMsg)
+		}
+	case glua.LString:
+		if n, ok := errnoByName(string(w)); ok {
+			if !L.Equal(gotErrno, glua.LNumber(n)) {
+				expectFail(L, "expected errno %s (%d), got %s (%s)", string(w), n, formatValue(gotErrno), gotMsg)
+			}
+		} else if !strings.Contains(gotMsg, string(w)) {
+			expectFail(L, "expected an error containing %q, got %q", string(w), gotMsg)
+		}
+	}
+	L.Push(L.Get(1))
+	return 1
+}
+
+// errnoNames maps Zephyr errno names to numbers for expect():err("EINVAL").
+// TODO(emu): use emu.ErrnoByName once the device package builds.
+var errnoNames = map[string]int{
+	"ENOENT": 2, "ESRCH": 3, "EIO": 5, "EAGAIN": 11, "ENOMEM": 12, "EACCES": 13, "EFAULT": 14,
+	"ENODEV": 19, "EINVAL": 22, "EFBIG": 27, "ENOSPC": 28, "ERANGE": 34, "ENOMSG": 35,
+	"EBADMSG": 77, "ENOSYS": 88, "ENOTSUP": 134, "EILSEQ": 138,
+}
+
+// errnoByName returns the negative errno for "EINVAL" or "-EINVAL".
+func errnoByName(name string) (int, bool) {
+	n, ok := errnoNames[strings.TrimPrefix(name, "-")]
+	return -n, ok
+}
+
+// deepEqual compares values structurally; path names the first difference.
+func deepEqual(L *glua.LState, a, b glua.LValue, path string, seen map[[2]glua.LValue]bool) (string, bool) {
+	ta, aok := a.(*glua.LTable)
+	tb, bok := b.(*glua.LTable)
+	if !aok || !bok {
+		if L.Equal(a, b) {
+			return "", true
+		}
+		return path, false
+	}
+	if ta == tb || seen[[2]glua.LValue{ta, tb}] {
+		return "", true
+	}
+	seen[[2]glua.LValue{ta, tb}] = true
+	diff, ok := "", true
+	ta.ForEach(func(k, va glua.LValue) {
+		if !ok {
+			return
+		}
+		if d, same := deepEqual(L, va, tb.RawGet(k), path+keyPath(k), seen); !same {
+			diff, ok = d, false
+		}
+	})
+	if !ok {
+		return diff, false
+	}
+	tb.ForEach(func(k, _ glua.LValue) {
+		if ok && ta.RawGet(k) == glua.LNil {
+			diff, ok = path+keyPath(k), false
+		}
+	})
+	return diff, ok
+}
+
+func keyPath(k glua.LValue) string {
+	if s, ok := k.(glua.LString); ok && identRE(string(s)) {
+		return "." + string(s)
+	}
+	return "[" + formatValue(k) + "]"
+}
+
+func identRE(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, c := range s {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// printable reports whether s is text worth quoting rather than hex-diffing.
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 && c != '\n' && c != '\t' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// formatValue renders a value for messages: strings quoted, tables as
+// constructors (bounded), numbers as Lua prints them.
+func formatValue(v glua.LValue) string {
+	var b strings.Builder
+	writeValue(&b, v, 0, map[*glua.LTable]bool{})
+	return b.String()
+}
+
+func writeValue(b *strings.Builder, v glua.LValue, depth int, seen map[*glua.LTable]bool) {
+	switch x := v.(type) {
+	case glua.LString:
+		s := string(x)
+		if len(s) > 64 {
+			fmt.Fprintf(b, "%s... (%d bytes)", strconv.Quote(s[:64]), len(s))
+			return
+		}
+		b.WriteString(strconv.Quote(s))
+	case glua.LNumber:
+		f := float64(x)
+		if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+			b.WriteString(strconv.FormatInt(int64(f), 10))
+		} else {
+			b.WriteString(x.String())
+		}
+	case *glua.LTable:
+		if seen[x] || depth > 2 {
+			b.WriteString("{...}")
+			return
+		}
+		seen[x] = true
+		defer delete(seen, x)
+		b.WriteByte('{')
+		n := x.Len()
+		count := 0
+		for i := 1; i <= n; i++ {
+			if count > 0 {
+				b.WriteString(", ")
+			}
+			if count >= 16 {
+				b.WriteString("...")
+				b.WriteByte('}')
+				return
+			}
+			writeValue(b, x.RawGetInt(i), depth+1, seen)
+			count++
+		}
+		var keys []glua.LValue
+		x.ForEach(func(k, _ glua.LValue) {
+			if kn, ok := k.(glua.LNumber); ok && float64(kn) >= 1 && float64(kn) <= float64(n) && float64(kn) == math.Trunc(float64(kn)) {
+				return
+			}
+			keys = append(keys, k)
+		})
+		sort.Slice(keys, func(i, j int) bool { return formatValue(keys[i]) < formatValue(keys[j]) })
+		for _, k := range keys {
+			if count > 0 {
+				b.WriteString(", ")
+			}
+			if count >= 16 {
+				b.WriteString("...")
+				break
+			}
+			if s, ok := k.(glua.LString); ok && identRE(string(s)) {
+				b.WriteString(string(s))
+			} else {
+				b.WriteByte('[')
+				writeValue(b, k, depth+1, seen)
+				b.WriteByte(']')
+			}
+			b.WriteString(" = ")
+			writeValue(b, x.RawGet(k), depth+1, seen)
+			count++
+		}
+		b.WriteByte('}')
+	case nil:
+		b.WriteString("nil")
+	default:
+		b.WriteString(tostring(v))
+	}
+}
+
+// bytesDiff describes how got differs from want: the first differing
+// offset, the lengths, and a hex dump of the differing 16-byte rows (at
+// most 8) with the differing bytes marked.
+func bytesDiff(got, want string) string {
+	first := -1
+	n := len(got)
+	if len(want) > n {
+		n = len(want)
+	}
+	for i := 0; i < n; i++ {
+		if i >= len(got) || i >= len(want) || got[i] != want[i] {
+			first = i
+			break
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "bytes differ at offset %d (0x%x): got %d bytes, want %d", first, first, len(got), len(want))
+	rows := 0
+	for row := first / 16 * 16; row < n && rows < 8; row += 16 {
+		differs := false
+		for i := row; i < row+16 && i < n; i++ {
+			if i >= len(got) || i >= len(want) || got[i] != want[i] {
+				differs = true
+				break
+			}
+		}
+		if !differs {
+			continue
+		}
+		rows++
+		fmt.Fprintf(&b, "\n  want %08x: %s", row, hexRow(want, row))
+		fmt.Fprintf(&b, "\n  got  %08x: %s", row, hexRow(got, row))
+		var m strings.Builder
+		for i := row; i < row+16 && i < n; i++ {
+			if i >= len(got) || i >= len(want) || got[i] != want[i] {
+				m.WriteString("^^ ")
+			} else {
+				m.WriteString("   ")
+			}
+		}
+		fmt.Fprintf(&b, "\n                 %s", strings.TrimRight(m.String(), " "))
+	}
+	return b.String()
+}
+
+func hexRow(s string, row int) string {
+	var b strings.Builder
+	for i := row; i < row+16; i++ {
+		if i < len(s) {
+			fmt.Fprintf(&b, "%02x ", s[i])
+		} else {
+			b.WriteString("-- ")
+		}
+	}
+	return strings.TrimRight(b.String(), " ")
+}
