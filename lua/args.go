@@ -23,7 +23,7 @@ type args struct {
 	method bool
 }
 
-func argsOf(L *glua.LState, fn string) args  { return args{L: L, fn: fn} }
+func argsOf(L *glua.LState, fn string) args   { return args{L: L, fn: fn} }
 func methodOf(L *glua.LState, fn string) args { return args{L: L, fn: fn, method: true} }
 
 // num converts a stack index to the argument number users see.

@@ -38,7 +38,7 @@ func resultLines(name string, r TestResult) string {
 //	3 passed, 1 failed, 0 skipped
 type TextReporter struct{ W io.Writer }
 
-func (t *TextReporter) FileStart(string)        {}
+func (t *TextReporter) FileStart(string)         {}
 func (t *TextReporter) TestStart(string, string) {}
 func (t *TextReporter) TestDone(r TestResult) {
 	fmt.Fprint(t.W, resultLines(r.FullName(), r))
