@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"sort"
 )
 
 // Device is one emulated flash chip. A Device is not safe for concurrent use;
@@ -25,6 +26,7 @@ type Device struct {
 	stats  Stats
 	ecc    ECCReport
 	page   []byte // NAND scratch: one page of raw data for ECC decisions
+	erased []byte // NAND: one erased page (stored content of a nil chunk)
 }
 
 // Stats are a device's counters since creation (or since the snapshot it was
@@ -72,12 +74,18 @@ func New(c Config) (*Device, error) {
 		d.Protect(0, 1)
 	}
 	if g.kind == NAND {
-		d.page = make([]byte, g.store)
-		for _, b := range c.BadBlocks {
+		d.initScratch()
+		for _, b := range g.cfg.BadBlocks {
 			d.markBad(b)
 		}
 	}
 	return d, nil
+}
+
+func (d *Device) initScratch() {
+	d.page = make([]byte, d.g.store)
+	d.erased = make([]byte, d.g.store)
+	fill(d.erased, d.g.ev)
 }
 
 // begin starts accounting an operation that passed validation.
@@ -85,6 +93,23 @@ func (d *Device) begin(k OpKind, off, n int64, data []byte, page int) *Op {
 	d.op = Op{Kind: k, Off: off, Len: n, Page: page, Data: data, Seq: d.seq, Start: d.now, Dur: d.g.cost(k, off, n)}
 	d.seq++
 	return &d.op
+}
+
+// beginPage starts accounting a NAND page command (data and spare together).
+func (d *Device) beginPage(k OpKind, page int, data []byte, n int64, oob []byte, oobLen int64) *Op {
+	off := int64(page) * d.g.chunk
+	d.op = Op{Kind: k, Off: off, Len: n, Page: page, Data: data, OOB: oob, OOBLen: oobLen, Seq: d.seq, Start: d.now,
+		Dur: d.g.cost(pageCmdKind(k), off, n+oobLen)}
+	d.seq++
+	return &d.op
+}
+
+// pageCmdKind is the kind whose cost formula (one command) a page command uses.
+func pageCmdKind(k OpKind) OpKind {
+	if k == OpProgram || k == OpProgramOOB {
+		return OpProgramOOB
+	}
+	return OpReadOOB
 }
 
 // run executes body between the hook's Before and After and accounts the op.
@@ -103,23 +128,22 @@ func (d *Device) run(op *Op, body func() error) error {
 }
 
 func (d *Device) end(op *Op, err error) error {
-	if op.Dur < 0 {
-		op.Dur = 0
-	}
-	d.now += op.Dur
+	op.Dur = min(max(op.Dur, 0), maxNs)
+	d.now = addNs(d.now, op.Dur)
+	n := uint64(op.Len) + uint64(op.OOBLen)
 	switch op.Kind {
 	case OpRead, OpReadOOB:
 		d.stats.Reads++
-		d.stats.BytesRead += uint64(op.Len)
-		d.stats.ReadNs += op.Dur
+		d.stats.BytesRead += n
+		d.stats.ReadNs = addNs(d.stats.ReadNs, op.Dur)
 	case OpProgram, OpProgramOOB:
 		d.stats.Programs++
-		d.stats.BytesProgrammed += uint64(op.Len)
-		d.stats.ProgramNs += op.Dur
+		d.stats.BytesProgrammed += n
+		d.stats.ProgramNs = addNs(d.stats.ProgramNs, op.Dur)
 	case OpErase:
 		d.stats.Erases++
-		d.stats.BytesErased += uint64(op.Len)
-		d.stats.EraseNs += op.Dur
+		d.stats.BytesErased += n
+		d.stats.EraseNs = addNs(d.stats.EraseNs, op.Dur)
 	}
 	if err != nil {
 		d.stats.Failed++
@@ -204,14 +228,14 @@ func (d *Device) checkProtect(off, n int64) error {
 // raw data and ErrBadMsg.
 func (d *Device) Read(off int64, p []byte) error {
 	n := int64(len(p))
+	if d.off {
+		return d.failed(ErrPowerLoss)
+	}
 	if err := d.g.checkRange(off, n); err != nil {
 		return d.failed(err)
 	}
 	if d.g.cfg.AlignedReads && (off%d.g.wb != 0 || n%d.g.wb != 0) {
 		return d.failed(fmt.Errorf("%w: read at %d length %d (write block %d)", ErrMisaligned, off, n, d.g.wb))
-	}
-	if d.off {
-		return d.failed(ErrPowerLoss)
 	}
 	op := d.begin(OpRead, off, n, nil, -1)
 	return d.run(op, func() error { return d.read(off, p) })
@@ -229,13 +253,10 @@ func (d *Device) read(off int64, p []byte) error {
 		k := min(len(p), int(g.chunk)-co)
 		c := d.chunkRO(ci)
 		switch {
-		case c == nil:
-			fill(p[:k], g.ev)
-			if len(d.stuck) > 0 {
-				d.applyStuck(ci, co, p[:k])
-			}
-		case c.flip == nil && c.unst == nil && len(d.stuck) == 0:
+		case c != nil && c.flip == nil && c.unst == nil && len(d.stuck) == 0:
 			copy(p[:k], c.data[co:co+k])
+		case c == nil && len(d.stuck) == 0:
+			fill(p[:k], g.ev)
 		default:
 			if e := d.readOverlay(ci, c, co, p[:k]); e != nil && err == nil {
 				err = e
@@ -261,25 +282,31 @@ func (d *Device) rand() uint64 {
 	return z ^ (z >> 31)
 }
 
-// rawView writes the raw bits of chunk c in [co, co+len(p)) into p: the
-// stored data with bit errors XORed in, unstable bits drawn at random and
-// stuck bits forced.
+// rawView writes the raw bits of chunk ci in [co, co+len(p)) into p: the
+// stored data (c nil: erased) with bit errors XORed in, unstable bits drawn
+// at random and stuck bits forced.
 func (d *Device) rawView(ci int, c *chunk, co int, p []byte) {
-	copy(p, c.data[co:co+len(p)])
-	if c.flip != nil {
-		for i := range p {
-			p[i] ^= c.flip[co+i]
+	if c == nil {
+		fill(p, d.g.ev)
+	} else {
+		copy(p, c.data[co:co+len(p)])
+		if c.flip != nil {
+			for i := range p {
+				p[i] ^= c.flip[co+i]
+			}
 		}
-	}
-	if c.unst != nil {
-		var r uint64
-		for i := range p {
-			if m := c.unst[co+i]; m != 0 {
-				if r == 0 {
-					r = d.rand() | 1<<63
+		if c.unst != nil {
+			var r uint64
+			left := 0
+			for i := range p {
+				if m := c.unst[co+i]; m != 0 {
+					if left == 0 {
+						r, left = d.rand(), 8
+					}
+					p[i] = p[i]&^m | byte(r)&m
+					r >>= 8
+					left--
 				}
-				p[i] = p[i]&^m | byte(r)&m
-				r >>= 8
 			}
 		}
 	}
@@ -288,38 +315,46 @@ func (d *Device) rawView(ci int, c *chunk, co int, p []byte) {
 	}
 }
 
+// applyStuck forces the stuck bits of storage [ci*store+co, +len(p)) in p.
 func (d *Device) applyStuck(ci, co int, p []byte) {
 	base := int64(ci)*int64(d.g.store) + int64(co)
-	for _, s := range d.stuck {
-		if s.addr >= base && s.addr < base+int64(len(p)) {
-			i := s.addr - base
-			p[i] = p[i]&^s.mask | s.val&s.mask
-		}
+	st := d.stuck
+	i := sort.Search(len(st), func(i int) bool { return st[i].addr >= base })
+	for ; i < len(st) && st[i].addr < base+int64(len(p)); i++ {
+		j := st[i].addr - base
+		p[j] = p[j]&^st[i].mask | st[i].val&st[i].mask
 	}
 }
 
+// readOverlay reads a piece of chunk ci (c nil: erased) that has bit
+// errors, unstable or stuck bits. NAND with ECC decides per ECC step over the
+// whole step: at most ECCBits raw errors against the stored data are
+// corrected, more return the raw bits and ErrBadMsg.
 func (d *Device) readOverlay(ci int, c *chunk, co int, p []byte) error {
 	g := d.g
 	if g.kind != NAND || g.cfg.ECCBits == 0 {
 		d.rawView(ci, c, co, p)
 		return nil
 	}
-	// NAND with ECC: decide per step over the whole step.
 	page := d.page[:g.chunk]
 	d.rawView(ci, c, 0, page)
+	stored := d.erased[:g.chunk]
+	if c != nil {
+		stored = c.data[:g.chunk]
+	}
 	step := g.cfg.ECCStep
 	var err error
 	for s := co / step * step; s < co+len(p); s += step {
 		errs := 0
 		for i := s; i < s+step; i++ {
-			errs += bits.OnesCount8(page[i] ^ c.data[i])
+			errs += bits.OnesCount8(page[i] ^ stored[i])
 		}
 		lo, hi := max(s, co), min(s+step, co+len(p))
 		switch {
 		case errs == 0:
-			copy(p[lo-co:hi-co], c.data[lo:hi])
+			copy(p[lo-co:hi-co], stored[lo:hi])
 		case errs <= g.cfg.ECCBits:
-			copy(p[lo-co:hi-co], c.data[lo:hi])
+			copy(p[lo-co:hi-co], stored[lo:hi])
 			d.ecc.Corrected += errs
 			d.ecc.CorrectedSteps++
 			d.ecc.MaxBitflips = max(d.ecc.MaxBitflips, errs)
@@ -330,7 +365,9 @@ func (d *Device) readOverlay(ci int, c *chunk, co int, p []byte) error {
 			d.ecc.Failed++
 			d.ecc.MaxBitflips = max(d.ecc.MaxBitflips, errs)
 			d.stats.ECCFailedSteps++
-			err = fmt.Errorf("%w: page %d step %d: %d bit errors > %d", ErrBadMsg, ci, s/step, errs, g.cfg.ECCBits)
+			if err == nil {
+				err = fmt.Errorf("%w: page %d step %d: %d bit errors > %d", ErrBadMsg, ci, s/step, errs, g.cfg.ECCBits)
+			}
 		}
 	}
 	return err
@@ -342,6 +379,9 @@ func (d *Device) readOverlay(ci int, c *chunk, co int, p []byte) error {
 // aligned. Bits only move away from the erased state; see the package doc.
 func (d *Device) Program(off int64, data []byte) error {
 	n := int64(len(data))
+	if d.off {
+		return d.failed(ErrPowerLoss)
+	}
 	if err := d.g.checkRange(off, n); err != nil {
 		return d.failed(err)
 	}
@@ -351,17 +391,17 @@ func (d *Device) Program(off int64, data []byte) error {
 	if err := d.checkProtect(off, n); err != nil {
 		return d.failed(err)
 	}
-	if d.off {
-		return d.failed(ErrPowerLoss)
-	}
 	if d.g.kind == NAND {
 		if err := d.checkBad(off, n); err != nil {
 			return d.failed(err)
 		}
 	}
 	op := d.begin(OpProgram, off, n, data, -1)
-	return d.run(op, func() error { return d.program(off, data, d.g.cfg.Violations == ViolationsStrict) })
+	return d.run(op, func() error { return d.program(off, data, d.strict()) })
 }
+
+// strict reports whether rule violations refuse the program.
+func (d *Device) strict() bool { return d.g.cfg.Violations == ViolationsStrict }
 
 var le = binary.LittleEndian
 
@@ -416,7 +456,7 @@ func programBytes(dst, src []byte, ev byte) (viol int) {
 // rules fails the whole program before anything changes.
 func (d *Device) program(off int64, data []byte, strict bool) error {
 	g := d.g
-	if strict && !g.cfg.NoExplicitErase {
+	if strict {
 		if err := d.checkProgram(off, data); err != nil {
 			return err
 		}
@@ -427,39 +467,15 @@ func (d *Device) program(off int64, data []byte, strict bool) error {
 		ci := int(p / g.chunk)
 		co := int(p % g.chunk)
 		k := min(len(rest), int(g.chunk)-co)
-		c := d.chunkRW(ci)
-		if g.cfg.NoExplicitErase {
-			copy(c.data[co:co+k], rest[:k])
-		} else {
-			viol += programBytes(c.data[co:co+k], rest[:k], g.ev)
-		}
-		if c.progs != nil {
-			for j := co / int(g.wb); j < (co+k)/int(g.wb); j++ {
-				if int(c.progs[j]) >= g.cfg.MaxPrograms {
-					limit++
-				}
-				if c.progs[j] < 255 {
-					c.progs[j]++
-				}
-			}
-		}
-		u := g.unitAt(p)
-		if u != lastUnit {
-			m := d.unitRW(u)
-			m.progNs = d.now
-			lastUnit = u
-		}
+		c := d.chunkOwn(ci)
+		v, l := d.applyPiece(c, co, rest[:k])
+		viol += v
+		limit += l
 		if g.kind == NAND {
-			if g.cfg.NOP > 0 && int(c.nop) >= g.cfg.NOP {
-				limit++
-			}
-			c.nop++
-			m := d.unitRW(u)
-			pib := int32(ci%g.cfg.PagesPerBlock) + 1
-			if pib < m.hi {
-				limit++
-			}
-			m.hi = max(m.hi, pib)
+			limit += d.pageDone(ci, c)
+		} else if u := g.unitAt(p); u != lastUnit {
+			d.unitRW(u).progNs = d.now
+			lastUnit = u
 		}
 		p += int64(k)
 		rest = rest[k:]
@@ -467,6 +483,55 @@ func (d *Device) program(off int64, data []byte, strict bool) error {
 	d.stats.Violations += uint64(viol)
 	d.stats.LimitViolations += uint64(limit)
 	return nil
+}
+
+// applyPiece programs src at data offset co of chunk c (owned by the
+// device) and counts the program per write block. It returns the bytes that
+// asked a bit to return to the erased state and the write blocks programmed
+// past MaxPrograms.
+func (d *Device) applyPiece(c *chunk, co int, src []byte) (viol, limit int) {
+	g := d.g
+	dst := c.data[co : co+len(src)]
+	switch {
+	case c.blank || g.cfg.NoExplicitErase:
+		// Erased cells take the data as is: ((ev^ev)|(x^ev))^ev = x.
+		copy(dst, src)
+	default:
+		viol = programBytes(dst, src, g.ev)
+	}
+	c.blank = false
+	if c.progs != nil {
+		wb := int(g.wb)
+		for j := co / wb; j < (co+len(src))/wb; j++ {
+			if int(c.progs[j]) >= g.cfg.MaxPrograms {
+				limit++
+			}
+			if c.progs[j] < 255 {
+				c.progs[j]++
+			}
+		}
+	}
+	return viol, limit
+}
+
+// pageDone accounts one NAND program of page (NOP, in-order rule, time of
+// the last program) and returns how many of those rules it broke.
+func (d *Device) pageDone(page int, c *chunk) (limit int) {
+	g := d.g
+	if g.cfg.NOP > 0 && int(c.nop) >= g.cfg.NOP {
+		limit++
+	}
+	if c.nop < 65535 {
+		c.nop++
+	}
+	m := d.unitRW(page / g.cfg.PagesPerBlock)
+	pib := int32(page%g.cfg.PagesPerBlock) + 1
+	if pib < m.hi {
+		limit++
+	}
+	m.hi = max(m.hi, pib)
+	m.progNs = d.now
+	return limit
 }
 
 // checkProgram is the read-only pass of a strict program.
@@ -477,18 +542,8 @@ func (d *Device) checkProgram(off int64, data []byte) error {
 		co := int(p % g.chunk)
 		k := min(len(rest), int(g.chunk)-co)
 		c := d.chunkRO(ci)
-		if c != nil {
-			if violates(c.data[co:co+k], rest[:k], g.ev) {
-				return fmt.Errorf("%w: at 0x%x", ErrProgramViolation, p)
-			}
-			if c.progs != nil {
-				for j := co / int(g.wb); j < (co+k)/int(g.wb); j++ {
-					if int(c.progs[j]) >= g.cfg.MaxPrograms {
-						return fmt.Errorf("%w: write block at 0x%x programmed %d times (max %d)",
-							ErrProgramLimit, int64(ci)*g.chunk+int64(j)*g.wb, c.progs[j], g.cfg.MaxPrograms)
-					}
-				}
-			}
+		if err := d.checkPiece(ci, c, co, rest[:k]); err != nil {
+			return err
 		}
 		if g.kind == NAND {
 			if err := d.checkPage(ci, c); err != nil {
@@ -497,6 +552,32 @@ func (d *Device) checkProgram(off int64, data []byte) error {
 		}
 		p += int64(k)
 		rest = rest[k:]
+	}
+	return nil
+}
+
+// checkPiece checks the program of src at data offset co of chunk ci.
+func (d *Device) checkPiece(ci int, c *chunk, co int, src []byte) error {
+	g := d.g
+	if c == nil || c.blank {
+		return nil
+	}
+	if !g.cfg.NoExplicitErase && violates(c.data[co:co+len(src)], src, g.ev) {
+		for i := range src {
+			if (c.data[co+i]^g.ev)&^(src[i]^g.ev) != 0 {
+				return fmt.Errorf("%w: at 0x%x (0x%02x over 0x%02x, erase value 0x%02x)",
+					ErrProgramViolation, int64(ci)*g.chunk+int64(co+i), src[i], c.data[co+i], g.ev)
+			}
+		}
+	}
+	if c.progs != nil {
+		wb := int(g.wb)
+		for j := co / wb; j < (co+len(src))/wb; j++ {
+			if int(c.progs[j]) >= g.cfg.MaxPrograms {
+				return fmt.Errorf("%w: write block at 0x%x programmed %d times (max %d)",
+					ErrProgramLimit, int64(ci)*g.chunk+int64(j*wb), c.progs[j], g.cfg.MaxPrograms)
+			}
+		}
 	}
 	return nil
 }
@@ -521,6 +602,9 @@ func (d *Device) checkPage(page int, c *chunk) error {
 // blocks). Every unit returns to the erase value and its wear count grows by
 // one. A zero length is accepted and erases nothing.
 func (d *Device) Erase(off, n int64) error {
+	if d.off {
+		return d.failed(ErrPowerLoss)
+	}
 	if err := d.g.checkRange(off, n); err != nil {
 		return d.failed(err)
 	}
@@ -532,9 +616,6 @@ func (d *Device) Erase(off, n int64) error {
 	}
 	if err := d.checkProtect(off, n); err != nil {
 		return d.failed(err)
-	}
-	if d.off {
-		return d.failed(ErrPowerLoss)
 	}
 	if d.g.kind == NAND {
 		if err := d.checkBad(off, n); err != nil {
@@ -555,8 +636,12 @@ func (d *Device) Erase(off, n int64) error {
 
 // eraseUnit erases unit u and counts one cycle of wear.
 func (d *Device) eraseUnit(u int) {
+	bad := d.IsBad(u) // factory and worn-out marks survive every erase
 	for ci := d.g.chunksUnit[u]; ci < d.g.chunksUnit[u+1]; ci++ {
 		d.eraseChunk(ci)
+	}
+	if bad {
+		d.markBad(u)
 	}
 	m := d.unitRW(u)
 	m.erases++

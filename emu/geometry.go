@@ -2,6 +2,7 @@ package emu
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -25,6 +26,59 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
+// MarshalText encodes the kind as "nor" or "nand" (JSON sidecars, traces).
+func (k Kind) MarshalText() ([]byte, error) {
+	if k != NOR && k != NAND {
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, k)
+	}
+	return []byte(k.String()), nil
+}
+
+// UnmarshalText decodes "nor" or "nand".
+func (k *Kind) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "nor", "NOR":
+		*k = NOR
+	case "nand", "NAND":
+		*k = NAND
+	default:
+		return fmt.Errorf("%w: device kind %q (want nor or nand)", ErrInvalid, b)
+	}
+	return nil
+}
+
+// String returns "strict" or "count".
+func (m ViolationMode) String() string {
+	if m == ViolationsCount {
+		return "count"
+	}
+	if m == ViolationsStrict {
+		return "strict"
+	}
+	return fmt.Sprintf("violations(%d)", uint8(m))
+}
+
+// MarshalText encodes the mode as "strict" or "count".
+func (m ViolationMode) MarshalText() ([]byte, error) {
+	if m != ViolationsStrict && m != ViolationsCount {
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, m)
+	}
+	return []byte(m.String()), nil
+}
+
+// UnmarshalText decodes "strict" (or "") and "count".
+func (m *ViolationMode) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "strict", "":
+		*m = ViolationsStrict
+	case "count":
+		*m = ViolationsCount
+	default:
+		return fmt.Errorf("%w: violation mode %q (want strict or count)", ErrInvalid, b)
+	}
+	return nil
+}
+
 // Run is a run of Count equal erase units of Size bytes; a list of runs
 // describes a non-uniform sector map (STM32F4: 4×16 KiB, 1×64 KiB, 7×128 KiB).
 type Run struct {
@@ -45,8 +99,13 @@ const (
 )
 
 // Config describes a device: geometry, rules, timing and identity. The zero
-// value of every optional field means "the usual": erase value 0xFF for NAND,
-// write block = page for NAND, no program limit, strict violations.
+// value of every optional field means "the usual": write block = page for
+// NAND, no program limit, strict violations, no protection. EraseValue is
+// taken as given on NOR (0x00 is a real erase value: set 0xFF explicitly);
+// on NAND its zero value means 0xFF.
+//
+// Limits: at most MaxDeviceSize bytes, MaxUnits erase units, write blocks and
+// NAND page+OOB of at most MaxChunk bytes, MaxPrograms ≤ 255, NOP ≤ 65535.
 type Config struct {
 	Name string `json:"name,omitempty"` // chip preset name, informative
 	Kind Kind   `json:"kind"`
@@ -113,7 +172,33 @@ func gcd(a, b int64) int64 {
 	return a
 }
 
+// Limits that keep every derived quantity far from int64 overflow and keep a
+// device's fixed metadata small; real parts are orders of magnitude below.
+const (
+	// MaxDeviceSize is the largest addressable size of a device (1 TiB).
+	MaxDeviceSize = int64(1) << 40
+	// MaxUnits is the largest number of erase units (NAND: blocks).
+	MaxUnits = 1 << 20
+	// MaxChunk is the largest piece stored as one unit: a NOR write block or
+	// a NAND page plus its spare area (64 KiB).
+	MaxChunk = 64 << 10
+)
+
+// norChunk is the NOR storage granule: the largest multiple of the write
+// block wb that divides g (the gcd of the unit sizes) and is at most 4 KiB
+// (or wb itself when wb is larger).
+func norChunk(g, wb int64) int64 {
+	m := g / wb
+	for k := min(m, max(4096/wb, 1)); k > 1; k-- {
+		if m%k == 0 {
+			return wb * k
+		}
+	}
+	return wb
+}
+
 func newGeometry(c Config) (*geometry, error) {
+	c = cloneConfig(c)
 	g := &geometry{cfg: c, kind: c.Kind, ev: c.EraseValue}
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
@@ -128,16 +213,33 @@ func newGeometry(c Config) (*geometry, error) {
 			if c.Size <= 0 || c.Size%int64(c.EraseUnit) != 0 {
 				return nil, bad("size %d is not a positive multiple of the erase unit %d", c.Size, c.EraseUnit)
 			}
+			if c.Size > MaxDeviceSize {
+				return nil, bad("size %d above the %d-byte limit", c.Size, MaxDeviceSize)
+			}
+			if c.Size/int64(c.EraseUnit) > MaxUnits {
+				return nil, bad("%d erase units above the limit of %d", c.Size/int64(c.EraseUnit), MaxUnits)
+			}
 			runs = []Run{{Count: int(c.Size / int64(c.EraseUnit)), Size: c.EraseUnit}}
 			g.uniform = int64(c.EraseUnit)
 		}
-		g.unitStart = []int64{0}
-		var chunk int64
+		var chunk, total int64
+		nunits := 0
 		for _, r := range runs {
 			if r.Count <= 0 || r.Size <= 0 {
 				return nil, bad("erase unit run {count=%d, size=%d} must be positive", r.Count, r.Size)
 			}
+			if r.Count > MaxUnits-nunits {
+				return nil, bad("more than %d erase units", MaxUnits)
+			}
+			if int64(r.Size) > MaxDeviceSize || int64(r.Count) > (MaxDeviceSize-total)/int64(r.Size) {
+				return nil, bad("erase units add up to more than %d bytes", MaxDeviceSize)
+			}
+			nunits += r.Count
+			total += int64(r.Count) * int64(r.Size)
 			chunk = gcd(chunk, int64(r.Size))
+		}
+		g.unitStart = make([]int64, 1, nunits+1)
+		for _, r := range runs {
 			for i := 0; i < r.Count; i++ {
 				g.unitStart = append(g.unitStart, g.unitStart[len(g.unitStart)-1]+int64(r.Size))
 			}
@@ -150,24 +252,47 @@ func newGeometry(c Config) (*geometry, error) {
 			return nil, bad("size %d does not match the sum of the erase units %d", c.Size, g.size)
 		}
 		g.wb = int64(c.WriteBlock)
-		if g.wb <= 0 {
-			return nil, bad("write block must be positive")
-		}
-		for chunk > 4096 && chunk%2 == 0 {
-			chunk /= 2
+		if g.wb <= 0 || g.wb > MaxChunk {
+			return nil, bad("write block %d must be in 1..%d", g.wb, MaxChunk)
 		}
 		if chunk%g.wb != 0 {
 			return nil, bad("erase units (gcd %d) are not multiples of the write block %d", chunk, g.wb)
 		}
-		g.chunk = chunk
-		g.store = int(chunk)
+		g.chunk = norChunk(chunk, g.wb)
+		g.store = int(g.chunk)
+		if c.OOBSize != 0 || c.PageSize != 0 || c.PagesPerBlock != 0 || c.Blocks != 0 {
+			return nil, bad("NOR devices have no pages, blocks or spare area")
+		}
 	case NAND:
 		if c.PageSize <= 0 || c.PagesPerBlock <= 0 || c.Blocks <= 0 || c.OOBSize < 0 {
 			return nil, bad("NAND needs positive page size, pages per block and blocks")
 		}
+		if c.PageSize > MaxChunk || c.OOBSize > MaxChunk-c.PageSize {
+			return nil, bad("page %d + spare %d above the %d-byte limit", c.PageSize, c.OOBSize, MaxChunk)
+		}
+		if c.Blocks > MaxUnits || c.PagesPerBlock > MaxUnits {
+			return nil, bad("%d blocks of %d pages above the limit of %d", c.Blocks, c.PagesPerBlock, MaxUnits)
+		}
+		block := int64(c.PageSize) * int64(c.PagesPerBlock)
+		if block*int64(c.Blocks) > MaxDeviceSize {
+			return nil, bad("size %d above the %d-byte limit", block*int64(c.Blocks), MaxDeviceSize)
+		}
+		if c.EraseUnit != 0 && int64(c.EraseUnit) != block || len(c.Units) > 0 {
+			return nil, bad("NAND erase units are its blocks (page size × pages per block)")
+		}
+		if c.Size != 0 && c.Size != block*int64(c.Blocks) {
+			return nil, bad("size %d does not match %d blocks of %d bytes", c.Size, c.Blocks, block)
+		}
+		if c.NoExplicitErase {
+			return nil, bad("NAND always needs an explicit erase")
+		}
+		if g.ev == 0 {
+			// Real NAND erases to 0xFF; the zero value means the usual.
+			g.ev = 0xff
+			g.cfg.EraseValue = 0xff
+		}
 		g.chunk = int64(c.PageSize)
 		g.store = c.PageSize + c.OOBSize
-		block := int64(c.PageSize) * int64(c.PagesPerBlock)
 		g.uniform = block
 		g.size = block * int64(c.Blocks)
 		g.unitStart = make([]int64, c.Blocks+1)
@@ -181,17 +306,20 @@ func newGeometry(c Config) (*geometry, error) {
 		if g.wb <= 0 || int64(c.PageSize)%g.wb != 0 {
 			return nil, bad("NAND write block %d must divide the page size %d", g.wb, c.PageSize)
 		}
+		if c.ECCBits < 0 || c.ECCStep < 0 {
+			return nil, bad("ECC strength and step must not be negative")
+		}
 		if c.ECCBits > 0 {
 			step := c.ECCStep
 			if step == 0 {
 				step = 512
 			}
-			if step <= 0 || c.PageSize%step != 0 {
+			if c.PageSize%step != 0 {
 				return nil, bad("ECC step %d must divide the page size %d", step, c.PageSize)
 			}
 			g.cfg.ECCStep = step
 		}
-		g.badMark = c.BadMarkPages
+		g.badMark = slices.Clone(c.BadMarkPages)
 		if len(g.badMark) == 0 {
 			g.badMark = []int{0}
 		}
@@ -204,8 +332,12 @@ func newGeometry(c Config) (*geometry, error) {
 			}
 			g.badMark[i] = p
 		}
-		if c.BadMarkOffset < 0 || c.BadMarkOffset >= max(c.OOBSize, 1) {
-			return nil, bad("bad-block mark offset %d outside the OOB", c.BadMarkOffset)
+		if c.OOBSize == 0 {
+			if len(c.BadBlocks) > 0 || c.BadMarkOffset != 0 {
+				return nil, bad("bad-block marks need a spare area (oob size 0)")
+			}
+		} else if c.BadMarkOffset < 0 || c.BadMarkOffset >= c.OOBSize {
+			return nil, bad("bad-block mark offset %d outside the %d-byte spare area", c.BadMarkOffset, c.OOBSize)
 		}
 		for _, b := range c.BadBlocks {
 			if b < 0 || b >= c.Blocks {
@@ -215,8 +347,14 @@ func newGeometry(c Config) (*geometry, error) {
 	default:
 		return nil, bad("kind must be nor or nand")
 	}
-	if c.MaxPrograms < 0 || c.NOP < 0 {
-		return nil, bad("program limits must not be negative")
+	if c.Violations != ViolationsStrict && c.Violations != ViolationsCount {
+		return nil, bad("unknown violation mode %d", c.Violations)
+	}
+	if c.MaxPrograms < 0 || c.MaxPrograms > 255 || c.NOP < 0 || c.NOP > 65535 {
+		return nil, bad("program limits must be in 0..255 (max_programs) and 0..65535 (nop)")
+	}
+	if err := c.Timing.validate(); err != nil {
+		return nil, err
 	}
 	g.cfg.WriteBlock = int(g.wb)
 	g.cfg.Size = g.size

@@ -8,7 +8,7 @@ const (
 	OpRead OpKind = iota + 1
 	OpProgram
 	OpErase
-	OpReadOOB    // NAND spare-area read (ReadOOB, or the OOB part of ReadPage)
+	OpReadOOB    // NAND spare-area read (ReadOOB)
 	OpProgramOOB // NAND spare-area program (WriteOOB)
 )
 
@@ -27,13 +27,25 @@ func (k OpKind) Mutates() bool { return k == OpProgram || k == OpErase || k == O
 
 // Op describes one device operation. The device reuses one Op value: a hook
 // must copy what it wants to keep.
+//
+// A NAND page command (ReadPage, ProgramPage) is one OpRead or OpProgram with
+// Page set and OOBLen spare bytes moved together with the Len data bytes, as
+// one command (see Device.PageCost); ProgramPage also sets OOB.
 type Op struct {
 	Kind OpKind
-	Off  int64  // device offset (NAND OOB ops: page index * page size)
-	Len  int64  // bytes (program/read) or erase length
-	Page int    // NAND page for OOB ops, -1 otherwise
+	Off  int64  // device offset (NAND page and OOB ops: page index * page size)
+	Len  int64  // data bytes (program/read; OOB ops: spare bytes) or erase length
+	Page int    // NAND page for page and OOB ops, -1 otherwise
 	Data []byte // data to program (program ops); do not modify or retain
-	Seq  uint64 // index of the operation on this device, from 0, counting every op
+	// OOB is the spare-area data a page program writes with Data (from the
+	// start of the spare area); OOBLen the spare bytes a page command moves.
+	OOB    []byte
+	OOBLen int64
+	// Seq is the index of the operation on this device, from 0. Every
+	// operation that passes argument validation (and so reaches the hook)
+	// gets the next Seq; rejected calls (bad range, alignment, protection,
+	// power off, bad block) get none.
+	Seq uint64
 	// Start is the simulated time the operation starts; Dur its full duration.
 	// A hook that interrupts the operation in Before sets Dur to the time
 	// that passed before the interruption.

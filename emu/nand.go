@@ -61,22 +61,15 @@ func (d *Device) Pages() int {
 }
 
 // ReadOOB reads len(p) bytes of page's spare area from its start. OOB bytes
-// are not covered by the ECC model.
+// are not covered by the ECC model (LastECC is clean after it).
 func (d *Device) ReadOOB(page int, p []byte) error {
-	if err := d.oobArgs(page, len(p)); err != nil {
+	if err := d.pageArgs(page, 0, len(p)); err != nil {
 		return d.failed(err)
 	}
 	op := d.begin(OpReadOOB, int64(page)*d.g.chunk, int64(len(p)), nil, page)
 	return d.run(op, func() error {
-		c := d.chunkRO(page)
-		if c == nil {
-			fill(p, d.g.ev)
-			if len(d.stuck) > 0 {
-				d.applyStuck(page, int(d.g.chunk), p)
-			}
-			return nil
-		}
-		d.rawView(page, c, int(d.g.chunk), p)
+		d.ecc = ECCReport{}
+		d.rawView(page, d.chunkRO(page), int(d.g.chunk), p)
 		return nil
 	})
 }
@@ -84,112 +77,118 @@ func (d *Device) ReadOOB(page int, p []byte) error {
 // WriteOOB programs data into page's spare area from its start. It is a page
 // program: it counts against NOP and the in-order rule.
 func (d *Device) WriteOOB(page int, data []byte) error {
-	if err := d.oobArgs(page, len(data)); err != nil {
+	if err := d.pageArgs(page, 0, len(data)); err != nil {
 		return d.failed(err)
 	}
-	off := int64(page) * d.g.chunk
-	if err := d.checkProtect(off, 1); err != nil {
+	if err := d.pageWritable(page); err != nil {
 		return d.failed(err)
 	}
-	if err := d.checkBad(off, 1); err != nil {
-		return d.failed(err)
-	}
-	op := d.begin(OpProgramOOB, off, int64(len(data)), data, page)
-	return d.run(op, func() error { return d.programOOB(page, data, d.g.cfg.Violations == ViolationsStrict) })
+	op := d.begin(OpProgramOOB, int64(page)*d.g.chunk, int64(len(data)), data, page)
+	return d.run(op, func() error { return d.programPage(page, nil, data, d.strict()) })
 }
 
-func (d *Device) oobArgs(page, n int) error {
+// pageArgs validates a page command moving n data and m spare bytes.
+func (d *Device) pageArgs(page, n, m int) error {
+	if d.off {
+		return ErrPowerLoss
+	}
 	if err := d.needNAND(); err != nil {
 		return err
 	}
 	if err := d.checkPageIndex(page); err != nil {
 		return err
 	}
-	if n > d.OOBSize() {
-		return fmt.Errorf("%w: %d OOB bytes on a %d-byte spare area", ErrOutOfRange, n, d.OOBSize())
+	if n > int(d.g.chunk) {
+		return fmt.Errorf("%w: %d data bytes on a %d-byte page", ErrOutOfRange, n, d.g.chunk)
 	}
-	if d.off {
-		return ErrPowerLoss
+	if m > d.OOBSize() {
+		return fmt.Errorf("%w: %d OOB bytes on a %d-byte spare area", ErrOutOfRange, m, d.OOBSize())
 	}
 	return nil
 }
 
-func (d *Device) programOOB(page int, data []byte, strict bool) error {
+// pageWritable checks protection and bad-block marks for programming page.
+func (d *Device) pageWritable(page int) error {
+	off := int64(page) * d.g.chunk
+	if err := d.checkProtect(off, 1); err != nil {
+		return err
+	}
+	return d.checkBad(off, 1)
+}
+
+// programPage programs data at the start of page and oob at the start of its
+// spare area as one page program (one NOP). With strict set any rule
+// violation refuses the whole program before anything changes.
+func (d *Device) programPage(page int, data, oob []byte, strict bool) error {
 	g := d.g
 	co := int(g.chunk)
 	if strict {
 		c := d.chunkRO(page)
-		if c != nil && violates(c.data[co:co+len(data)], data, g.ev) {
+		if err := d.checkPiece(page, c, 0, data); err != nil {
+			return err
+		}
+		if c != nil && !c.blank && violates(c.data[co:co+len(oob)], oob, g.ev) {
 			return fmt.Errorf("%w: OOB of page %d", ErrProgramViolation, page)
 		}
 		if err := d.checkPage(page, c); err != nil {
 			return err
 		}
 	}
-	c := d.chunkRW(page)
-	viol := programBytes(c.data[co:co+len(data)], data, g.ev)
-	limit := 0
-	if g.cfg.NOP > 0 && int(c.nop) >= g.cfg.NOP {
-		limit++
+	c := d.chunkOwn(page)
+	wasBlank := c.blank
+	viol, limit := d.applyPiece(c, 0, data)
+	if wasBlank {
+		copy(c.data[co:], oob)
+	} else {
+		viol += programBytes(c.data[co:co+len(oob)], oob, g.ev)
 	}
-	c.nop++
-	m := d.unitRW(page / g.cfg.PagesPerBlock)
-	pib := int32(page%g.cfg.PagesPerBlock) + 1
-	if pib < m.hi {
-		limit++
-	}
-	m.hi = max(m.hi, pib)
-	m.progNs = d.now
+	c.blank = false
+	limit += d.pageDone(page, c)
 	d.stats.Violations += uint64(viol)
 	d.stats.LimitViolations += uint64(limit)
 	return nil
 }
 
 // ReadPage reads page's data into data (up to the page size) and its spare
-// area into oob (up to the OOB size); either may be nil.
+// area into oob (up to the OOB size) with one page read command: one tR, one
+// transfer of both parts (OpRead with Page and OOBLen set). ECC applies to
+// the data as in Read; an uncorrectable step still fills oob and returns the
+// raw data with ErrBadMsg.
 func (d *Device) ReadPage(page int, data, oob []byte) (ECCReport, error) {
-	if err := d.needNAND(); err != nil {
+	if d.g.kind == NAND {
+		data = data[:min(len(data), int(d.g.chunk))]
+		oob = oob[:min(len(oob), d.OOBSize())]
+	}
+	if err := d.pageArgs(page, len(data), len(oob)); err != nil {
 		return ECCReport{}, d.failed(err)
 	}
-	if err := d.checkPageIndex(page); err != nil {
-		return ECCReport{}, d.failed(err)
-	}
-	if len(data) > int(d.g.chunk) {
-		data = data[:d.g.chunk]
-	}
-	var err error
-	if data != nil {
-		err = d.Read(int64(page)*d.g.chunk, data)
-	}
-	rep := d.ecc
-	if oob != nil && err == nil {
-		if len(oob) > d.OOBSize() {
-			oob = oob[:d.OOBSize()]
+	op := d.beginPage(OpRead, page, nil, int64(len(data)), nil, int64(len(oob)))
+	err := d.run(op, func() error {
+		err := d.read(int64(page)*d.g.chunk, data)
+		if len(oob) > 0 {
+			d.rawView(page, d.chunkRO(page), int(d.g.chunk), oob)
 		}
-		err = d.ReadOOB(page, oob)
-	}
-	d.ecc = rep
-	return rep, err
+		return err
+	})
+	return d.ecc, err
 }
 
 // ProgramPage programs data at the start of page and oob at the start of its
-// spare area; either may be nil. Each part is one page program for NOP.
+// spare area as one page program command: one NOP, one tPROG, one transfer
+// (OpProgram with Page, OOB and OOBLen set). data must be a multiple of the
+// write block; either part may be empty.
 func (d *Device) ProgramPage(page int, data, oob []byte) error {
-	if err := d.needNAND(); err != nil {
+	if err := d.pageArgs(page, len(data), len(oob)); err != nil {
 		return d.failed(err)
 	}
-	if err := d.checkPageIndex(page); err != nil {
+	if int64(len(data))%d.g.wb != 0 {
+		return d.failed(fmt.Errorf("%w: page program of %d bytes (write block %d)", ErrMisaligned, len(data), d.g.wb))
+	}
+	if err := d.pageWritable(page); err != nil {
 		return d.failed(err)
 	}
-	if len(data) > 0 {
-		if err := d.Program(int64(page)*d.g.chunk, data); err != nil {
-			return err
-		}
-	}
-	if len(oob) > 0 {
-		return d.WriteOOB(page, oob)
-	}
-	return nil
+	op := d.beginPage(OpProgram, page, data, int64(len(data)), oob, int64(len(oob)))
+	return d.run(op, func() error { return d.programPage(page, data, oob, d.strict()) })
 }
 
 // Block returns the NAND block holding page.
@@ -200,21 +199,17 @@ func (d *Device) Block(page int) int {
 	return page / d.g.cfg.PagesPerBlock
 }
 
-// IsBad reports whether NAND block b carries a bad-block mark: a non-0xFF
-// byte at the mark offset of a mark page's OOB. Always false on NOR.
+// IsBad reports whether NAND block b carries a bad-block mark: a byte other
+// than the erase value (0xFF) at the mark offset of a mark page's OOB.
+// Always false on NOR or without a spare area.
 func (d *Device) IsBad(b int) bool {
 	g := d.g
-	if g.kind != NAND || b < 0 || b >= g.cfg.Blocks {
+	if g.kind != NAND || b < 0 || b >= g.cfg.Blocks || g.store == int(g.chunk) {
 		return false
 	}
 	for _, p := range g.badMark {
-		page := b*g.cfg.PagesPerBlock + p
-		c := d.chunkRO(page)
-		v := g.ev
-		if c != nil {
-			v = c.data[int(g.chunk)+g.cfg.BadMarkOffset]
-		}
-		if v != 0xff {
+		c := d.chunkRO(b*g.cfg.PagesPerBlock + p)
+		if c != nil && c.data[int(g.chunk)+g.cfg.BadMarkOffset] != g.ev {
 			return true
 		}
 	}
@@ -222,10 +217,15 @@ func (d *Device) IsBad(b int) bool {
 }
 
 // MarkBad writes the bad-block mark of block b (as an FTL or a worn-out chip
-// does). Marks survive: a bad block refuses erase and program with ErrBadBlock.
+// does): 0x00 (the complement of the erase value) at the mark offset of every
+// mark page's OOB. Marks survive: a bad block refuses erase and program with
+// ErrBadBlock, and even a raw ApplyErase keeps them.
 func (d *Device) MarkBad(b int) error {
 	if err := d.needNAND(); err != nil {
 		return err
+	}
+	if d.OOBSize() == 0 {
+		return fmt.Errorf("%w: no spare area for a bad-block mark", ErrNotSupported)
 	}
 	if b < 0 || b >= d.g.cfg.Blocks {
 		return fmt.Errorf("%w: block %d of %d", ErrOutOfRange, b, d.g.cfg.Blocks)
@@ -238,7 +238,7 @@ func (d *Device) markBad(b int) {
 	g := d.g
 	for _, p := range g.badMark {
 		c := d.chunkRW(b*g.cfg.PagesPerBlock + p)
-		c.data[int(g.chunk)+g.cfg.BadMarkOffset] = 0x00
+		c.data[int(g.chunk)+g.cfg.BadMarkOffset] = ^g.ev
 	}
 }
 

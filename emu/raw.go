@@ -23,13 +23,13 @@ func (d *Device) Peek(off int64, p []byte) error {
 	if err := d.rawRange(off, len(p)); err != nil {
 		return err
 	}
-	d.eachChunk(off, len(p), func(ci, co int, q []byte) {
+	d.eachChunk(off, len(p), func(ci, co, k int, _ []byte) {
 		if c := d.chunkRO(ci); c != nil {
-			copy(p[:len(q)], c.data[co:])
+			copy(p[:k], c.data[co:co+k])
 		} else {
-			fill(p[:len(q)], d.g.ev)
+			fill(p[:k], d.g.ev)
 		}
-		p = p[len(q):]
+		p = p[k:]
 	}, nil)
 	return nil
 }
@@ -40,15 +40,15 @@ func (d *Device) Poke(off int64, data []byte) error {
 	if err := d.rawRange(off, len(data)); err != nil {
 		return err
 	}
-	d.eachChunk(off, len(data), func(ci, co int, q []byte) {
+	d.eachChunk(off, len(data), func(ci, co, _ int, q []byte) {
 		copy(d.chunkRW(ci).data[co:], q)
 	}, data)
 	return nil
 }
 
-// eachChunk calls f for every chunk piece of [off, off+n); q is the matching
-// piece of src (nil when src is nil).
-func (d *Device) eachChunk(off int64, n int, f func(ci, co int, q []byte), src []byte) {
+// eachChunk calls f for every chunk piece of [off, off+n): chunk ci, offset
+// co in it, k bytes; q is the matching piece of src (nil when src is nil).
+func (d *Device) eachChunk(off int64, n int, f func(ci, co, k int, q []byte), src []byte) {
 	g := d.g
 	for n > 0 {
 		ci := int(off / g.chunk)
@@ -57,18 +57,12 @@ func (d *Device) eachChunk(off int64, n int, f func(ci, co int, q []byte), src [
 		var q []byte
 		if src != nil {
 			q, src = src[:k], src[k:]
-		} else {
-			q = zeroPage[:k:k] // only its length is used
 		}
-		f(ci, co, q)
+		f(ci, co, k, q)
 		off += int64(k)
 		n -= k
 	}
 }
-
-// zeroPage backs length-only pieces handed to eachChunk callbacks; a chunk
-// never exceeds it (NOR chunks are at most 4 KiB, NAND pages far below).
-var zeroPage = make([]byte, 1<<16)
 
 // PeekOOB copies the stored spare bytes of page into p.
 func (d *Device) PeekOOB(page int, p []byte) error {
@@ -76,7 +70,7 @@ func (d *Device) PeekOOB(page int, p []byte) error {
 		return err
 	}
 	if err := d.checkPageIndex(page); err != nil || len(p) > d.OOBSize() {
-		return fmt.Errorf("%w: OOB of page %d", ErrOutOfRange, page)
+		return fmt.Errorf("%w: %d OOB bytes of page %d", ErrOutOfRange, len(p), page)
 	}
 	if c := d.chunkRO(page); c != nil {
 		copy(p, c.data[d.g.chunk:])
@@ -92,9 +86,11 @@ func (d *Device) PokeOOB(page int, data []byte) error {
 		return err
 	}
 	if err := d.checkPageIndex(page); err != nil || len(data) > d.OOBSize() {
-		return fmt.Errorf("%w: OOB of page %d", ErrOutOfRange, page)
+		return fmt.Errorf("%w: %d OOB bytes of page %d", ErrOutOfRange, len(data), page)
 	}
-	copy(d.chunkRW(page).data[d.g.chunk:], data)
+	if len(data) > 0 {
+		copy(d.chunkRW(page).data[d.g.chunk:], data)
+	}
 	return nil
 }
 
@@ -109,8 +105,24 @@ func (d *Device) ApplyProgram(off int64, data []byte) error {
 	return d.program(off, data, false)
 }
 
+// ApplyProgramPage applies a NAND page program (data at the page start, oob
+// at the spare start) without the rule checks, like ApplyProgram: one NOP,
+// in-order state advanced, violations counted.
+func (d *Device) ApplyProgramPage(page int, data, oob []byte) error {
+	if err := d.needNAND(); err != nil {
+		return err
+	}
+	if err := d.checkPageIndex(page); err != nil {
+		return err
+	}
+	if len(data) > int(d.g.chunk) || len(oob) > d.OOBSize() {
+		return fmt.Errorf("%w: %d+%d bytes on a %d+%d page", ErrOutOfRange, len(data), len(oob), d.g.chunk, d.OOBSize())
+	}
+	return d.programPage(page, data, oob, false)
+}
+
 // ApplyErase completes the erase of unit u (content to the erase value,
-// overlays cleared, one cycle of wear).
+// overlays cleared, one cycle of wear). NAND bad-block marks survive.
 func (d *Device) ApplyErase(u int) error {
 	if u < 0 || u >= d.g.units() {
 		return fmt.Errorf("%w: erase unit %d", ErrOutOfRange, u)
@@ -131,7 +143,7 @@ func (d *Device) overlay(off int64, mask []byte, get func(c *chunk) *[]byte, xor
 	if err := d.rawRange(off, len(mask)); err != nil {
 		return err
 	}
-	d.eachChunk(off, len(mask), func(ci, co int, q []byte) {
+	d.eachChunk(off, len(mask), func(ci, co, _ int, q []byte) {
 		nz := false
 		for _, b := range q {
 			if b != 0 {
@@ -179,10 +191,10 @@ func (d *Device) FlipCount(off, n int64) int {
 		return 0
 	}
 	cnt := 0
-	d.eachChunk(off, int(n), func(ci, co int, q []byte) {
+	d.eachChunk(off, int(n), func(ci, co, k int, _ []byte) {
 		if c := d.chunkRO(ci); c != nil && c.flip != nil {
-			for i := range q {
-				cnt += bits.OnesCount8(c.flip[co+i])
+			for _, b := range c.flip[co : co+k] {
+				cnt += bits.OnesCount8(b)
 			}
 		}
 	}, nil)

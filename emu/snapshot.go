@@ -1,6 +1,7 @@
 package emu
 
 import (
+	"fmt"
 	"hash/maphash"
 )
 
@@ -38,8 +39,11 @@ func (d *Device) Snapshot() *Snapshot {
 // Restore returns the device to the state captured in s. The installed hook
 // stays. s must come from a device of the same geometry.
 func (d *Device) Restore(s *Snapshot) error {
+	if s == nil {
+		return fmt.Errorf("%w: nil snapshot", ErrInvalid)
+	}
 	if s.g != d.g && !sameGeometry(s.g, d.g) {
-		return ErrInvalid
+		return fmt.Errorf("%w: snapshot of a different geometry", ErrInvalid)
 	}
 	d.restore(s)
 	return nil
@@ -53,8 +57,8 @@ func (d *Device) restore(s *Snapshot) {
 	d.prot, d.nprot, d.stuck = s.prot, s.nprot, s.stuck
 	d.now, d.seq, d.rng, d.off, d.stats = s.now, s.seq, s.rng, s.off, s.stats
 	d.ecc = ECCReport{}
-	if d.g.kind == NAND && d.page == nil {
-		d.page = make([]byte, d.g.store)
+	if d.g.kind == NAND && (d.page == nil || len(d.page) != d.g.store || d.erased[0] != d.g.ev) {
+		d.initScratch()
 	}
 }
 
@@ -64,7 +68,11 @@ func sameGeometry(a, b *geometry) bool {
 }
 
 // FromSnapshot creates a new device in the state captured in s, with no hook.
+// A nil snapshot gives a nil device.
 func FromSnapshot(s *Snapshot) *Device {
+	if s == nil {
+		return nil
+	}
 	d := &Device{}
 	d.restore(s)
 	return d
@@ -79,18 +87,27 @@ func (s *Snapshot) Seq() uint64 { return s.seq }
 var hashSeed = maphash.MakeSeed()
 
 // StateHash hashes the observable array state (stored bits and overlays of
-// every non-erased chunk, with their positions). Equal hashes mean, with
-// overwhelming probability, equal contents; it is meant for deduplicating
-// explored states within one process, not for storage.
-func (d *Device) StateHash() uint64 { return hashState(d.g, &d.chunks) }
+// every non-erased chunk, with their positions, and the stuck bits). Wear,
+// clock, counters and program counts are not part of it. Equal hashes mean,
+// with overwhelming probability, equal contents; it is meant for
+// deduplicating explored states within one process (the seed is per
+// process), not for storage.
+func (d *Device) StateHash() uint64 { return hashState(d.g, &d.chunks, d.stuck) }
 
 // StateHash is Device.StateHash of the captured state.
-func (s *Snapshot) StateHash() uint64 { return hashState(s.g, &s.chunks) }
+func (s *Snapshot) StateHash() uint64 { return hashState(s.g, &s.chunks, s.stuck) }
 
-func hashState(g *geometry, t *table[*chunk]) uint64 {
+func hashState(g *geometry, t *table[*chunk], stuck []stuckBit) uint64 {
 	var h maphash.Hash
 	h.SetSeed(hashSeed)
 	var idx [8]byte
+	for _, s := range stuck {
+		le.PutUint64(idx[:], uint64(s.addr))
+		h.Write(idx[:])
+		h.WriteByte(s.mask)
+		h.WriteByte(s.val)
+	}
+	h.WriteByte('|')
 	for li, l := range t.top {
 		if l == nil {
 			continue

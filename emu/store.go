@@ -71,6 +71,9 @@ type chunk struct {
 	unst  []byte  // unstable (metastable) bits: read randomly; nil if none
 	progs []uint8 // programs per write block since erase (MaxPrograms); nil unless limited
 	nop   uint16  // NAND: programs of this page since erase
+	// blank: untouched since the last erase (data all erase value, no
+	// program counted), so a program is a plain copy.
+	blank bool
 }
 
 // unitMeta is per-erase-unit state.
@@ -84,13 +87,22 @@ type unitMeta struct {
 // chunkRO returns chunk i for reading (nil = erased).
 func (d *Device) chunkRO(i int) *chunk { return d.chunks.get(i) }
 
-// chunkRW returns chunk i owned by the device, materialising erased chunks.
+// chunkRW returns chunk i owned by the device for changing its data,
+// materialising erased chunks.
 func (d *Device) chunkRW(i int) *chunk {
+	c := d.chunkOwn(i)
+	c.blank = false
+	return c
+}
+
+// chunkOwn returns chunk i owned by the device, materialising erased chunks
+// (blank) and copying shared ones; the caller keeps blank up to date.
+func (d *Device) chunkOwn(i int) *chunk {
 	p := d.chunks.ptr(i, d.gen)
 	c := *p
 	switch {
 	case c == nil:
-		c = &chunk{gen: d.gen, data: make([]byte, d.g.store)}
+		c = &chunk{gen: d.gen, data: make([]byte, d.g.store), blank: true}
 		if d.g.ev != 0 {
 			fill(c.data, d.g.ev)
 		}
@@ -99,7 +111,7 @@ func (d *Device) chunkRW(i int) *chunk {
 		}
 		*p = c
 	case c.gen != d.gen:
-		n := &chunk{gen: d.gen, data: slices.Clone(c.data), nop: c.nop}
+		n := &chunk{gen: d.gen, data: slices.Clone(c.data), nop: c.nop, blank: c.blank}
 		n.flip = slices.Clone(c.flip)
 		n.unst = slices.Clone(c.unst)
 		n.progs = slices.Clone(c.progs)
@@ -119,10 +131,13 @@ func (d *Device) eraseChunk(i int) {
 		*d.chunks.ptr(i, d.gen) = nil
 		return
 	}
-	fill(c.data, d.g.ev)
+	if !c.blank {
+		fill(c.data, d.g.ev)
+		clear(c.progs)
+		c.nop = 0
+		c.blank = true
+	}
 	c.flip, c.unst = nil, nil
-	clear(c.progs)
-	c.nop = 0
 }
 
 func (d *Device) unit(i int) unitMeta    { return d.units.get(i) }

@@ -1,24 +1,37 @@
 package emu
 
-import "math/bits"
+import (
+	"fmt"
+	"math"
+	"math/bits"
+)
 
 // Timing is a device's timing model. Every operation advances the device's
 // simulated clock by a cost computed from these parameters alone, so any
-// operation's cost can be recomputed from Timing (see Cost):
+// operation's cost can be recomputed from Timing (see Cost and PageCost):
 //
 //	xfer(b)   = ceil(ceil(b*8/BusBits) * 1e9 / ClockHz)     bus transfer of b bytes
-//	read      = per read command: OpOverheadNs + xfer(ReadCmdBytes + bytes) + ReadNs
-//	            (NOR: one command for the whole range; NAND: one per page touched)
-//	program   = per program page touched (ProgramPage-aligned pieces of the range):
-//	            OpOverheadNs + xfer(ProgramCmdBytes + k) + array(k)
+//	            (0 when ClockHz is 0; BusBits 0 counts as 1)
+//	cmd(c,b,a)= OpOverheadNs + xfer(c + b) + a               one command
+//	read      = NOR: cmd(ReadCmdBytes, n, ReadNs) for the whole range;
+//	            NAND: the sum over the pages touched of cmd(ReadCmdBytes, k, ReadNs),
+//	            k = bytes of the range inside that page
+//	program   = the sum over the program pages touched of cmd(ProgramCmdBytes, k, array(k)),
+//	            pages of ProgramPage bytes (NAND: the page size; 0 means the write block),
+//	            k = bytes of the range inside that page;
 //	            array(k) = ceil(ProgramNs * k / ProgramPage) when ProgramScales,
 //	                       else ProgramNs (NAND tPROG: a partial page costs a full one)
-//	erase     = per erase command: OpOverheadNs + xfer(EraseCmdBytes) + t(size)
-//	            the range is covered greedily by the largest aligned BlockErase
-//	            command that fits, else one command per erase unit, costing the
-//	            EraseNs entry for that unit size.
+//	erase     = the sum over erase commands of cmd(EraseCmdBytes, 0, t):
+//	            walking the range from its start, each command is the largest
+//	            BlockErase size aligned at the current offset that fits in the
+//	            rest of the range (t = its Ns), else the erase unit there
+//	            (t = the EraseNs entry for that unit size; without one, the largest
+//	            entry scaled by size, rounded up)
+//	read_oob  = cmd(ReadCmdBytes, n, ReadNs)      (n spare bytes; ReadPage: data + spare)
+//	program_oob = cmd(ProgramCmdBytes, n, ProgramNs) (WriteOOB; ProgramPage: data + spare)
 //
-// Cycles are ns * ClockHz / 1e9, truncated.
+// Cycles are ns * ClockHz / 1e9, truncated. Every parameter is bounded (see
+// validation in New) so sums never overflow.
 type Timing struct {
 	ClockHz         int64 `json:"clock_hz"`          // interface clock (SPI SCK, NAND I/O, internal bus)
 	BusBits         int   `json:"bus_bits"`          // data bits moved per clock
@@ -45,6 +58,50 @@ type EraseTime struct {
 
 func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 
+// maxNs bounds every duration parameter and every computed cost (about 13
+// days), so that sums of costs never overflow int64.
+const maxNs = int64(1) << 50
+
+func (t *Timing) validate() error {
+	bad := func(what string, v int64) error {
+		return fmt.Errorf("%w: timing %s %d out of range", ErrInvalid, what, v)
+	}
+	for _, f := range []struct {
+		name string
+		v    int64
+		hi   int64
+	}{
+		{"clock_hz", t.ClockHz, 1 << 40}, {"bus_bits", int64(t.BusBits), 1 << 16},
+		{"op_overhead_ns", t.OpOverheadNs, maxNs}, {"read_cmd_bytes", int64(t.ReadCmdBytes), 1 << 16},
+		{"program_cmd_bytes", int64(t.ProgramCmdBytes), 1 << 16}, {"erase_cmd_bytes", int64(t.EraseCmdBytes), 1 << 16},
+		{"read_ns", t.ReadNs, maxNs}, {"program_page", int64(t.ProgramPage), 1 << 30}, {"program_ns", t.ProgramNs, maxNs},
+	} {
+		if f.v < 0 || f.v > f.hi {
+			return bad(f.name, f.v)
+		}
+	}
+	for _, l := range [][]EraseTime{t.EraseNs, t.BlockErase} {
+		for _, e := range l {
+			if e.Size <= 0 || int64(e.Size) > MaxDeviceSize {
+				return bad("erase size", int64(e.Size))
+			}
+			if e.Ns < 0 || e.Ns > maxNs {
+				return bad("erase ns", e.Ns)
+			}
+		}
+	}
+	return nil
+}
+
+// addNs adds durations, saturating at maxNs·2^12 instead of overflowing.
+func addNs(a, b int64) int64 {
+	const limit = maxNs << 12
+	if a > limit-b {
+		return limit
+	}
+	return a + b
+}
+
 // Xfer is the bus time in ns to move b bytes.
 func (t *Timing) Xfer(b int64) int64 {
 	if t.ClockHz <= 0 || b <= 0 {
@@ -53,11 +110,14 @@ func (t *Timing) Xfer(b int64) int64 {
 	busBits := int64(max(t.BusBits, 1))
 	cycles := ceilDiv(b*8, busBits)
 	hi, lo := bits.Mul64(uint64(cycles), 1e9)
+	if hi >= uint64(t.ClockHz) {
+		return maxNs // absurdly long transfer on a slow bus: saturate
+	}
 	q, r := bits.Div64(hi, lo, uint64(t.ClockHz))
 	if r != 0 {
 		q++
 	}
-	return int64(q)
+	return int64(min(q, uint64(maxNs)))
 }
 
 // Cycles converts ns to clock cycles of the device clock (truncated).
@@ -66,7 +126,13 @@ func (t *Timing) Cycles(ns int64) int64 {
 		return 0
 	}
 	hi, lo := bits.Mul64(uint64(ns), uint64(t.ClockHz))
+	if hi >= 1e9 {
+		return math.MaxInt64
+	}
 	q, _ := bits.Div64(hi, lo, 1e9)
+	if q > math.MaxInt64 {
+		return math.MaxInt64
+	}
 	return int64(q)
 }
 
@@ -84,35 +150,58 @@ func (t *Timing) eraseUnitNs(size int64) int64 {
 		return 0
 	}
 	// No entry for this size: scale the largest known one by size.
-	return ceilDiv(best.Ns*size, int64(best.Size))
+	hi, lo := bits.Mul64(uint64(best.Ns), uint64(size))
+	if hi >= uint64(best.Size) {
+		return maxNs
+	}
+	q, r := bits.Div64(hi, lo, uint64(best.Size))
+	if r != 0 {
+		q++
+	}
+	return int64(min(q, uint64(maxNs)))
 }
 
 // Cost returns the simulated duration in ns of an operation of kind k over
-// [off, off+n) on device d, exactly as the device charges it.
+// [off, off+n) on device d, exactly as the device charges it. For the OOB
+// kinds n is the number of spare bytes. A page operation that moves data and
+// spare bytes together (ReadPage, ProgramPage) costs PageCost.
 func (d *Device) Cost(k OpKind, off, n int64) int64 { return d.g.cost(k, off, n) }
 
+// PageCost returns the duration in ns of one NAND page command moving
+// dataLen data bytes and oobLen spare bytes (ReadPage, ProgramPage): one
+// command, one array time, one bus transfer of both parts.
+func (d *Device) PageCost(k OpKind, dataLen, oobLen int) int64 {
+	if k == OpRead || k == OpReadOOB {
+		k = OpReadOOB
+	} else {
+		k = OpProgramOOB
+	}
+	return d.g.cost(k, 0, int64(max(dataLen, 0))+int64(max(oobLen, 0)))
+}
+
+// cost computes an op's duration (see Timing).
 func (g *geometry) cost(k OpKind, off, n int64) int64 {
 	t := &g.cfg.Timing
+	cmd := func(cmdBytes int, b, array int64) int64 {
+		return addNs(addNs(t.OpOverheadNs, t.Xfer(int64(cmdBytes)+b)), array)
+	}
 	switch k {
-	case OpRead, OpReadOOB:
-		if g.kind == NAND {
-			var total int64
-			page := g.chunk
-			if k == OpReadOOB {
-				return t.OpOverheadNs + t.Xfer(int64(t.ReadCmdBytes)+n) + t.ReadNs
-			}
-			for p := off; p < off+n || (n == 0 && p == off); {
-				end := min((p/page+1)*page, off+n)
-				total += t.OpOverheadNs + t.Xfer(int64(t.ReadCmdBytes)+end-p) + t.ReadNs
-				if n == 0 {
-					break
-				}
-				p = end
-			}
-			return total
+	case OpReadOOB:
+		return cmd(t.ReadCmdBytes, n, t.ReadNs)
+	case OpProgramOOB:
+		return cmd(t.ProgramCmdBytes, n, t.ProgramNs)
+	case OpRead:
+		if g.kind != NAND || n == 0 {
+			return cmd(t.ReadCmdBytes, n, t.ReadNs)
 		}
-		return t.OpOverheadNs + t.Xfer(int64(t.ReadCmdBytes)+n) + t.ReadNs
-	case OpProgram, OpProgramOOB:
+		var total int64
+		for p := off; p < off+n; {
+			end := min((p/g.chunk+1)*g.chunk, off+n)
+			total = addNs(total, cmd(t.ReadCmdBytes, end-p, t.ReadNs))
+			p = end
+		}
+		return total
+	case OpProgram:
 		pp := int64(t.ProgramPage)
 		if g.kind == NAND {
 			pp = g.chunk
@@ -120,39 +209,41 @@ func (g *geometry) cost(k OpKind, off, n int64) int64 {
 		if pp <= 0 {
 			pp = g.wb
 		}
-		if k == OpProgramOOB {
-			return t.OpOverheadNs + t.Xfer(int64(t.ProgramCmdBytes)+n) + t.ProgramNs
-		}
 		var total int64
 		for p := off; p < off+n; {
 			end := min((p/pp+1)*pp, off+n)
 			kb := end - p
 			arr := t.ProgramNs
 			if t.ProgramScales {
-				arr = ceilDiv(t.ProgramNs*kb, pp)
+				hi, lo := bits.Mul64(uint64(t.ProgramNs), uint64(kb))
+				q, r := bits.Div64(hi, lo, uint64(pp)) // kb <= pp: no overflow
+				if r != 0 {
+					q++
+				}
+				arr = int64(q)
 			}
-			total += t.OpOverheadNs + t.Xfer(int64(t.ProgramCmdBytes)+kb) + arr
+			total = addNs(total, cmd(t.ProgramCmdBytes, kb, arr))
 			p = end
 		}
 		return total
 	case OpErase:
 		var total int64
 		for p := off; p < off+n; {
-			cmd := int64(0)
+			size := int64(0)
 			var ns int64
 			for _, b := range t.BlockErase {
 				bs := int64(b.Size)
-				if bs > cmd && p%bs == 0 && off+n-p >= bs {
-					cmd, ns = bs, b.Ns
+				if bs > size && p%bs == 0 && off+n-p >= bs {
+					size, ns = bs, b.Ns
 				}
 			}
-			if cmd == 0 {
+			if size == 0 {
 				u := g.unitAt(p)
-				cmd = g.unitStart[u+1] - g.unitStart[u]
-				ns = t.eraseUnitNs(cmd)
+				size = g.unitStart[u+1] - g.unitStart[u]
+				ns = t.eraseUnitNs(size)
 			}
-			total += t.OpOverheadNs + t.Xfer(int64(t.EraseCmdBytes)) + ns
-			p += cmd
+			total = addNs(total, cmd(t.EraseCmdBytes, 0, ns))
+			p += size
 		}
 		return total
 	}
