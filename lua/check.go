@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"strings"
 
+	"github.com/flashemu/flashemu/crc8"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -23,31 +24,6 @@ func init() {
 			{"sha256", "check.sha256(s) --> hex", "SHA-256 as lower-case hex", checkSHA256},
 		},
 	})
-}
-
-// crc8Table is CRC-8 poly 0x07, MSB first (Zephyr crc8_ccitt).
-var crc8Table = func() (t [256]byte) {
-	for i := range t {
-		c := byte(i)
-		for j := 0; j < 8; j++ {
-			if c&0x80 != 0 {
-				c = c<<1 ^ 0x07
-			} else {
-				c <<= 1
-			}
-		}
-		t[i] = c
-	}
-	return
-}()
-
-// crc8CCITT is Zephyr's crc8_ccitt(initial, buf, len).
-func crc8CCITT(init byte, s string) byte {
-	c := init
-	for i := 0; i < len(s); i++ {
-		c = crc8Table[c^s[i]]
-	}
-	return c
 }
 
 // crc16Table is CRC-16 poly 0x1021, MSB first.
@@ -83,7 +59,7 @@ func checkCRC8(s *State, L *glua.LState) int {
 	if init {
 		iv = a.intRange(2, 0, 0xff)
 	}
-	L.Push(glua.LNumber(crc8CCITT(byte(iv), data)))
+	L.Push(glua.LNumber(crc8.Checksum([]byte(data), byte(iv))))
 	return 1
 }
 

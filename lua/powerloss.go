@@ -4,14 +4,14 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/flashemu/flashemu/emu"
+
 	glua "github.com/yuin/gopher-lua"
 )
 
-// PowerLossErr is the device error a power cut produces; an *Error whose
-// Kind is PowerLossErr unwraps to it.
-//
-// TODO(emu): this becomes emu.ErrPowerLoss when the device binding lands.
-var PowerLossErr error = errors.New("emu: power loss")
+// PowerLossErr is the device error a power cut produces (emu.ErrPowerLoss);
+// an *Error whose Kind is PowerLossErr unwraps to it.
+var PowerLossErr error = emu.ErrPowerLoss
 
 // PowerLoss is the Lua error value raised when a flash operation hits a
 // power cut or a powered-off device. In Lua it is userdata of type

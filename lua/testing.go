@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flashemu/flashemu/emu"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -470,18 +471,10 @@ func expectErr(s *State, L *glua.LState) int {
 	return 1
 }
 
-// errnoNames maps Zephyr errno names to numbers for expect():err("EINVAL").
-// TODO(emu): use emu.ErrnoByName once the device package builds.
-var errnoNames = map[string]int{
-	"ENOENT": 2, "ESRCH": 3, "EIO": 5, "EAGAIN": 11, "ENOMEM": 12, "EACCES": 13, "EFAULT": 14,
-	"ENODEV": 19, "EINVAL": 22, "EFBIG": 27, "ENOSPC": 28, "ERANGE": 34, "ENOMSG": 35,
-	"EBADMSG": 77, "ENOSYS": 88, "ENOTSUP": 134, "EILSEQ": 138,
-}
-
 // errnoByName returns the negative errno for "EINVAL" or "-EINVAL".
 func errnoByName(name string) (int, bool) {
-	n, ok := errnoNames[strings.TrimPrefix(name, "-")]
-	return -n, ok
+	e, ok := emu.ErrnoByName(name)
+	return -int(e), ok
 }
 
 // deepEqual compares values structurally; path names the first difference.

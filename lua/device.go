@@ -1,0 +1,736 @@
+package lua
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/flashemu/flashemu/api"
+	"github.com/flashemu/flashemu/emu"
+	glua "github.com/yuin/gopher-lua"
+)
+
+// Device is the Go value behind a Lua device userdata ("flashemu.device").
+// Other bindings (sweep, faults) get the *emu.Device with DeviceOf.
+type Device struct {
+	// Dev is the emulated chip.
+	Dev *emu.Device
+	// api is the Zephyr driver view (for areas, fcb, streamflash).
+	api api.Device
+	// wbuf is reused by write so that a write does not allocate.
+	wbuf []byte
+}
+
+func (d *Device) luaType() string { return deviceType.name }
+
+// String is what tostring(dev) shows: "nor 1M (4K sectors, wb 1)".
+func (d *Device) String() string { return describeDevice(d.Dev) }
+
+// API returns the Zephyr flash driver view of the device.
+func (d *Device) API() api.Device {
+	if d.api == nil {
+		d.api = api.FromEmu(d.Dev)
+	}
+	return d.api
+}
+
+// describeDevice is a short geometry summary for prompts and tostring.
+func describeDevice(d *emu.Device) string {
+	c := d.Config()
+	name := c.Name
+	if name != "" {
+		name += " "
+	}
+	if d.Kind() == emu.NAND {
+		return fmt.Sprintf("%snand %s (%d+%d pages, %d/block, %d blocks)", name, humanSize(d.Size()), d.PageSize(), d.OOBSize(), c.PagesPerBlock, d.UnitCount())
+	}
+	_, u0 := d.Unit(0)
+	units := humanSize(u0) + " sectors"
+	if len(d.Regions()) > 1 {
+		units = fmt.Sprintf("%d sectors, non-uniform", d.UnitCount())
+	}
+	return fmt.Sprintf("%snor %s (%s, wb %d)", name, humanSize(d.Size()), units, d.WriteBlock())
+}
+
+// humanSize prints 4096 as 4K, 1048576 as 1M, other values in bytes.
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%dG", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dM", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dK", n>>10)
+	}
+	return fmt.Sprintf("%d", n)
+}
+
+// DeviceOf returns the device behind a Lua value made by the flash module.
+func DeviceOf(v glua.LValue) (*Device, bool) {
+	if ud, ok := v.(*glua.LUserData); ok {
+		d, ok := ud.Value.(*Device)
+		return d, ok
+	}
+	return nil, false
+}
+
+// NewDevice wraps an emulated device as a Lua value of this state.
+func (s *State) NewDevice(d *emu.Device) glua.LValue {
+	return s.newUserData(deviceType, &Device{Dev: d})
+}
+
+var deviceType = &udType{name: "flashemu.device", short: "device",
+	doc: "an emulated flash chip (flash.nor/nand/chip/load); methods below"}
+
+func init() {
+	registerType(deviceType)
+	deviceType.methods = []fnDef{
+		{"read", "dev:read(off, len) --> data | nil, msg, errno", "read len bytes at off", devRead},
+		{"write", "dev:write(off, data) --> true | nil, msg, errno", "program data at off (bits only move away from the erase value)", devWrite},
+		{"erase", "dev:erase(off, len) --> true | nil, msg, errno", "erase whole erase units", devErase},
+		{"read_oob", "dev:read_oob(page [, len]) --> data | nil, msg, errno", "NAND: read a page's spare area", devReadOOB},
+		{"write_oob", "dev:write_oob(page, data) --> true | nil, msg, errno", "NAND: program a page's spare area", devWriteOOB},
+		{"peek", "dev:peek(off, len) --> data", "the stored bits, without counting an operation or advancing the clock", devPeek},
+		{"poke", "dev:poke(off, data)", "set the stored bits, whatever the physics says", devPoke},
+		{"info", "dev:info() --> table", "geometry: type, size, erase_unit, write_block, erase_value, regions, ...", devInfo},
+		{"stats", "dev:stats() --> table", "counters: reads, writes, erases, bytes_read, bytes_written, ...", devStats},
+		{"wear", "dev:wear() --> {n, ...}", "erase count per erase unit (1-based list)", devWear},
+		{"clock", "dev:clock() --> ns", "simulated time in ns", devClock},
+		{"cycles", "dev:cycles() --> n", "simulated time in cycles of the device clock", devCycles},
+		{"timing", "dev:timing() --> table", "the timing model's parameters", devTiming},
+		{"unit_at", "dev:unit_at(off) --> index, start, size", "the erase unit holding off (index from 0)", devUnitAt},
+		{"snapshot", "dev:snapshot() --> snap", "capture the whole device state (copy-on-write, cheap)", devSnapshot},
+		{"restore", "dev:restore(snap)", "return to a snapshot's state", devRestore},
+		{"save", "dev:save(path)", "write the content to a raw image file (atomically)", devSave},
+		{"dump", "dev:dump() --> data", "the whole content as a string", devDump},
+		{"power_off", "dev:power_off()", "cut the power: every op raises a power-loss error until power_on", devPowerOff},
+		{"power_on", "dev:power_on()", "restore power", devPowerOn},
+		{"powered", "dev:powered() --> bool", "whether the device has power", devPowered},
+		{"area", "dev:area{label=, offset=, size=} --> area", "a Zephyr flash_area over part of the device", devArea},
+	}
+	deviceType.meta = func(s *State, mt *glua.LTable) {
+		mt.RawSetString("__eq", s.L.NewFunction(func(L *glua.LState) int {
+			a, _ := DeviceOf(L.Get(1))
+			b, _ := DeviceOf(L.Get(2))
+			L.Push(glua.LBool(a != nil && a == b))
+			return 1
+		}))
+	}
+}
+
+func checkDevice(L *glua.LState, fn string) (*Device, args) {
+	a := methodOf(L, fn)
+	return checkUD[Device](a, 1, deviceType), a
+}
+
+// pushResult pushes the Lua form of a flash op's result: on success ok
+// values; on a power cut it raises the power-loss object; otherwise it
+// pushes nil, message, errno.
+func (s *State) pushFailure(L *glua.LState, err error) int {
+	if errors.Is(err, emu.ErrPowerLoss) {
+		s.raisePowerLoss(L, err)
+	}
+	L.Push(glua.LNil)
+	L.Push(glua.LString(err.Error()))
+	L.Push(glua.LNumber(emu.ErrnoOf(err)))
+	return 3
+}
+
+// readLimit caps a single read's length before asking the device (which
+// range-checks); it prevents a huge allocation for an impossible read.
+func readLen(d *emu.Device, n int64) bool { return n <= d.Size() }
+
+func devRead(s *State, L *glua.LState) int {
+	d, a := checkDevice(L, "read")
+	off := a.int(2)
+	n := a.nonNeg(3)
+	if !readLen(d.Dev, n) {
+		return s.pushFailure(L, fmt.Errorf("%w: read of %d bytes on a %d-byte device", emu.ErrOutOfRange, n, d.Dev.Size()))
+	}
+	buf := make([]byte, n)
+	if err := d.Dev.Read(off, buf); err != nil {
+		if !errors.Is(err, emu.ErrBadMsg) {
+			return s.pushFailure(L, err)
+		}
+		// Uncorrectable ECC: Zephyr returns -EBADMSG; the raw data is
+		// returned as a fourth value for inspection.
+		s.pushFailure(L, err)
+		L.Push(glua.LString(buf))
+		return 4
+	}
+	L.Push(glua.LString(bytesToString(buf)))
+	return 1
+}
+
+func devWrite(s *State, L *glua.LState) int {
+	d, a := checkDevice(L, "write")
+	off := a.int(2)
+	data := a.str(3)
+	if cap(d.wbuf) < len(data) {
+		d.wbuf = make([]byte, len(data))
+	}
+	buf := d.wbuf[:len(data)]
+	copy(buf, data)
+	if err := d.Dev.Program(off, buf); err != nil {
+		return s.pushFailure(L, err)
+	}
+	if cap(d.wbuf) > 1<<20 {
+		d.wbuf = nil // do not pin a huge buffer
+	}
+	L.Push(glua.LTrue)
+	return 1
+}
+
+func devErase(s *State, L *glua.LState) int {
+	d, a := checkDevice(L, "erase")
+	off := a.int(2)
+	n := a.int(3)
+	if err := d.Dev.Erase(off, n); err != nil {
+		return s.pushFailure(L, err)
+	}
+	L.Push(glua.LTrue)
+	return 1
+}
+
+func devReadOOB(s *State, L *glua.LState) int {
+	d, a := checkDevice(L, "read_oob")
+	page := a.int(2)
+	n := a.optInt(3, int64(d.Dev.OOBSize()))
+	if n < 0 || n > int64(d.Dev.OOBSize()) || page < 0 || page > int64(d.Dev.Pages()) {
+		var err error = emu.ErrOutOfRange
+		if d.Dev.Kind() != emu.NAND {
+			err = emu.ErrNotSupported
+		}
+		return s.pushFailure(L, err)
+	}
+	buf := make([]byte, n)
+	if err := d.Dev.ReadOOB(int(page), buf); err != nil {
+		return s.pushFailure(L, err)
+	}
+	L.Push(glua.LString(bytesToString(buf)))
+	return 1
+}
+
+func devWriteOOB(s *State, L *glua.LState) int {
+	d, a := checkDevice(L, "write_oob")
+	page := a.int(2)
+	data := a.str(3)
+	if page < 0 || page > int64(d.Dev.Pages()) {
+		var err error = emu.ErrOutOfRange
+		if d.Dev.Kind() != emu.NAND {
+			err = emu.ErrNotSupported
+		}
+		return s.pushFailure(L, err)
+	}
+	if err := d.Dev.WriteOOB(int(page), []byte(data)); err != nil {
+		return s.pushFailure(L, err)
+	}
+	L.Push(glua.LTrue)
+	return 1
+}
+
+func devPeek(s *State, L *glua.LState) int {
+	d, a := checkDevice(L, "peek")
+	off := a.int(2)
+	n := a.nonNeg(3)
+	if !readLen(d.Dev, n) {
+		a.argError(3, "beyond the device")
+	}
+	buf := make([]byte, n)
+	if err := d.Dev.Peek(off, buf); err != nil {
+		a.raise("%v", err)
+	}
+	L.Push(glua.LString(bytesToString(buf)))
+	return 1
+}
+
+func devPoke(s *State, L *glua.LState) int {
+	d, a := checkDevice(L, "poke")
+	off := a.int(2)
+	data := a.str(3)
+	if err := d.Dev.Poke(off, []byte(data)); err != nil {
+		a.raise("%v", err)
+	}
+	return 0
+}
+
+func devInfo(s *State, L *glua.LState) int {
+	d, _ := checkDevice(L, "info")
+	L.Push(configTable(L, d.Dev.Config(), d.Dev))
+	return 1
+}
+
+// configTable renders a configuration (and, given a device, its derived
+// numbers) as the table dev:info() and flash.chips() return.
+func configTable(L *glua.LState, c emu.Config, d *emu.Device) *glua.LTable {
+	t := L.NewTable()
+	set := func(k string, v glua.LValue) { t.RawSetString(k, v) }
+	num := func(k string, v int64) { set(k, glua.LNumber(v)) }
+	set("type", glua.LString(c.Kind.String()))
+	if c.Name != "" {
+		set("name", glua.LString(c.Name))
+	}
+	num("erase_value", int64(c.EraseValue))
+	if d != nil {
+		num("size", d.Size())
+		num("write_block", int64(d.WriteBlock()))
+		num("units", int64(d.UnitCount()))
+		regions := L.NewTable()
+		for _, r := range d.Regions() {
+			rt := L.NewTable()
+			rt.RawSetString("count", glua.LNumber(r.Count))
+			rt.RawSetString("size", glua.LNumber(r.Size))
+			regions.Append(rt)
+		}
+		set("regions", regions)
+		if rs := d.Regions(); len(rs) == 1 {
+			num("erase_unit", int64(rs[0].Size))
+		}
+	} else {
+		if c.Size > 0 {
+			num("size", c.Size)
+		} else if c.Kind == emu.NAND {
+			num("size", int64(c.PageSize)*int64(c.PagesPerBlock)*int64(c.Blocks))
+		}
+		if c.Kind == emu.NAND {
+			num("write_block", int64(c.PageSize))
+			num("erase_unit", int64(c.PageSize)*int64(c.PagesPerBlock))
+		} else {
+			num("write_block", int64(c.WriteBlock))
+			if len(c.Units) == 0 {
+				num("erase_unit", int64(c.EraseUnit))
+			} else {
+				regions := L.NewTable()
+				var size int64
+				for _, r := range c.Units {
+					rt := L.NewTable()
+					rt.RawSetString("count", glua.LNumber(r.Count))
+					rt.RawSetString("size", glua.LNumber(r.Size))
+					regions.Append(rt)
+					size += int64(r.Count) * int64(r.Size)
+				}
+				set("regions", regions)
+				num("size", size)
+			}
+		}
+	}
+	if c.Kind == emu.NAND {
+		num("page", int64(c.PageSize))
+		num("oob", int64(c.OOBSize))
+		num("pages_per_block", int64(c.PagesPerBlock))
+		num("blocks", int64(c.Blocks))
+		num("nop", int64(c.NOP))
+		num("ecc_bits", int64(c.ECCBits))
+		num("ecc_step", int64(c.ECCStep))
+		bb := L.NewTable()
+		for _, b := range c.BadBlocks {
+			bb.Append(glua.LNumber(b))
+		}
+		set("bad_blocks", bb)
+	}
+	num("max_programs", int64(c.MaxPrograms))
+	if c.Violations == emu.ViolationsCount {
+		set("violations", glua.LString("count"))
+	} else {
+		set("violations", glua.LString("strict"))
+	}
+	set("no_explicit_erase", glua.LBool(c.NoExplicitErase))
+	set("aligned_reads", glua.LBool(c.AlignedReads))
+	set("protect_boot", glua.LBool(c.ProtectBoot))
+	if c.ManufacturerID != 0 || c.DeviceID != 0 {
+		num("manufacturer_id", int64(c.ManufacturerID))
+		num("device_id", int64(c.DeviceID))
+	}
+	num("clock_hz", c.Timing.ClockHz)
+	num("seed", int64(c.Seed))
+	return t
+}
+
+func devStats(s *State, L *glua.LState) int {
+	d, _ := checkDevice(L, "stats")
+	st := d.Dev.Stats()
+	t := L.CreateTable(0, 18)
+	for _, kv := range []struct {
+		k string
+		v uint64
+	}{
+		{"reads", st.Reads}, {"writes", st.Programs}, {"erases", st.Erases},
+		{"bytes_read", st.BytesRead}, {"bytes_written", st.BytesProgrammed}, {"bytes_erased", st.BytesErased},
+		{"read_ns", uint64(st.ReadNs)}, {"write_ns", uint64(st.ProgramNs)}, {"erase_ns", uint64(st.EraseNs)},
+		{"violations", st.Violations}, {"limit_violations", st.LimitViolations},
+		{"failed", st.Failed}, {"interrupted", st.Interrupted},
+		{"ecc_corrected_bits", st.ECCCorrectedBits}, {"ecc_corrected_steps", st.ECCCorrectedSteps}, {"ecc_failed_steps", st.ECCFailedSteps},
+	} {
+		t.RawSetString(kv.k, glua.LNumber(kv.v))
+	}
+	L.Push(t)
+	return 1
+}
+
+func devWear(s *State, L *glua.LState) int {
+	d, _ := checkDevice(L, "wear")
+	w := d.Dev.Wear()
+	t := L.CreateTable(len(w), 0)
+	for _, n := range w {
+		t.Append(glua.LNumber(n))
+	}
+	L.Push(t)
+	return 1
+}
+
+func devClock(s *State, L *glua.LState) int {
+	d, _ := checkDevice(L, "clock")
+	L.Push(glua.LNumber(d.Dev.Now()))
+	return 1
+}
+
+func devCycles(s *State, L *glua.LState) int {
+	d, _ := checkDevice(L, "cycles")
+	L.Push(glua.LNumber(d.Dev.Cycles()))
+	return 1
+}
+
+func devTiming(s *State, L *glua.LState) int {
+	d, _ := checkDevice(L, "timing")
+	L.Push(timingTable(L, d.Dev.Timing()))
+	return 1
+}
+
+func timingTable(L *glua.LState, tm emu.Timing) *glua.LTable {
+	t := L.NewTable()
+	num := func(k string, v int64) { t.RawSetString(k, glua.LNumber(v)) }
+	num("clock_hz", tm.ClockHz)
+	num("bus_bits", int64(tm.BusBits))
+	num("op_overhead_ns", tm.OpOverheadNs)
+	num("read_cmd_bytes", int64(tm.ReadCmdBytes))
+	num("program_cmd_bytes", int64(tm.ProgramCmdBytes))
+	num("erase_cmd_bytes", int64(tm.EraseCmdBytes))
+	num("read_ns", tm.ReadNs)
+	num("program_page", int64(tm.ProgramPage))
+	num("program_ns", tm.ProgramNs)
+	t.RawSetString("program_scales", glua.LBool(tm.ProgramScales))
+	list := func(k string, es []emu.EraseTime) {
+		l := L.NewTable()
+		for _, e := range es {
+			et := L.NewTable()
+			et.RawSetString("size", glua.LNumber(e.Size))
+			et.RawSetString("ns", glua.LNumber(e.Ns))
+			l.Append(et)
+		}
+		t.RawSetString(k, l)
+	}
+	list("erase_ns", tm.EraseNs)
+	list("block_erase", tm.BlockErase)
+	return t
+}
+
+func devUnitAt(s *State, L *glua.LState) int {
+	d, a := checkDevice(L, "unit_at")
+	off := a.int(2)
+	i, start, size, ok := d.Dev.UnitAt(off)
+	if !ok {
+		return s.pushFailure(L, fmt.Errorf("%w: offset %d", emu.ErrOutOfRange, off))
+	}
+	L.Push(glua.LNumber(i))
+	L.Push(glua.LNumber(start))
+	L.Push(glua.LNumber(size))
+	return 3
+}
+
+func devPowerOff(s *State, L *glua.LState) int {
+	d, _ := checkDevice(L, "power_off")
+	d.Dev.PowerOff()
+	return 0
+}
+
+func devPowerOn(s *State, L *glua.LState) int {
+	d, _ := checkDevice(L, "power_on")
+	d.Dev.PowerOn()
+	return 0
+}
+
+func devPowered(s *State, L *glua.LState) int {
+	d, _ := checkDevice(L, "powered")
+	L.Push(glua.LBool(d.Dev.Powered()))
+	return 1
+}
+
+// content returns the device's stored data (no op counted).
+func content(d *emu.Device) ([]byte, error) {
+	buf := make([]byte, d.Size())
+	err := d.Peek(0, buf)
+	return buf, err
+}
+
+func devDump(s *State, L *glua.LState) int {
+	d, a := checkDevice(L, "dump")
+	if lim := s.opts.memoryLimit(); lim > 0 && d.Dev.Size() > lim/2 {
+		a.raise("device of %d bytes too large to dump under the memory limit", d.Dev.Size())
+	}
+	buf, err := content(d.Dev)
+	if err != nil {
+		a.raise("%v", err)
+	}
+	L.Push(glua.LString(bytesToString(buf)))
+	return 1
+}
+
+func devSave(s *State, L *glua.LState) int {
+	d, a := checkDevice(L, "save")
+	path := s.checkPath(a, 2)
+	buf, err := content(d.Dev)
+	if err == nil {
+		err = WriteFileAtomic(path, buf)
+	}
+	if err != nil {
+		return s.pushFailure(L, err)
+	}
+	L.Push(glua.LTrue)
+	return 1
+}
+
+// ErrSandbox is reported when a sandboxed script names a file outside its
+// working directory.
+var ErrSandbox = emu.NewError("lua: path outside the sandbox (use --allow-io)", emu.EACCES)
+
+// checkPath checks a file path argument: with AllowIO any path; in the
+// sandbox a relative path that stays inside the current directory.
+func (s *State) checkPath(a args, n int) string {
+	p := a.str(n)
+	if !s.opts.AllowIO && !filepath.IsLocal(p) {
+		a.argError(n, fmt.Sprintf("%q: %v", p, ErrSandbox))
+	}
+	return p
+}
+
+// ----- snapshots -----
+
+// Snapshot is the Go value behind a Lua snapshot userdata.
+type Snapshot struct{ Snap *emu.Snapshot }
+
+func (s *Snapshot) luaType() string { return snapshotType.name }
+func (s *Snapshot) String() string {
+	return fmt.Sprintf("snapshot (t=%dns, op %d)", s.Snap.Now(), s.Snap.Seq())
+}
+
+var snapshotType = &udType{name: "flashemu.snapshot", short: "snapshot",
+	doc: "a captured device state (dev:snapshot()); pass to dev:restore or flash.from_snapshot"}
+
+func init() {
+	registerType(snapshotType)
+	snapshotType.field = func(s *State, L *glua.LState, v any, key string) glua.LValue {
+		sn := v.(*Snapshot)
+		switch key {
+		case "clock":
+			return glua.LNumber(sn.Snap.Now())
+		case "ops":
+			return glua.LNumber(sn.Snap.Seq())
+		case "hash":
+			return glua.LString(fmt.Sprintf("%016x", sn.Snap.StateHash()))
+		}
+		return glua.LNil
+	}
+}
+
+func devSnapshot(s *State, L *glua.LState) int {
+	d, _ := checkDevice(L, "snapshot")
+	s.pushUserData(L, snapshotType, &Snapshot{Snap: d.Dev.Snapshot()})
+	return 1
+}
+
+func devRestore(s *State, L *glua.LState) int {
+	d, a := checkDevice(L, "restore")
+	sn := checkUD[Snapshot](a, 2, snapshotType)
+	if err := d.Dev.Restore(sn.Snap); err != nil {
+		a.argError(2, err.Error())
+	}
+	return 0
+}
+
+// ----- areas -----
+
+// Area is the Go value behind a Lua area userdata ("flashemu.area").
+type Area struct {
+	Area *api.Area
+	// Dev is the device value the area lives on (for power-loss checks
+	// and for bindings that want the whole device).
+	Dev  *Device
+	wbuf []byte
+}
+
+func (a *Area) luaType() string { return areaType.name }
+func (a *Area) String() string  { return "area " + a.Area.String() }
+
+// AreaOf returns the area behind a Lua value made by dev:area or flash.map.
+func AreaOf(v glua.LValue) (*Area, bool) {
+	if ud, ok := v.(*glua.LUserData); ok {
+		a, ok := ud.Value.(*Area)
+		return a, ok
+	}
+	return nil, false
+}
+
+var areaType = &udType{name: "flashemu.area", short: "area",
+	doc: "a Zephyr flash_area (dev:area{...}, flash.map); fields label, offset, size"}
+
+func init() {
+	registerType(areaType)
+	areaType.methods = []fnDef{
+		{"read", "area:read(off, len) --> data | nil, msg, errno", "flash_area_read", areaRead},
+		{"write", "area:write(off, data) --> true | nil, msg, errno", "flash_area_write", areaWrite},
+		{"erase", "area:erase(off, len) --> true | nil, msg, errno", "flash_area_erase", areaErase},
+		{"flatten", "area:flatten(off, len) --> true | nil, msg, errno", "flash_area_flatten: erase, or fill with the erase value on RAM-like devices", areaFlatten},
+		{"align", "area:align() --> n", "flash_area_align: the write block size", areaAlign},
+		{"erased_val", "area:erased_val() --> n", "flash_area_erased_val", areaErasedVal},
+		{"sectors", "area:sectors() --> {{off=, size=}, ...}", "flash_area_get_sectors (offsets relative to the area)", areaSectors},
+		{"device", "area:device() --> dev", "the device the area lives on", areaDevice},
+	}
+	areaType.field = func(s *State, L *glua.LState, v any, key string) glua.LValue {
+		a := v.(*Area)
+		switch key {
+		case "offset":
+			return glua.LNumber(a.Area.Offset())
+		case "size":
+			return glua.LNumber(a.Area.Size())
+		case "label":
+			return glua.LString(a.Area.Label())
+		case "id":
+			return glua.LNumber(a.Area.ID())
+		}
+		return glua.LNil
+	}
+}
+
+// NewArea wraps an api.Area on device d as a Lua value.
+func (s *State) NewArea(ar *api.Area, d *Device) glua.LValue {
+	return s.newUserData(areaType, &Area{Area: ar, Dev: d})
+}
+
+func devArea(s *State, L *glua.LState) int {
+	d, a := checkDevice(L, "area")
+	f := a.opts(2)
+	label := f.str("label", "")
+	off := f.int("offset", 0)
+	size := f.int("size", d.Dev.Size()-off)
+	f.done()
+	ar, err := api.NewArea(d.API(), label, off, size)
+	if err != nil {
+		return s.pushFailure(L, err)
+	}
+	L.Push(s.NewArea(ar, d))
+	return 1
+}
+
+func checkArea(L *glua.LState, fn string) (*Area, args) {
+	a := methodOf(L, fn)
+	return checkUD[Area](a, 1, areaType), a
+}
+
+func areaRead(s *State, L *glua.LState) int {
+	ar, a := checkArea(L, "read")
+	off := a.int(2)
+	n := a.nonNeg(3)
+	if n > ar.Area.Size() {
+		return s.pushFailure(L, fmt.Errorf("%w: read of %d bytes from a %d-byte area", api.ErrOutOfBounds, n, ar.Area.Size()))
+	}
+	buf := make([]byte, n)
+	if err := ar.Area.Read(off, buf); err != nil {
+		return s.pushFailure(L, err)
+	}
+	L.Push(glua.LString(bytesToString(buf)))
+	return 1
+}
+
+func areaWrite(s *State, L *glua.LState) int {
+	ar, a := checkArea(L, "write")
+	off := a.int(2)
+	data := a.str(3)
+	if cap(ar.wbuf) < len(data) {
+		ar.wbuf = make([]byte, len(data))
+	}
+	buf := ar.wbuf[:len(data)]
+	copy(buf, data)
+	if err := ar.Area.Write(off, buf); err != nil {
+		return s.pushFailure(L, err)
+	}
+	if cap(ar.wbuf) > 1<<20 {
+		ar.wbuf = nil
+	}
+	L.Push(glua.LTrue)
+	return 1
+}
+
+func areaErase(s *State, L *glua.LState) int {
+	ar, a := checkArea(L, "erase")
+	off := a.int(2)
+	n := a.int(3)
+	if err := ar.Area.Erase(off, n); err != nil {
+		return s.pushFailure(L, err)
+	}
+	L.Push(glua.LTrue)
+	return 1
+}
+
+func areaFlatten(s *State, L *glua.LState) int {
+	ar, a := checkArea(L, "flatten")
+	off := a.int(2)
+	n := a.int(3)
+	if err := ar.Area.Flatten(off, n); err != nil {
+		return s.pushFailure(L, err)
+	}
+	L.Push(glua.LTrue)
+	return 1
+}
+
+func areaAlign(s *State, L *glua.LState) int {
+	ar, _ := checkArea(L, "align")
+	L.Push(glua.LNumber(ar.Area.Align()))
+	return 1
+}
+
+func areaErasedVal(s *State, L *glua.LState) int {
+	ar, _ := checkArea(L, "erased_val")
+	L.Push(glua.LNumber(ar.Area.ErasedVal()))
+	return 1
+}
+
+func areaSectors(s *State, L *glua.LState) int {
+	ar, _ := checkArea(L, "sectors")
+	secs, err := ar.Area.Sectors()
+	if err != nil {
+		return s.pushFailure(L, err)
+	}
+	t := L.CreateTable(len(secs), 0)
+	for _, sec := range secs {
+		st := L.CreateTable(0, 2)
+		st.RawSetString("off", glua.LNumber(sec.Off))
+		st.RawSetString("size", glua.LNumber(sec.Size))
+		t.Append(st)
+	}
+	L.Push(t)
+	return 1
+}
+
+func areaDevice(s *State, L *glua.LState) int {
+	ar, _ := checkArea(L, "device")
+	if ar.Dev == nil {
+		L.Push(glua.LNil)
+		return 1
+	}
+	L.Push(s.newUserData(deviceType, ar.Dev))
+	return 1
+}
+
+// readFileLimited reads a file for flash.load, refusing files larger than
+// the largest device.
+func readFileLimited(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > emu.MaxDeviceSize {
+		return nil, fmt.Errorf("%s: %w: %d bytes", path, emu.ErrCorruptImage, st.Size())
+	}
+	return os.ReadFile(path)
+}

@@ -1,0 +1,144 @@
+package lua
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/flashemu/flashemu/emu"
+	glua "github.com/yuin/gopher-lua"
+)
+
+// flash: making devices.
+
+func init() {
+	registerModule(&moduleDef{
+		name: "flash",
+		doc:  "make emulated flash devices: nor, nand, chip, chips, load, from_snapshot",
+		funcs: []fnDef{
+			{"nor", "flash.nor{size=, sector=, write_block=, erase_value=, sectors=, chip=, seed=, ...} --> dev", "a NOR device (defaults: 1M, 4K sectors, write block 1, 0xff)", flashNOR},
+			{"nand", "flash.nand{page=, oob=, pages_per_block=, blocks=, nop=, ecc_bits=, ecc_step=, bad_blocks=, seed=, ...} --> dev", "a NAND device (defaults: 2048+64, 64 pages/block, 1024 blocks, NOP 4, 4-bit ECC)", flashNAND},
+			{"chip", "flash.chip(name [, overrides]) --> dev", "a chip preset, optionally with overrides", flashChip},
+			{"chips", "flash.chips() --> {info, ...}", "the chip presets (name, type, geometry, clock)", flashChips},
+			{"load", "flash.load(path [, opts]) --> dev", "a device holding a raw (.bin) or Intel HEX (.hex) image; opts as for nor/nand, type=\"nand\" for NAND", flashLoad},
+			{"from_snapshot", "flash.from_snapshot(snap) --> dev", "a new device in a snapshot's state", flashFromSnapshot},
+		},
+	})
+}
+
+// newDeviceFrom makes a device from an options table argument.
+func (s *State) newDeviceFrom(L *glua.LState, a args, n int, kind emu.Kind, chip string) int {
+	f := a.opts(n)
+	src := tableSource{f}
+	var c emu.Config
+	if chip != "" {
+		if f.has("chip") {
+			a.argError(n, "field 'chip': given twice")
+		}
+		c = buildConfig(kind, chipOverride{tableSource: src, chip: chip})
+	} else {
+		c = buildConfig(kind, src)
+	}
+	d, err := emu.New(c)
+	if err != nil {
+		a.raise("%s: %v", a.fn, err)
+	}
+	L.Push(s.NewDevice(d))
+	return 1
+}
+
+// chipOverride is a table source whose chip field is fixed (flash.chip).
+type chipOverride struct {
+	tableSource
+	chip string
+}
+
+func (c chipOverride) str(name, def string) string {
+	if name == "chip" {
+		return c.chip
+	}
+	return c.tableSource.str(name, def)
+}
+
+func flashNOR(s *State, L *glua.LState) int {
+	return s.newDeviceFrom(L, argsOf(L, "nor"), 1, emu.NOR, "")
+}
+
+func flashNAND(s *State, L *glua.LState) int {
+	return s.newDeviceFrom(L, argsOf(L, "nand"), 1, emu.NAND, "")
+}
+
+func flashChip(s *State, L *glua.LState) int {
+	a := argsOf(L, "chip")
+	name := a.str(1)
+	if _, err := emu.Chip(name); err != nil {
+		a.argError(1, fmt.Sprintf("unknown chip %q (flash.chips() lists them)", name))
+	}
+	return s.newDeviceFrom(L, a, 2, 0, name)
+}
+
+func flashChips(s *State, L *glua.LState) int {
+	chips := emu.Chips()
+	t := L.CreateTable(len(chips), 0)
+	for _, c := range chips {
+		t.Append(configTable(L, c, nil))
+	}
+	L.Push(t)
+	return 1
+}
+
+func flashFromSnapshot(s *State, L *glua.LState) int {
+	a := argsOf(L, "from_snapshot")
+	sn := checkUD[Snapshot](a, 1, snapshotType)
+	L.Push(s.NewDevice(emu.FromSnapshot(sn.Snap)))
+	return 1
+}
+
+func flashLoad(s *State, L *glua.LState) int {
+	a := argsOf(L, "load")
+	path := s.checkPath(a, 1)
+	data, _, _, err := ReadImage(path, 0xff)
+	if err != nil {
+		return s.pushFailure(L, err)
+	}
+	f := a.opts(2)
+	kind := emu.NOR
+	switch t := f.str("type", "nor"); strings.ToLower(t) {
+	case "nor":
+	case "nand":
+		kind = emu.NAND
+	default:
+		f.fail("type", fmt.Sprintf("%q is not \"nor\" or \"nand\"", t))
+	}
+	src := imageSource{tableSource: tableSource{f}, imageSize: int64(len(data))}
+	c := buildConfig(kind, src)
+	d, err := emu.New(c)
+	if err != nil {
+		a.raise("load: %v", err)
+	}
+	if int64(len(data)) > d.Size() {
+		return s.pushFailure(L, fmt.Errorf("%w: %s holds %d bytes, the device %d", emu.ErrCorruptImage, path, len(data), d.Size()))
+	}
+	if err := d.Poke(0, data); err != nil {
+		return s.pushFailure(L, err)
+	}
+	L.Push(s.NewDevice(d))
+	return 1
+}
+
+// imageSource defaults a NOR device's size to the image's size.
+type imageSource struct {
+	tableSource
+	imageSize int64
+}
+
+// (rounded up to a whole number of sectors).
+func (i imageSource) size(name string, def int64) int64 {
+	if name == "size" && !i.tableSource.has("size") && !i.tableSource.has("chip") && !i.tableSource.has("sectors") && i.imageSize > 0 {
+		unit := i.tableSource.size("sector", 4096)
+		if unit <= 0 {
+			unit = 4096
+		}
+		return (i.imageSize + unit - 1) / unit * unit
+	}
+	return i.tableSource.size(name, def)
+}
