@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/flashemu/flashemu/api"
+	"github.com/flashemu/flashemu/crc8"
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/fcb"
 	"github.com/stretchr/testify/require"
@@ -318,3 +319,5 @@ func assertSameBytes(t testing.TB, want, got []byte, msg string) bool {
 	t.Errorf("%s: %d bytes differ, first at %#x\nwant %x\ngot  %x", msg, diff, first, want[lo:hi], got[lo:hi])
 	return false
 }
+
+func crc8Of(b []byte) byte { return crc8.Checksum(b, crc8.InitialValue) }
