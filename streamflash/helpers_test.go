@@ -9,6 +9,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/settings"
 	"github.com/stretchr/testify/require"
 )
 
@@ -159,6 +160,18 @@ func (m memStore) Load(key string) ([]byte, bool, error) {
 func (m memStore) Delete(key string) error {
 	delete(m, key)
 	return nil
+}
+
+// newSettingsStore is a settings FCB store on its own 16 KiB flash
+// (4 sectors of 4 KiB), like Zephyr's storage_partition.
+func newSettingsStore(t testing.TB) *settings.Store {
+	t.Helper()
+	d := newNOR(t, 16<<10, 4096, 4, 0xff)
+	a, err := api.NewArea(wrap(d), "storage", 0, d.Size())
+	require.NoError(t, err)
+	s, err := settings.New(a, settings.Options{})
+	require.NoError(t, err)
+	return s
 }
 
 // fakeDev wraps a device and replaces some of its operations, like the

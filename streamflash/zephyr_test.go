@@ -378,5 +378,5 @@ type progressStore struct {
 }
 
 func newProgressStores(t *testing.T) []progressStore {
-	return []progressStore{{"mem", memStore{}}}
+	return []progressStore{{"mem", memStore{}}, {"settings_fcb", newSettingsStore(t)}}
 }
