@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+)
+
+// flagSpec describes one command-line flag.
+type flagSpec struct {
+	name  string // without dashes
+	arg   string // value placeholder for help; "" for a boolean flag
+	help  string
+	multi bool // may repeat (values collected)
+}
+
+// parsedArgs is the result of parsing one command's arguments.
+type parsedArgs struct {
+	flags map[string][]string // name -> values ("true" for booleans)
+	pos   []string            // positional arguments
+	rest  []string            // run: arguments for the script
+}
+
+func (p parsedArgs) has(name string) bool { return len(p.flags[name]) > 0 }
+
+// str returns the last value of a flag, or def.
+func (p parsedArgs) str(name, def string) string {
+	if v := p.flags[name]; len(v) > 0 {
+		return v[len(v)-1]
+	}
+	return def
+}
+
+func (p parsedArgs) boolean(name string) bool { return p.str(name, "false") == "true" }
+
+// usageError is a command-line mistake: exit status 2.
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+func usagef(format string, v ...any) error { return usageError{fmt.Sprintf(format, v...)} }
+
+// parseArgs parses flags wherever they appear: "-x", "--x", "--x=v",
+// "--x v". "--" ends flag parsing. With script set (flashemu run), the
+// first positional argument is the script; after it, known flags are
+// still flashemu's, and anything else (including unknown flags) is passed
+// to the script; everything after "--" goes to the script.
+func parseArgs(args []string, specs []flagSpec, script bool) (parsedArgs, error) {
+	p := parsedArgs{flags: map[string][]string{}}
+	byName := map[string]flagSpec{}
+	for _, s := range specs {
+		byName[s.name] = s
+	}
+	haveScript := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest := args[i+1:]
+			if script {
+				if !haveScript && len(rest) > 0 {
+					p.pos = append(p.pos, rest[0])
+					rest = rest[1:]
+				}
+				p.rest = append(p.rest, rest...)
+			} else {
+				p.pos = append(p.pos, rest...)
+			}
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			if script && haveScript {
+				p.rest = append(p.rest, a)
+				continue
+			}
+			p.pos = append(p.pos, a)
+			if script {
+				haveScript = true
+			}
+			continue
+		}
+		name := strings.TrimLeft(a, "-")
+		val, hasVal := "", false
+		if k, v, ok := strings.Cut(name, "="); ok {
+			name, val, hasVal = k, v, true
+		}
+		spec, known := byName[name]
+		if !known {
+			if script && haveScript {
+				p.rest = append(p.rest, a)
+				continue
+			}
+			return p, usagef("unknown flag %s", a)
+		}
+		if spec.arg == "" {
+			if !hasVal {
+				val = "true"
+			} else if val != "true" && val != "false" {
+				return p, usagef("flag --%s takes no value (or =true/=false)", name)
+			}
+		} else if !hasVal {
+			if i+1 >= len(args) {
+				return p, usagef("flag --%s needs a value (%s)", name, spec.arg)
+			}
+			i++
+			val = args[i]
+		}
+		p.flags[name] = append(p.flags[name], val)
+	}
+	return p, nil
+}
+
+// flagHelp formats flag specs for usage text.
+func flagHelp(specs []flagSpec) string {
+	var b strings.Builder
+	for _, s := range specs {
+		left := "--" + s.name
+		if s.arg != "" {
+			left += " " + s.arg
+		}
+		fmt.Fprintf(&b, "  %-22s %s\n", left, s.help)
+	}
+	return b.String()
+}

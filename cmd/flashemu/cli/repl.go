@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/chzyer/readline"
+	"github.com/flashemu/flashemu/lua"
+)
+
+// cmdREPL is flashemu [repl]: the interactive prompt with dev bound to the
+// chosen device.
+func cmdREPL(c *invocation) error {
+	if len(c.p.pos) > 0 {
+		return usagef("unexpected argument %q", c.p.pos[0])
+	}
+	opts, err := c.stateOptions()
+	if err != nil {
+		return err
+	}
+	d, err := lua.OpenDevice(c.deviceChoice())
+	if err != nil {
+		return usagef("%v", err)
+	}
+	r, err := lua.NewREPL(opts, c.env.Stdout, c.env.Stderr)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	dev := r.S.NewDevice(d)
+	r.S.SetGlobal("dev", dev)
+
+	var lr lineReader
+	if c.env.Terminal {
+		fmt.Fprintf(c.env.Stdout, "flashemu %s: dev = %s\n:help lists modules; Ctrl-C cancels, Ctrl-D exits\n", version(), r.S.ToString(dev))
+		rl, err := newReadline(c.env, r)
+		if err != nil {
+			return err
+		}
+		lr = rl
+	} else {
+		lr = &plainReader{r: bufio.NewReader(c.env.Stdin)}
+	}
+	defer lr.Close()
+	return r.Loop(lr, c.env.Interrupts)
+}
+
+// lineReader is the REPL's input: readline on a terminal, plain lines
+// otherwise.
+type lineReader interface {
+	lua.LineReader
+	Close() error
+}
+
+// plainReader reads lines without editing, prompts or history (stdin is
+// not a terminal: a pipe or a file).
+type plainReader struct{ r *bufio.Reader }
+
+func (p *plainReader) ReadLine(string) (string, error) {
+	line, err := p.r.ReadString('\n')
+	if err == io.EOF && line != "" {
+		return line, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func (p *plainReader) Close() error { return nil }
+
+// rlReader adapts chzyer/readline. It is only called between evaluations
+// (never concurrently with one): calling Readline while a command runs is
+// what makes readline hang on Ctrl-D.
+type rlReader struct{ rl *readline.Instance }
+
+// historyPath is the REPL history file in the user cache directory
+// ($XDG_CACHE_HOME/flashemu/history on Linux).
+func historyPath(env Env) string {
+	dir := env.Getenv("XDG_CACHE_HOME")
+	if dir == "" {
+		d, err := os.UserCacheDir()
+		if err != nil {
+			return ""
+		}
+		dir = d
+	}
+	dir = filepath.Join(dir, "flashemu")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "history")
+}
+
+func newReadline(env Env, r *lua.REPL) (*rlReader, error) {
+	rl, err := readline.NewEx(&readline.Config{
+		Prompt:            r.Prompt(),
+		HistoryFile:       historyPath(env),
+		HistoryLimit:      1000,
+		HistorySearchFold: true,
+		AutoComplete:      completer{r},
+		InterruptPrompt:   "^C",
+		EOFPrompt:         "",
+		Stdout:            env.Stdout,
+		Stderr:            env.Stderr,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &rlReader{rl: rl}, nil
+}
+
+func (l *rlReader) ReadLine(prompt string) (string, error) {
+	l.rl.SetPrompt(prompt)
+	line, err := l.rl.Readline()
+	if errors.Is(err, readline.ErrInterrupt) {
+		return "", lua.ErrInterrupt
+	}
+	return line, err
+}
+
+func (l *rlReader) Close() error { return l.rl.Close() }
+
+// completer adapts REPL.Complete to readline's AutoCompleter.
+type completer struct{ r *lua.REPL }
+
+func (c completer) Do(line []rune, pos int) ([][]rune, int) {
+	head := string(line[:pos])
+	cands, typed := c.r.Complete(head, len(head))
+	out := make([][]rune, 0, len(cands))
+	for _, cand := range cands {
+		out = append(out, []rune(cand[typed:]))
+	}
+	return out, typed
+}

@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/flashemu/flashemu/lua"
+)
+
+// cmdTest is flashemu test [PATH...]: discover *_test.lua files and run
+// each test in a fresh state.
+func cmdTest(c *invocation) error {
+	opts, err := c.stateOptions()
+	if err != nil {
+		return err
+	}
+	opts.Stdout = nil
+	timeout, err := c.timeout()
+	if err != nil {
+		return err
+	}
+	to := lua.TestOptions{State: opts, Timeout: timeout}
+	if re := c.p.str("run", ""); re != "" {
+		to.Run, err = regexp.Compile(re)
+		if err != nil {
+			return usagef("--run: %v", err)
+		}
+	}
+	if sh := c.p.str("shard", ""); sh != "" {
+		to.Shard, err = lua.ParseShard(sh, c.env.Getenv)
+		if err != nil {
+			return usagef("--shard: %v", err)
+		}
+	} else if sh, ok, err := lua.ShardFromEnv(c.env.Getenv); err != nil {
+		return usagef("sharding environment: %v", err)
+	} else if ok {
+		to.Shard = sh
+	}
+	files, err := lua.DiscoverTests(c.p.pos)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		where := "."
+		if len(c.p.pos) > 0 {
+			where = strings.Join(c.p.pos, " ")
+		}
+		return fmt.Errorf("no *_test.lua files in %s", where)
+	}
+	var rep lua.MultiReporter
+	if c.p.boolean("json") {
+		rep = append(rep, &lua.JSONReporter{W: c.env.Stdout})
+	} else {
+		rep = append(rep, &lua.TextReporter{W: c.env.Stdout})
+	}
+	var junit *lua.JUnitReporter
+	if path := c.p.str("junit", ""); path != "" {
+		junit = &lua.JUnitReporter{}
+		rep = append(rep, junit)
+	}
+	ctx, stop := c.interruptible(context.Background())
+	defer stop()
+	sum := lua.RunTests(ctx, files, to, rep)
+	if junit != nil {
+		if err := junit.WriteFile(c.p.str("junit", ""), sum); err != nil {
+			return fmt.Errorf("--junit: %v", err)
+		}
+	}
+	if ctx.Err() != nil {
+		return exitError{code: 1, msg: "interrupted"}
+	}
+	if !sum.OK() {
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+// interruptible cancels ctx on Ctrl-C when the environment delivers
+// interrupts (so a test run stops cleanly and still writes its reports).
+func (c *invocation) interruptible(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	if c.env.Interrupts == nil {
+		return ctx, cancel
+	}
+	ch, stop := c.env.Interrupts()
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ch:
+			cancel()
+		case <-done:
+		}
+	}()
+	return ctx, func() { close(done); stop(); cancel() }
+}
