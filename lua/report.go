@@ -182,8 +182,11 @@ func (j *JUnitReporter) FileDone(file string, _ bool, d time.Duration) { j.suite
 func (j *JUnitReporter) Done(Summary)                                  {}
 
 // WriteFile writes the XML atomically: to a temporary file in the same
-// directory, then renamed over path.
+// directory, then renamed over path. Missing parent directories are made.
 func (j *JUnitReporter) WriteFile(path string, sum Summary) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
 	doc := junitSuites{Tests: sum.Passed + sum.Failed + sum.Skipped, Failures: sum.Failed, Skipped: sum.Skipped, Time: secs(sum.Elapsed), Suites: j.suites}
 	out, err := xml.MarshalIndent(doc, "", "  ")
 	if err != nil {

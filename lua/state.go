@@ -102,12 +102,14 @@ func newState(opts Options, prog *Program) (s *State, err error) {
 		rsize = rmax
 	}
 	L := glua.NewState(glua.Options{
-		SkipOpenLibs:        true,
-		CallStackSize:       cs,
-		RegistrySize:        rsize,
-		RegistryMaxSize:     rmax,
-		RegistryGrowStep:    1024,
-		MinimizeStackMemory: true,
+		SkipOpenLibs:     true,
+		CallStackSize:    cs,
+		RegistrySize:     rsize,
+		RegistryMaxSize:  rmax,
+		RegistryGrowStep: 1024,
+		// A fixed call stack: gopher-lua v1.1.2's growing one (MinimizeStackMemory)
+		// panics with a Go error on overflow instead of raising "stack overflow".
+		MinimizeStackMemory: false,
 	})
 	s = &State{L: L, opts: opts, prog: prog, metas: map[*udType]*glua.LTable{}, stdout: opts.Stdout}
 	if s.stdout == nil {
