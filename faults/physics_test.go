@@ -281,7 +281,7 @@ func TestTimeCutWhileIdle(t *testing.T) {
 
 type recorder func(op *emu.Op)
 
-func (r recorder) Before(d *emu.Device, op *emu.Op) error          { r(op); return nil }
+func (r recorder) Before(d *emu.Device, op *emu.Op) error           { r(op); return nil }
 func (r recorder) After(d *emu.Device, op *emu.Op, err error) error { return err }
 
 func TestPowerStateAndCounting(t *testing.T) {
