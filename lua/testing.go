@@ -652,8 +652,8 @@ func bytesDiff(got, want string) string {
 			continue
 		}
 		rows++
-		fmt.Fprintf(&b, "\n  want %08x: %s", row, hexRow(want, row))
-		fmt.Fprintf(&b, "\n  got  %08x: %s", row, hexRow(got, row))
+		fmt.Fprintf(&b, "\n  want %08x: %s", row, hexRow(want, row, n))
+		fmt.Fprintf(&b, "\n  got  %08x: %s", row, hexRow(got, row, n))
 		var m strings.Builder
 		for i := row; i < row+16 && i < n; i++ {
 			if i >= len(got) || i >= len(want) || got[i] != want[i] {
@@ -667,9 +667,10 @@ func bytesDiff(got, want string) string {
 	return b.String()
 }
 
-func hexRow(s string, row int) string {
+// hexRow dumps s[row:row+16] (not past n), "--" where s has ended.
+func hexRow(s string, row, n int) string {
 	var b strings.Builder
-	for i := row; i < row+16; i++ {
+	for i := row; i < row+16 && i < n; i++ {
 		if i < len(s) {
 			fmt.Fprintf(&b, "%02x ", s[i])
 		} else {
