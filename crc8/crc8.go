@@ -39,8 +39,29 @@ var table = func() (t [256]byte) {
 	return t
 }()
 
+// slicing8 holds the slicing-by-8 tables: slicing8[k][x] is the CRC
+// register after byte x followed by k zero bytes (slicing8[0] = table).
+// Because the register is one byte wide, eight input bytes fold into eight
+// independent lookups.
+var slicing8 = func() (t [8][256]byte) {
+	t[0] = table
+	for k := 1; k < 8; k++ {
+		for x := range 256 {
+			t[k][x] = table[t[k-1][x]]
+		}
+	}
+	return t
+}()
+
 // Update returns the result of adding the bytes in data to crc.
 func Update(crc byte, data []byte) byte {
+	for len(data) >= 8 {
+		_ = data[7]
+		crc = slicing8[7][crc^data[0]] ^ slicing8[6][data[1]] ^ slicing8[5][data[2]] ^
+			slicing8[4][data[3]] ^ slicing8[3][data[4]] ^ slicing8[2][data[5]] ^
+			slicing8[1][data[6]] ^ slicing8[0][data[7]]
+		data = data[8:]
+	}
 	for _, b := range data {
 		crc = table[crc^b]
 	}

@@ -65,8 +65,8 @@ func (f *FCB) elemInfo(loc *Loc) int {
 	if rc != rcOK {
 		return rc
 	}
-	var fl [1]byte
-	if rc := f.flashRead(loc.Sector, loc.DataOff+f.lenInFlash(loc.Len), fl[:]); rc != rcOK {
+	fl := f.one[:]
+	if rc := f.flashRead(loc.Sector, loc.DataOff+f.lenInFlash(loc.Len), fl); rc != rcOK {
 		return rcEIO
 	}
 	if fl[0] != em {

@@ -91,6 +91,7 @@ type FCB struct {
 
 	ioErr  error // device error behind the last rcEIO
 	tmp    [crcChunk]byte
+	one    [1]byte // end marker as read
 	hdr    []byte // A(8) bytes
 	lenBuf []byte // max(8, align) bytes
 	marker []byte // align bytes
@@ -314,11 +315,11 @@ func (f *FCB) sectorHdrInit(sector int, id uint16) int {
 // sectorHdrRead is fcb_sector_hdr_read: 0 unused, 1 valid, rcENOMSG foreign,
 // rcEIO on a read error.
 func (f *FCB) sectorHdrRead(sector int) (Header, int) {
-	var b [HeaderSize]byte
-	if rc := f.flashRead(sector, 0, b[:]); rc != rcOK {
+	b := f.tmp[:HeaderSize]
+	if rc := f.flashRead(sector, 0, b); rc != rcOK {
 		return Header{}, rcEIO
 	}
-	h := ParseHeader(b[:])
+	h := ParseHeader(b)
 	switch h.Magic {
 	case mk32(f.ev):
 		return h, 0

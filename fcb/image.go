@@ -119,7 +119,7 @@ func WalkImage(img []byte, opt ImageOptions) ([]ImageEntry, error) {
 		}
 		out = append(out, ImageEntry{
 			Sector: e.Sector, ElemOff: e.ElemOff, DataOff: e.DataOff, Len: e.Len,
-			Data: append(HexBytes(nil), e.Data...),
+			Data: append(HexBytes{}, e.Data...),
 		})
 	}
 	return out, nil

@@ -1,0 +1,5 @@
+package fcb_test
+
+import "time"
+
+func nowNs() int64 { return time.Now().UnixNano() }

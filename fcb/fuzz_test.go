@@ -1,0 +1,114 @@
+package fcb_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/flashemu/flashemu/api"
+	"github.com/flashemu/flashemu/fcb"
+)
+
+// fuzzConfig decodes the configuration byte of FuzzMountWalk.
+func fuzzConfig(cfg uint16) fcb.ImageOptions {
+	sizes := []int64{4096, 256, 64, 32768}
+	return fcb.ImageOptions{
+		SectorSize: sizes[cfg&3],
+		Align:      []int{1, 2, 4, 8}[(cfg>>2)&3],
+		EraseValue: []byte{0xFF, 0x00}[(cfg>>4)&1],
+		NoCRC:      cfg&(1<<5) != 0,
+		Repair:     cfg&(1<<6) != 0,
+		Magic:      []uint32{vecMagic, 0}[(cfg>>7)&1],
+	}
+}
+
+func allowed(err error, errnos ...api.Errno) bool {
+	if err == nil {
+		return true
+	}
+	e := -api.ErrnoOf(err)
+	for _, want := range errnos {
+		if e == int(want) {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzMountWalk mounts and walks arbitrary images: no panic, no hang, and
+// only the documented errors. Seeded from the reference vectors. The inputs
+// are 16 KiB images, so pass a short -fuzzminimizetime (e.g. 3s) to keep
+// minimisation of new inputs from stalling the run.
+func FuzzMountWalk(f *testing.F) {
+	bins, _ := filepath.Glob(filepath.Join(vecDir, "*.bin"))
+	for _, b := range bins {
+		img, err := os.ReadFile(b)
+		if err != nil {
+			f.Fatal(err)
+		}
+		cfg := uint16(0) // 4096-byte sectors, align 1, 0xff, CRC, magic 0x12345678
+		switch filepath.Base(b) {
+		case "fcb_image_4_basic.bin", "fcb_image_4_rotate_s0.bin":
+			cfg = 2 << 2
+		case "fcb_image_4_long_newfcb.bin":
+			cfg = 2<<2 | 3
+		}
+		img = img[:min(len(img), 1<<14)] // the body truncates there too
+		f.Add(img, cfg)
+		f.Add(img[:len(img)/2], cfg|1<<6)
+	}
+	f.Add([]byte{}, uint16(0))
+	f.Fuzz(func(t *testing.T, img []byte, cfg uint16) {
+		// Keep each execution fast under coverage instrumentation: GetNext
+		// from every sector is O(sectors) each, so bound both.
+		if len(img) > 1<<14 {
+			img = img[:1<<14]
+		}
+		opt := fuzzConfig(cfg)
+		fc, err := fcb.MountImage(img, opt)
+		if err != nil {
+			if !allowed(err, api.EINVAL, api.EIO, api.ENOMSG) {
+				t.Fatalf("mount: undocumented error %v (errno %d)", err, api.ErrnoOf(err))
+			}
+			return
+		}
+		nsec := len(fc.Sectors())
+		n := 0
+		for e, err := range fc.Entries() {
+			if err != nil {
+				if !allowed(err, api.EIO) {
+					t.Fatalf("walk: undocumented error %v", err)
+				}
+				break
+			}
+			s := fc.Sectors()[e.Sector]
+			if e.Sector < 0 || e.Sector >= nsec || int64(e.DataOff+e.Len) > s.Size || e.DataOff <= e.ElemOff {
+				t.Fatalf("entry outside its sector: %+v (sector size %d)", e.Loc, s.Size)
+			}
+			if n++; n > len(img) {
+				t.Fatalf("more entries than bytes")
+			}
+		}
+		if _, err := fc.OffsetLastN(3); !allowed(err, api.ENOENT) {
+			t.Fatalf("last_n: %v", err)
+		}
+		for s := range min(nsec, 8) {
+			if _, err := fc.GetNext(fcb.Loc{Sector: s}); !allowed(err, api.ENOTSUP, api.EIO) {
+				t.Fatalf("getnext sector %d: %v", s, err)
+			}
+		}
+		for range 3 {
+			_, err := fc.Push([]byte("fuzz"))
+			if errors.Is(err, fcb.ErrNoSpace) {
+				err = fc.Rotate()
+			}
+			if !allowed(err, api.EIO, api.ENOSPC, api.ENOTSUP) {
+				t.Fatalf("push/rotate: %v", err)
+			}
+		}
+		if free := fc.FreeSectorCount(); free < 0 || free >= nsec {
+			t.Fatalf("free sectors %d of %d", free, nsec)
+		}
+	})
+}
