@@ -92,10 +92,10 @@ type FCB struct {
 	ioErr  error // device error behind the last rcEIO
 	tmp    [crcChunk]byte
 	one    [1]byte // end marker as read
-	hdr    []byte // A(8) bytes
-	lenBuf []byte // max(8, align) bytes
-	marker []byte // align bytes
-	data   []byte // WriteData staging
+	hdr    []byte  // A(8) bytes
+	lenBuf []byte  // max(8, align) bytes
+	marker []byte  // align bytes
+	data   []byte  // WriteData staging
 }
 
 // New is fcb_init: it scans the sector headers of area, picks the oldest and
