@@ -142,9 +142,9 @@ print(check.crc32("123456789"), check.crc32("6789", check.crc32("12345")))
 print(check.sha256("abc"))`)
 	require.NoError(t, err)
 	assert.Equal(t, strings.Join([]string{
-		"251\t244\t18",                 // CRC-8/CCITT init 0xff; init 0 gives the catalogue check 0xf4
-		"10673\t12739",                 // 0x29b1 (CCITT-FALSE), 0x31c3 (XMODEM)
-		"3421780262\t3421780262",       // 0xcbf43926, continued
+		"251\t244\t18",           // CRC-8/CCITT init 0xff; init 0 gives the catalogue check 0xf4
+		"10673\t12739",           // 0x29b1 (CCITT-FALSE), 0x31c3 (XMODEM)
+		"3421780262\t3421780262", // 0xcbf43926, continued
 		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", // FIPS 180-2 "abc"
 	}, "\n")+"\n", out)
 }
