@@ -2,6 +2,7 @@ package emu
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/bits"
 	"sort"
@@ -42,10 +43,12 @@ type Stats struct {
 	ProgramNs       int64  `json:"program_ns"`
 	EraseNs         int64  `json:"erase_ns"`
 	// Violations counts bytes whose program asked a bit to return to the
-	// erased state (stored physically in ViolationsCount mode, refused otherwise).
+	// erased state (stored physically in ViolationsCount mode; in strict mode
+	// every such byte of a refused program).
 	Violations uint64 `json:"violations"`
 	// LimitViolations counts write blocks or pages programmed past
-	// MaxPrograms or NOP, and NAND pages programmed out of order.
+	// MaxPrograms or NOP, and NAND pages programmed out of order (strict
+	// mode: one per refused program).
 	LimitViolations   uint64 `json:"limit_violations"`
 	Failed            uint64 `json:"failed"`      // operations that returned an error
 	Interrupted       uint64 `json:"interrupted"` // operations stopped by a hook
@@ -458,6 +461,7 @@ func (d *Device) program(off int64, data []byte, strict bool) error {
 	g := d.g
 	if strict {
 		if err := d.checkProgram(off, data); err != nil {
+			d.countRefused(err, off, data)
 			return err
 		}
 	}
@@ -483,6 +487,26 @@ func (d *Device) program(off int64, data []byte, strict bool) error {
 	d.stats.Violations += uint64(viol)
 	d.stats.LimitViolations += uint64(limit)
 	return nil
+}
+
+// countRefused counts a program refused in strict mode: every violating byte
+// of the whole program, or one broken limit.
+func (d *Device) countRefused(err error, off int64, data []byte) {
+	if !errors.Is(err, ErrProgramViolation) {
+		d.stats.LimitViolations++
+		return
+	}
+	g := d.g
+	for p, rest := off, data; len(rest) > 0; {
+		ci := int(p / g.chunk)
+		co := int(p % g.chunk)
+		k := min(len(rest), int(g.chunk)-co)
+		if c := d.chunkRO(ci); c != nil && !c.blank {
+			d.stats.Violations += uint64(countViol(c.data[co:co+k], rest[:k], g.ev))
+		}
+		p += int64(k)
+		rest = rest[k:]
+	}
 }
 
 // applyPiece programs src at data offset co of chunk c (owned by the

@@ -435,9 +435,14 @@ func (d *Device) Regions() []Run {
 	return runs
 }
 
+// inRange is the overflow-safe test 0 <= off, 0 <= n, off+n <= size.
+func (g *geometry) inRange(off, n int64) bool {
+	return off >= 0 && n >= 0 && off <= g.size && n <= g.size-off
+}
+
 // checkRange is the overflow-safe bounds check: 0 <= off, 0 <= n, off+n <= size.
 func (g *geometry) checkRange(off, n int64) error {
-	if off < 0 || n < 0 || off > g.size || n > g.size-off {
+	if !g.inRange(off, n) {
 		return fmt.Errorf("%w: offset %d length %d on a %d-byte device", ErrOutOfRange, off, n, g.size)
 	}
 	return nil

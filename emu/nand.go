@@ -1,6 +1,9 @@
 package emu
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // ECCReport is what the ECC engine saw during the last read, like MTD's
 // ecc_stats and max_bitflips: corrected steps return corrected data (the
@@ -124,13 +127,19 @@ func (d *Device) programPage(page int, data, oob []byte, strict bool) error {
 	co := int(g.chunk)
 	if strict {
 		c := d.chunkRO(page)
-		if err := d.checkPiece(page, c, 0, data); err != nil {
-			return err
+		err := d.checkPiece(page, c, 0, data)
+		if err == nil && c != nil && !c.blank && violates(c.data[co:co+len(oob)], oob, g.ev) {
+			err = fmt.Errorf("%w: OOB of page %d", ErrProgramViolation, page)
 		}
-		if c != nil && !c.blank && violates(c.data[co:co+len(oob)], oob, g.ev) {
-			return fmt.Errorf("%w: OOB of page %d", ErrProgramViolation, page)
+		if err == nil {
+			err = d.checkPage(page, c)
 		}
-		if err := d.checkPage(page, c); err != nil {
+		if err != nil {
+			if errors.Is(err, ErrProgramViolation) {
+				d.stats.Violations += uint64(countViol(c.data[:len(data)], data, g.ev) + countViol(c.data[co:co+len(oob)], oob, g.ev))
+			} else {
+				d.stats.LimitViolations++
+			}
 			return err
 		}
 	}
@@ -266,4 +275,16 @@ func (d *Device) checkBad(off, n int64) error {
 		}
 	}
 	return nil
+}
+
+// countViol counts the bytes of src that ask a bit of dst to return to the
+// erased state.
+func countViol(dst, src []byte, ev byte) int {
+	n := 0
+	for i, b := range src {
+		if (dst[i]^ev)&^(b^ev) != 0 {
+			n++
+		}
+	}
+	return n
 }

@@ -162,7 +162,8 @@ func (t *Timing) eraseUnitNs(size int64) int64 {
 }
 
 // Cost returns the simulated duration in ns of an operation of kind k over
-// [off, off+n) on device d, exactly as the device charges it. For the OOB
+// [off, off+n) on device d, exactly as the device charges it (0 when the
+// range is outside the device). For the OOB
 // kinds n is the number of spare bytes. A page operation that moves data and
 // spare bytes together (ReadPage, ProgramPage) costs PageCost.
 func (d *Device) Cost(k OpKind, off, n int64) int64 { return d.g.cost(k, off, n) }
@@ -179,9 +180,12 @@ func (d *Device) PageCost(k OpKind, dataLen, oobLen int) int64 {
 	return d.g.cost(k, 0, int64(max(dataLen, 0))+int64(max(oobLen, 0)))
 }
 
-// cost computes an op's duration (see Timing).
+// cost computes an op's duration (see Timing); 0 for a range outside the device.
 func (g *geometry) cost(k OpKind, off, n int64) int64 {
 	t := &g.cfg.Timing
+	if k != OpReadOOB && k != OpProgramOOB && !g.inRange(off, n) {
+		return 0
+	}
 	cmd := func(cmdBytes int, b, array int64) int64 {
 		return addNs(addNs(t.OpOverheadNs, t.Xfer(int64(cmdBytes)+b)), array)
 	}
