@@ -34,7 +34,7 @@ type goReporter struct {
 	base string
 }
 
-func (g *goReporter) FileStart(string)        {}
+func (g *goReporter) FileStart(string)         {}
 func (g *goReporter) TestStart(string, string) {}
 func (g *goReporter) TestDone(r lua.TestResult) {
 	name, _ := filepath.Rel(g.base, r.File)
