@@ -19,25 +19,31 @@ func armedPlan() faults.Plan {
 	}}
 }
 
-func benchDevice(b *testing.B, armed bool) *emu.Device {
+func benchDevice(b *testing.B, plan string) *emu.Device {
 	d := newNOR(b, 0xff, 1, spiTiming())
-	if armed {
-		if _, err := faults.Attach(d, armedPlan()); err != nil {
-			b.Fatal(err)
-		}
+	var p faults.Plan
+	switch plan {
+	case "none":
+		return d
+	case "armed":
+		p = armedPlan()
+	case "armed_cut":
+		p = faults.Plan{Seed: 1, Faults: []faults.Fault{faults.CutAfterOps(1 << 62)}}
+	}
+	if _, err := faults.Attach(d, p); err != nil {
+		b.Fatal(err)
 	}
 	return d
 }
 
+// benchPlans: no hook; every triggered kind armed; a lone cut (the common case).
+var benchPlans = []string{"none", "armed", "armed_cut"}
+
 func BenchmarkProgram4K(b *testing.B) {
 	data := randBytes(1, 4096)
-	for _, armed := range []bool{false, true} {
-		name := "none"
-		if armed {
-			name = "armed"
-		}
+	for _, name := range benchPlans {
 		b.Run(name, func(b *testing.B) {
-			d := benchDevice(b, armed)
+			d := benchDevice(b, name)
 			b.SetBytes(4096)
 			b.ReportAllocs()
 			for b.Loop() {
@@ -51,13 +57,9 @@ func BenchmarkProgram4K(b *testing.B) {
 }
 
 func BenchmarkRead4K(b *testing.B) {
-	for _, armed := range []bool{false, true} {
-		name := "none"
-		if armed {
-			name = "armed"
-		}
+	for _, name := range benchPlans {
 		b.Run(name, func(b *testing.B) {
-			d := benchDevice(b, armed)
+			d := benchDevice(b, name)
 			fill(b, d, 2)
 			buf := make([]byte, 4096)
 			b.SetBytes(4096)

@@ -23,6 +23,8 @@ type Injector struct {
 	inf     *devInfo
 	plan    Plan
 	arms    []*arm
+	before  [nClass][]*arm // arms whose Before cares about each class of op
+	after   [nClass][]*arm // arms whose After cares about each class of op
 	prev    emu.Hook
 	events  []Event
 	t       tearer
@@ -137,7 +139,62 @@ func (inj *Injector) Add(f Fault) error {
 		a.retained = map[int]int64{}
 	}
 	inj.arms = append(inj.arms, a)
+	if !a.done {
+		for c := opClass(0); c < nClass; c++ {
+			b, af := a.wants(c)
+			if b {
+				inj.before[c] = append(inj.before[c], a)
+			}
+			if af {
+				inj.after[c] = append(inj.after[c], a)
+			}
+		}
+	}
 	return nil
+}
+
+// opClass groups operation kinds for dispatch.
+type opClass uint8
+
+const (
+	clsRead opClass = iota
+	clsProgram
+	clsErase
+	nClass
+)
+
+func classOf(k emu.OpKind) opClass {
+	switch k {
+	case emu.OpProgram, emu.OpProgramOOB:
+		return clsProgram
+	case emu.OpErase:
+		return clsErase
+	}
+	return clsRead
+}
+
+// wants says whether the arm acts in Before and in After of ops of class c.
+func (a *arm) wants(c opClass) (before, after bool) {
+	f := &a.f
+	switch f.Kind {
+	case KindCut:
+		return f.AtNs != nil || f.Op != nil || c != clsRead || f.CountReads, false
+	case KindFail:
+		return f.Target.matches([nClass]emu.OpKind{clsRead: emu.OpRead, clsProgram: emu.OpProgram, clsErase: emu.OpErase}[c]), false
+	case KindWear:
+		switch f.Mode {
+		case ProgramFail:
+			return c == clsProgram, false
+		case StuckBits:
+			return false, c == clsErase
+		}
+		return c == clsErase, false
+	case KindRetention:
+		return c == clsRead, false
+	case KindDisturb:
+		return false, c == clsRead
+	}
+	return false, false
 }
 
 func (inj *Injector) record(a *arm, e Event) {
@@ -151,7 +208,7 @@ func (inj *Injector) record(a *arm, e Event) {
 // Before implements emu.Hook.
 func (inj *Injector) Before(d *emu.Device, op *emu.Op) error {
 	inj.pending = nil
-	for _, a := range inj.arms {
+	for _, a := range inj.before[classOf(op.Kind)] {
 		if a.done {
 			continue
 		}
@@ -197,7 +254,7 @@ func (inj *Injector) After(d *emu.Device, op *emu.Op, err error) error {
 			Off: op.Off, Len: op.Len, Fraction: 1, Detail: "operation completed, caller never heard"})
 		return fmt.Errorf("%w: cut after op %d (%s at 0x%x+%d) completed", ErrPowerLoss, op.Seq, op.Kind, op.Off, op.Len)
 	}
-	for _, a := range inj.arms {
+	for _, a := range inj.after[classOf(op.Kind)] {
 		if a.done {
 			continue
 		}
