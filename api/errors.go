@@ -68,6 +68,9 @@ var (
 	// ErrBitSet: a partition write would change a programmed bit back to the
 	// erased state, which only an erase can do (EIO).
 	ErrBitSet = NewError("api: write would change a programmed bit back to the erased state", EIO)
+	// ErrVerify: data read back after a partition write differs from what
+	// was programmed (EIO), Plan 9's "fails to be programmed correctly".
+	ErrVerify = NewError("api: flash failed to program correctly", EIO)
 	// ErrCtl: a malformed or unknown partition control command (EINVAL).
 	ErrCtl = NewError("api: bad control command", EINVAL)
 	// ErrExist: a partition with that name already exists (EINVAL).
