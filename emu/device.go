@@ -558,49 +558,64 @@ func (d *Device) pageDone(page int, c *chunk) (limit int) {
 	return limit
 }
 
-// checkProgram is the read-only pass of a strict program.
+// checkProgram is the read-only pass of a strict program: first the bits
+// (ErrProgramViolation anywhere in the range wins), then the limits.
 func (d *Device) checkProgram(off int64, data []byte) error {
-	g := d.g
-	for p, rest := off, data; len(rest) > 0; {
-		ci := int(p / g.chunk)
-		co := int(p % g.chunk)
-		k := min(len(rest), int(g.chunk)-co)
-		c := d.chunkRO(ci)
-		if err := d.checkPiece(ci, c, co, rest[:k]); err != nil {
-			return err
-		}
-		if g.kind == NAND {
-			if err := d.checkPage(ci, c); err != nil {
-				return err
+	for pass := 0; pass < 2; pass++ {
+		g := d.g
+		for p, rest := off, data; len(rest) > 0; {
+			ci := int(p / g.chunk)
+			co := int(p % g.chunk)
+			k := min(len(rest), int(g.chunk)-co)
+			c := d.chunkRO(ci)
+			if pass == 0 {
+				if err := d.checkBits(ci, c, co, rest[:k]); err != nil {
+					return err
+				}
+			} else {
+				if err := d.checkLimit(ci, c, co, k); err != nil {
+					return err
+				}
+				if g.kind == NAND {
+					if err := d.checkPage(ci, c); err != nil {
+						return err
+					}
+				}
 			}
+			p += int64(k)
+			rest = rest[k:]
 		}
-		p += int64(k)
-		rest = rest[k:]
 	}
 	return nil
 }
 
-// checkPiece checks the program of src at data offset co of chunk ci.
-func (d *Device) checkPiece(ci int, c *chunk, co int, src []byte) error {
+// checkBits refuses a program of src at co in chunk ci that asks a
+// programmed bit to return to the erased state.
+func (d *Device) checkBits(ci int, c *chunk, co int, src []byte) error {
 	g := d.g
-	if c == nil || c.blank {
+	if c == nil || c.blank || g.cfg.NoExplicitErase || !violates(c.data[co:co+len(src)], src, g.ev) {
 		return nil
 	}
-	if !g.cfg.NoExplicitErase && violates(c.data[co:co+len(src)], src, g.ev) {
-		for i := range src {
-			if (c.data[co+i]^g.ev)&^(src[i]^g.ev) != 0 {
-				return fmt.Errorf("%w: at 0x%x (0x%02x over 0x%02x, erase value 0x%02x)",
-					ErrProgramViolation, int64(ci)*g.chunk+int64(co+i), src[i], c.data[co+i], g.ev)
-			}
+	for i := range src {
+		if (c.data[co+i]^g.ev)&^(src[i]^g.ev) != 0 {
+			return fmt.Errorf("%w: at 0x%x (0x%02x over 0x%02x, erase value 0x%02x)",
+				ErrProgramViolation, int64(ci)*g.chunk+int64(co+i), src[i], c.data[co+i], g.ev)
 		}
 	}
-	if c.progs != nil {
-		wb := int(g.wb)
-		for j := co / wb; j < (co+len(src))/wb; j++ {
-			if int(c.progs[j]) >= g.cfg.MaxPrograms {
-				return fmt.Errorf("%w: write block at 0x%x programmed %d times (max %d)",
-					ErrProgramLimit, int64(ci)*g.chunk+int64(j*wb), c.progs[j], g.cfg.MaxPrograms)
-			}
+	return nil
+}
+
+// checkLimit refuses programming n bytes at co in chunk ci past MaxPrograms.
+func (d *Device) checkLimit(ci int, c *chunk, co, n int) error {
+	g := d.g
+	if c == nil || c.progs == nil {
+		return nil
+	}
+	wb := int(g.wb)
+	for j := co / wb; j < (co+n)/wb; j++ {
+		if int(c.progs[j]) >= g.cfg.MaxPrograms {
+			return fmt.Errorf("%w: write block at 0x%x programmed %d times (max %d)",
+				ErrProgramLimit, int64(ci)*g.chunk+int64(j*wb), c.progs[j], g.cfg.MaxPrograms)
 		}
 	}
 	return nil

@@ -127,9 +127,12 @@ func (d *Device) programPage(page int, data, oob []byte, strict bool) error {
 	co := int(g.chunk)
 	if strict {
 		c := d.chunkRO(page)
-		err := d.checkPiece(page, c, 0, data)
+		err := d.checkBits(page, c, 0, data)
 		if err == nil && c != nil && !c.blank && violates(c.data[co:co+len(oob)], oob, g.ev) {
 			err = fmt.Errorf("%w: OOB of page %d", ErrProgramViolation, page)
+		}
+		if err == nil {
+			err = d.checkLimit(page, c, 0, len(data))
 		}
 		if err == nil {
 			err = d.checkPage(page, c)
