@@ -96,7 +96,6 @@ func (m *refNOR) program(off int64, p []byte) error {
 	return nil
 }
 
-
 func (m *refNOR) erase(off, n int64) error {
 	size := int64(len(m.data))
 	if off < 0 || n < 0 || off > size || n > size-off {
