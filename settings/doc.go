@@ -17,9 +17,9 @@
 // every key its newest acknowledged value, and the key of the interrupted
 // operation either its previous or its new value. Records are written in one
 // device write each and protected by FCB's CRC-8; a torn record is skipped. A
-// torn sector header makes Zephyr's fcb_init fail with ENOMSG; the store
-// mounts with fcb's Repair option unless Options.Strict is set, which treats
-// such a sector as unused. (A CRC-8 matches a torn payload by chance with
+// torn sector header makes Zephyr's fcb_init fail with ENOMSG; by default
+// the store mounts with fcb's Repair option, which treats such a sector as
+// unused and erases it before reuse (Options.Strict keeps Zephyr's failure). (A CRC-8 matches a torn payload by chance with
 // probability 1/256: the FCB format cannot rule that out for payload writes
 // that land only in part. Operations that either complete or do not happen,
 // as the emulator's power cuts are by default, are always safe.)
@@ -28,4 +28,15 @@
 // in it. Like Zephyr, Save skips the write when the newest value already
 // equals the new one (settings_line_dup_check_cb), and Delete of an absent
 // key writes nothing.
+//
+// Differences from Zephyr's settings_fcb, each to avoid losing data or to
+// report errors better:
+//   - the FCB is mounted with fcb's Repair option unless Options.Strict;
+//   - when copying a record forward fails during a compression, the
+//     compression stops before the rotation and the error is returned
+//     (Zephyr skips the record and rotates it away);
+//   - a full store gives ErrFull (-ENOSPC) where Zephyr returns -EINVAL, and
+//     a record too large for a sector gives ErrTooLarge without touching the
+//     flash (Zephyr would compress every sector first);
+//   - keys are checked (non-empty, no '=' or NUL: ErrInvalidKey).
 package settings

@@ -127,9 +127,9 @@ func (s *Store) Save(key string, value []byte) error {
 // Deleting an absent key writes nothing.
 func (s *Store) Delete(key string) error { return s.Save(key, nil) }
 
-// Each calls fn with every live key and its newest value, in the order of
-// those records in the FCB (settings_load with duplicate filtering). value
-// is only valid during the call. An error from fn stops the walk and is
+// Each calls fn with every live key and its newest value, keys in the order
+// they first appear in the FCB (settings_load with duplicate filtering).
+// value is only valid during the call. An error from fn stops the walk and is
 // returned.
 func (s *Store) Each(fn func(key string, value []byte) error) error {
 	s.mu.Lock()
