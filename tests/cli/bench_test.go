@@ -16,7 +16,7 @@ var (
 )
 
 // flashemuBinary builds cmd/flashemu once into a temporary directory.
-func flashemuBinary(b *testing.B) string {
+func flashemuBinary(b testing.TB) string {
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "flashemu-bench")
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/chzyer/readline"
 	"github.com/flashemu/flashemu/lua"
@@ -74,10 +75,21 @@ func (p *plainReader) ReadLine(string) (string, error) {
 
 func (p *plainReader) Close() error { return nil }
 
-// rlReader adapts chzyer/readline. It is only called between evaluations
-// (never concurrently with one): calling Readline while a command runs is
-// what makes readline hang on Ctrl-D.
-type rlReader struct{ rl *readline.Instance }
+// rlReader adapts chzyer/readline v1.5.1, avoiding its two hangs:
+//
+//   - Readline is only called between evaluations, never concurrently with
+//     one (evaluation runs with a cancellable context; SIGINT is ours).
+//   - Ctrl-D pressed while a command runs reaches readline, once it is back
+//     in raw mode, as a NUL byte (the tty's canonical-mode EOF marker).
+//     readline reports io.EOF, but its terminal goroutine goes on reading
+//     stdin, and Instance.Close waits for that goroutine: it would hang
+//     forever, because readline's own stdin wrapper never closes the
+//     cancelable reader underneath. We give readline a CancelableStdin we
+//     own and close it first, which ends that read.
+type rlReader struct {
+	rl    *readline.Instance
+	stdin *readline.CancelableStdin
+}
 
 // historyPath is the REPL history file in the user cache directory
 // ($XDG_CACHE_HOME/flashemu/history on Linux).
@@ -98,7 +110,9 @@ func historyPath(env Env) string {
 }
 
 func newReadline(env Env, r *lua.REPL) (*rlReader, error) {
+	stdin := readline.NewCancelableStdin(env.Stdin)
 	rl, err := readline.NewEx(&readline.Config{
+		Stdin:             stdin,
 		Prompt:            r.Prompt(),
 		HistoryFile:       historyPath(env),
 		HistoryLimit:      1000,
@@ -110,9 +124,10 @@ func newReadline(env Env, r *lua.REPL) (*rlReader, error) {
 		Stderr:            env.Stderr,
 	})
 	if err != nil {
+		stdin.Close()
 		return nil, err
 	}
-	return &rlReader{rl: rl}, nil
+	return &rlReader{rl: rl, stdin: stdin}, nil
 }
 
 func (l *rlReader) ReadLine(prompt string) (string, error) {
@@ -124,7 +139,20 @@ func (l *rlReader) ReadLine(prompt string) (string, error) {
 	return line, err
 }
 
-func (l *rlReader) Close() error { return l.rl.Close() }
+// Close ends readline's stdin reader first (see rlReader), then readline.
+// As a last guard it gives up waiting after a second: the process is
+// exiting anyway and the terminal was restored when the last line ended.
+func (l *rlReader) Close() error {
+	l.stdin.Close()
+	done := make(chan error, 1)
+	go func() { done <- l.rl.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(time.Second):
+		return nil
+	}
+}
 
 // completer adapts REPL.Complete to readline's AutoCompleter.
 type completer struct{ r *lua.REPL }
