@@ -451,7 +451,7 @@ func (p *dtsParser) parseItem(parent *dtsNode) error {
 					return err
 				}
 				prop.vals = append(prop.vals, v)
-				if p.tok.kind == tPunct && p.tok.text == "," {
+				if p.tok.text == "," && p.tok.kind != tString { // ',' lexes as a word outside cells
 					if err := p.advance(); err != nil {
 						return err
 					}

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -42,3 +43,5 @@ func fillBytes(n int, v byte) []byte {
 func errno(err error) int { return api.ErrnoOf(err) }
 
 func neg(e api.Errno) int { return -int(e) }
+
+func asDTS(err error, target **api.DTSError) bool { return errors.As(err, target) }
