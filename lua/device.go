@@ -8,6 +8,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/faults"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -18,6 +19,8 @@ type Device struct {
 	Dev *emu.Device
 	// api is the Zephyr driver view (for areas, fcb, streamflash).
 	api api.Device
+	// Inj is the fault injector the faults module attached, if any.
+	Inj *faults.Injector
 	// wbuf is reused by write so that a write does not allocate.
 	wbuf []byte
 }
