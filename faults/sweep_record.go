@@ -1,0 +1,250 @@
+package faults
+
+import (
+	"math"
+	"slices"
+
+	"github.com/flashemu/flashemu/emu"
+)
+
+// cutKind says where in (or around) an operation a cut lands.
+type cutKind uint8
+
+const (
+	cutBefore cutKind = iota + 1 // before the op: none of it happened
+	cutAfter                     // after the op completed, before the caller heard
+	cutUnit                      // inside the op: unit torn by a variant
+	cutTime                      // at a simulated instant
+)
+
+// cut names one cut point of a run (the workload, or a check's recovery).
+type cut struct {
+	kind    cutKind
+	op      int   // index of the mutating op within the run (not for cutTime)
+	unit    int   // cutUnit: torn unit of the op
+	variant int   // cutUnit: variant (see variants)
+	t       int64 // cutTime: ns since the run started
+}
+
+func (c cut) hash() uint64 {
+	h := derive(uint64(c.kind), uint64(c.op))
+	h = derive(h, uint64(c.unit))
+	h = derive(h, uint64(c.variant))
+	return derive(h, uint64(c.t))
+}
+
+// variant is one way of tearing a unit.
+type variant struct {
+	sub  subset
+	frac float64
+}
+
+// Program variants: unit mode uses the first, bit mode all of them.
+var progVariants = []variant{
+	{subsetRandom, 0.5}, {subsetOne, 0}, {subsetAllButOne, 1}, {subsetRandom, 0.25}, {subsetRandom, 0.75},
+}
+
+// Erase variants: unit mode uses the first three, bit mode all of them.
+var eraseVariants = []variant{
+	{subsetRandom, 0.5}, {subsetRandom, 0.25}, {subsetRandom, 0.75},
+	{subsetOne, 0}, {subsetAllButOne, 1}, {subsetRandom, 0.125}, {subsetRandom, 0.875},
+}
+
+func variantsFor(k emu.OpKind, mode CutMode) []variant {
+	if k == emu.OpErase {
+		if mode == CutBit {
+			return eraseVariants
+		}
+		return eraseVariants[:3]
+	}
+	if mode == CutBit {
+		return progVariants
+	}
+	return progVariants[:1]
+}
+
+// opRec is a copy of a mutating operation, kept to tear it later.
+type opRec struct {
+	kind   emu.OpKind
+	off, n int64
+	page   int
+	data   []byte
+}
+
+// lazyTear is a torn state not computed yet: the pre-operation snapshot and
+// how to tear the operation.
+type lazyTear struct {
+	pre *emu.Snapshot
+	op  *opRec
+	tr  tear
+}
+
+// point is one branch: a cut point with the device state at the cut.
+type point struct {
+	parent *point
+	c      cut
+	acks   int
+	seed   uint64 // tear seed; the root of its children's seeds
+	snap   *emu.Snapshot
+	lazy   *lazyTear
+	hash   uint64
+	level  int
+}
+
+// schedule returns the cuts from the root to p.
+func (p *point) schedule() []cut {
+	var cs []cut
+	for q := p; q != nil; q = q.parent {
+		cs = append(cs, q.c)
+	}
+	slices.Reverse(cs)
+	return cs
+}
+
+// materialise computes the state of a lazy point.
+func (p *point) materialise(t *tearer) {
+	if p.snap != nil {
+		return
+	}
+	lz := p.lazy
+	d := emu.FromSnapshot(lz.pre)
+	r := newRNG(p.seed)
+	t.apply(d, lz.op.kind, lz.op.off, lz.op.n, lz.op.page, lz.op.data, lz.tr, &r)
+	p.snap = d.Snapshot()
+	p.lazy = nil
+}
+
+// recorder is the hook that turns a run into cut points. In a sweep it
+// records every cut; in a replay (want set) only the one asked for.
+type recorder struct {
+	inf     *devInfo
+	cuts    Cuts
+	progM   Model
+	eraseM  Model
+	parent  *point
+	pseed   uint64
+	level   int
+	acks    func() int
+	t0      int64
+	nextT   int64
+	mut     int
+	want    *cut // replay: the only cut to record
+	points  []*point
+	pre     *emu.Snapshot // current op's pre-op snapshot (lazily taken)
+	opr     *opRec        // current op, copied lazily
+	capture func(*point)  // replay: called with the wanted point
+}
+
+func newRecorder(e *engineCfg, parent *point, pseed uint64, level int, acks func() int, t0 int64) *recorder {
+	r := &recorder{inf: e.inf, cuts: e.cuts, progM: e.progM, eraseM: e.eraseM, parent: parent, pseed: pseed,
+		level: level, acks: acks, t0: t0}
+	if r.cuts.Mode == CutTime {
+		r.nextT = t0 + r.cuts.EveryNs
+	}
+	return r
+}
+
+func (r *recorder) wanted(c cut) bool { return r.want == nil || *r.want == c }
+
+func (r *recorder) snapBefore(d *emu.Device) *emu.Snapshot {
+	if r.pre == nil {
+		r.pre = d.Snapshot()
+	}
+	return r.pre
+}
+
+func (r *recorder) rec(op *emu.Op) *opRec {
+	if r.opr == nil {
+		r.opr = &opRec{kind: op.Kind, off: op.Off, n: op.Len, page: op.Page, data: slices.Clone(op.Data)}
+	}
+	return r.opr
+}
+
+func (r *recorder) add(c cut, snap *emu.Snapshot, lz *lazyTear) {
+	p := &point{parent: r.parent, c: c, acks: r.acks(), seed: derive(r.pseed, c.hash()), snap: snap, lazy: lz, level: r.level}
+	if r.capture != nil {
+		r.capture(p)
+		return
+	}
+	r.points = append(r.points, p)
+}
+
+func (r *recorder) model(k emu.OpKind) Model {
+	if k == emu.OpErase {
+		return r.inf.modelFor(k, r.eraseM)
+	}
+	return r.inf.modelFor(k, r.progM)
+}
+
+// Before implements emu.Hook.
+func (r *recorder) Before(d *emu.Device, op *emu.Op) error {
+	r.pre, r.opr = nil, nil
+	if r.cuts.Mode == CutTime {
+		r.timeCuts(d, op)
+		return nil
+	}
+	if !op.Kind.Mutates() {
+		return nil
+	}
+	if c := (cut{kind: cutBefore, op: r.mut}); r.wanted(c) {
+		r.add(c, r.snapBefore(d), nil)
+	}
+	if r.cuts.Mode == CutUnit || r.cuts.Mode == CutBit {
+		if r.want != nil && (r.want.kind != cutUnit || r.want.op != r.mut) {
+			return nil
+		}
+		m := r.model(op.Kind)
+		units := r.inf.unitsOf(d, op.Kind, op.Off, op.Len, m)
+		vars := variantsFor(op.Kind, r.cuts.Mode)
+		for i := 0; i < units; i++ {
+			for v, vr := range vars {
+				c := cut{kind: cutUnit, op: r.mut, unit: i, variant: v}
+				if r.wanted(c) {
+					r.add(c, nil, &lazyTear{pre: r.snapBefore(d), op: r.rec(op), tr: tear{unit: i, frac: vr.frac, model: m, sub: vr.sub}})
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// timeCuts records the instants of the every-Δt schedule that fall before
+// the end of op: in the idle time before it (the state before op), or inside
+// it (op torn at that fraction; a read changes nothing).
+func (r *recorder) timeCuts(d *emu.Device, op *emu.Op) {
+	end := op.Start + op.Dur
+	for r.nextT < end {
+		T := r.nextT
+		r.nextT += r.cuts.EveryNs
+		if r.nextT < T { // overflow guard
+			r.nextT = math.MaxInt64
+		}
+		c := cut{kind: cutTime, t: T - r.t0}
+		if !r.wanted(c) {
+			continue
+		}
+		if T <= op.Start || !op.Kind.Mutates() || op.Dur <= 0 {
+			r.add(c, r.snapBefore(d), nil)
+			continue
+		}
+		frac := float64(T-op.Start) / float64(op.Dur)
+		m := r.model(op.Kind)
+		unit, lf := r.inf.locate(d, op.Kind, op.Off, op.Len, op.Dur, frac, m)
+		r.add(c, nil, &lazyTear{pre: r.snapBefore(d), op: r.rec(op), tr: tear{unit: unit, frac: lf, model: m}})
+	}
+}
+
+// After implements emu.Hook.
+func (r *recorder) After(d *emu.Device, op *emu.Op, err error) error {
+	if !op.Kind.Mutates() {
+		return err
+	}
+	if r.cuts.Mode != CutTime {
+		if c := (cut{kind: cutAfter, op: r.mut}); r.wanted(c) {
+			r.add(c, d.Snapshot(), nil)
+		}
+	}
+	r.mut++
+	r.pre, r.opr = nil, nil
+	return err
+}
