@@ -391,7 +391,6 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 
 func (e *engine) id(p *point) string { return formatID(e.s.Name, p.schedule(), e.s.Seed) }
 
-
 // shrinkAll shrinks failures of depth >= 2 by dropping cuts while the
 // branch still fails.
 func (e *engine) shrinkAll(ctx context.Context, res *Result) {
