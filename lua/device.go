@@ -21,6 +21,8 @@ type Device struct {
 	api api.Device
 	// Inj is the fault injector the faults module attached, if any.
 	Inj *faults.Injector
+	// ctl is the Plan 9 partition control, made on first use (ctl.go).
+	ctl *api.Ctl
 	// wbuf is reused by write so that a write does not allocate.
 	wbuf []byte
 }
@@ -111,6 +113,9 @@ func init() {
 		{"power_on", "dev:power_on()", "restore power", devPowerOn},
 		{"powered", "dev:powered() --> bool", "whether the device has power", devPowered},
 		{"area", "dev:area{label=, offset=, size=} --> area", "a Zephyr flash_area over part of the device", devArea},
+		{"ctl", "dev:ctl(cmd) --> true | nil, msg, errno", "Plan 9 partition control: \"add name start [end]\", \"remove name\", \"erase all\", \"erase off\", \"protectboot [off]\", \"sync\" (the first call turns boot protection on)", devCtl},
+		{"ctlinfo", "dev:ctlinfo() --> text", "the partctl read-out: \"manufacturer device width nor|nand\", then one line per region", devCtlInfo},
+		{"part", "dev:part(name) --> area | nil, msg, errno", "an area over a partition made with ctl \"add\"", devPart},
 	}
 	deviceType.meta = func(s *State, mt *glua.LTable) {
 		mt.RawSetString("__eq", s.L.NewFunction(func(L *glua.LState) int {
@@ -558,7 +563,9 @@ type Area struct {
 	Area *api.Area
 	// Dev is the device value the area lives on (for power-loss checks
 	// and for bindings that want the whole device).
-	Dev  *Device
+	Dev *Device
+	// Part is the partition behind an area made by dev:part, else nil.
+	Part *api.Partition
 	wbuf []byte
 }
 
@@ -588,6 +595,8 @@ func init() {
 		{"erased_val", "area:erased_val() --> n", "flash_area_erased_val", areaErasedVal},
 		{"sectors", "area:sectors() --> {{off=, size=}, ...}", "flash_area_get_sectors (offsets relative to the area)", areaSectors},
 		{"device", "area:device() --> dev", "the device the area lives on", areaDevice},
+		{"ctl", "area:ctl(cmd) --> true | nil, msg, errno", "partition control on this partition (areas from dev:part)", areaCtl},
+		{"ctlinfo", "area:ctlinfo() --> text | nil, msg, errno", "the partctl read-out of this partition", areaCtlInfo},
 	}
 	areaType.field = func(s *State, L *glua.LState, v any, key string) glua.LValue {
 		a := v.(*Area)

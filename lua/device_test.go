@@ -353,3 +353,42 @@ print("all passed")`
 		})
 	}
 }
+
+func TestPartitionControlAndFlashMap(t *testing.T) {
+	out := luaOut(t, Options{}, `
+local dev = flash.chip("w25q128jv")
+print((dev:ctlinfo():gsub("\n", "|")))
+print(dev:write(0, "x"))                         -- ctlinfo changed nothing
+print(dev:ctl("add boot 0 0x10000"))
+print(dev:write(0, "y"))                         -- the first ctl protects unit 0
+local boot = dev:part("boot")
+print(boot.label, boot.offset, boot.size, (boot:ctlinfo():gsub("\n", "|")))
+print(boot:ctl("add inner 0x1000 0x2000"), dev:part("inner").offset)
+print(dev:ctl("protectboot off"), dev:write(0, "\0"))
+print(dev:part("nope"))
+print(dev:ctl("frobnicate"))
+local m = flash.map(dev, [[
+/ { partitions {
+  compatible = "fixed-partitions";
+  #address-cells = <1>; #size-cells = <1>;
+  boot_partition: partition@0 { label = "mcuboot"; reg = <0x0 DT_SIZE_K(64)>; };
+  storage_partition: partition@f0000 { label = "storage"; reg = <0xf0000 0x10000>; };
+}; };]])
+print(m.mcuboot.offset, m.mcuboot.size, m.storage.offset, m.storage:write(0, "s"), dev:read(0xf0000, 1))
+print(flash.map(dev, "partitions { compatible = \"fixed-partitions\";\n p@0 { reg = <0 0x10000000>; }; };"))
+print(dev:area{}:ctl("sync"))`)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 12, out)
+	assert.Equal(t, "0xef 0x4018 1 nor|0x00000000 0x01000000 0x00001000|", lines[0])
+	assert.Equal(t, "true", lines[1])
+	assert.Equal(t, "true", lines[2])
+	assert.Regexp(t, `^nil\temu: protected.*\t-13$`, lines[3])
+	assert.Equal(t, "boot\t0\t65536\t0xef 0x4018 1 nor|0x00000000 0x00010000 0x00001000|", lines[4])
+	assert.Equal(t, "true\t4096", lines[5])
+	assert.Equal(t, "true\ttrue", lines[6])
+	assert.Regexp(t, `^nil\tapi: no such partition.*\t-2$`, lines[7])
+	assert.Regexp(t, `^nil\tapi: bad control command.*\t-22$`, lines[8])
+	assert.Equal(t, "0\t65536\t983040\ttrue\ts", lines[9])
+	assert.Regexp(t, `^nil\tapi: devicetree: line 2: .*\t-22$`, lines[10])
+	assert.Regexp(t, `^nil\tapi: no such partition: .* is not a partition \(use dev:part\)\t-2$`, lines[11])
+}

@@ -13,7 +13,7 @@ import (
 func init() {
 	registerModule(&moduleDef{
 		name: "flash",
-		doc:  "make emulated flash devices: nor, nand, chip, chips, load, from_snapshot",
+		doc:  "make emulated flash devices: nor, nand, chip, chips, load, from_snapshot; map (devicetree partitions)",
 		funcs: []fnDef{
 			{"nor", "flash.nor{size=, sector=, write_block=, erase_value=, sectors=, chip=, seed=, ...} --> dev", "a NOR device (defaults: 1M, 4K sectors, write block 1, 0xff)", flashNOR},
 			{"nand", "flash.nand{page=, oob=, pages_per_block=, blocks=, nop=, ecc_bits=, ecc_step=, bad_blocks=, seed=, ...} --> dev", "a NAND device (defaults: 2048+64, 64 pages/block, 1024 blocks, NOP 4, 4-bit ECC)", flashNAND},
@@ -21,6 +21,7 @@ func init() {
 			{"chips", "flash.chips() --> {info, ...}", "the chip presets (name, type, geometry, clock)", flashChips},
 			{"load", "flash.load(path [, opts]) --> dev", "a device holding a raw (.bin) or Intel HEX (.hex) image; opts as for nor/nand, type=\"nand\" for NAND", flashLoad},
 			{"from_snapshot", "flash.from_snapshot(snap) --> dev", "a new device in a snapshot's state", flashFromSnapshot},
+			{"map", "flash.map(dev, dts) --> {label = area, ...} | nil, msg, errno", "a flash map from a devicetree fixed-partitions fragment", flashMap},
 		},
 	})
 }
