@@ -113,6 +113,7 @@ func (f *FCB) WriteData(loc Loc, data []byte) error {
 	if err := f.checkLoc(loc); err != nil {
 		return err
 	}
+	loc.SectorOff = f.sectors[loc.Sector].Off
 	return f.writeData(loc, data)
 }
 

@@ -328,3 +328,27 @@ func TestNoExplicitErase(t *testing.T) {
 	assert.Equal(t, w1, w2)
 	assert.Positive(t, w1)
 }
+
+// TestLocWithoutSectorOff: locations built by hand (e.g. from Lua) need
+// only Sector and the offsets; the FCB fills in the sector's area offset.
+func TestLocWithoutSectorOff(t *testing.T) {
+	r := newRig(t, 4, 1024, 4, 0xFF)
+	f, err := r.mount(fcb.Options{})
+	require.NoError(t, err)
+	require.NoError(t, f.AppendToScratch()) // active sector 1: SectorOff 1024
+	loc, err := f.Append(5)
+	require.NoError(t, err)
+	require.Equal(t, int64(1024), loc.SectorOff)
+	bare := fcb.Loc{Sector: loc.Sector, ElemOff: loc.ElemOff, DataOff: loc.DataOff, Len: loc.Len}
+	require.NoError(t, f.WriteData(bare, []byte("hello")))
+	require.NoError(t, f.AppendFinish(bare))
+	got := make([]byte, 5)
+	n, err := f.Read(bare, got)
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(got[:n]))
+	data, err := f.ReadData(loc)
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(data))
+	_, err = f.Read(fcb.Loc{Sector: 7}, got)
+	assert.ErrorIs(t, err, fcb.ErrInvalid)
+}

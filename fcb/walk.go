@@ -118,7 +118,11 @@ func (f *FCB) Entries() iter.Seq2[Entry, error] {
 // Read reads the payload of the entry at loc into p (up to loc.Len bytes)
 // and returns the number of bytes read.
 func (f *FCB) Read(loc Loc, p []byte) (int, error) {
-	n := min(len(p), loc.Len)
+	if err := f.checkLoc(loc); err != nil {
+		return 0, err
+	}
+	loc.SectorOff = f.sectors[loc.Sector].Off
+	n := min(len(p), max(loc.Len, 0))
 	if err := f.area.Read(loc.AreaOff(), p[:n]); err != nil {
 		return 0, fmt.Errorf("%w: payload: %w", ErrIO, err)
 	}
