@@ -1,0 +1,83 @@
+// Package lua is flashemu's Lua host (gopher-lua): the bindings of every
+// flashemu package (flash, faults, fcb, streamflash, settings, check, bit),
+// the sandbox, the busted-style test runner behind `flashemu test`, and the
+// terminal-independent REPL core behind `flashemu repl`.
+//
+// # Conventions in Lua
+//
+// Modules are globals and also available through require. Byte buffers are
+// Lua strings; offsets and sizes are integers (fractions, NaN and values
+// beyond 2^53 are argument errors). Flash operations return a true value or
+// the data on success and nil, message, errno on failure, errno being the
+// negative Zephyr errno (emu.ErrnoOf). A power cut raises an error object
+// (userdata "flashemu.powerloss"; faults.is_power_loss(e) is true, e.errno
+// is -5, tostring(e) is "file:line: message"). Wrong argument types raise
+// Lua's standard messages at the caller's line:
+//
+//	t.lua:4: bad argument #2 to 'write' (string expected, got number)
+//
+// Method argument numbers do not count self, as in PUC Lua. error(msg,
+// level) follows Lua 5.1's level rule (gopher-lua's own error() reports
+// level 2 one frame too shallow; this package replaces it).
+//
+// # Sandbox
+//
+// A state gets base (without dofile and loadfile), table, string, math,
+// coroutine, a harmless os subset (clock, time, date, difftime, and an
+// os.exit that unwinds the script instead of killing the host), and
+// require of flashemu modules and of Lua files in the script's directory
+// (dotted names only; nothing outside it). Image paths (flash.load,
+// dev:save) must be relative and stay inside the working directory.
+// Options.AllowIO lifts all of this. print writes to Options.Stdout.
+// string.rep is bounded by the memory limit; the value stack grows on
+// demand up to Options.RegistryMaxSize; call depth is bounded by
+// Options.CallStackSize ("stack overflow" is an ordinary Lua error); a Go
+// heap past Options.MemoryLimit stops the run with ErrMemoryLimit (a
+// watchdog, not gopher-lua's SetMx, which calls os.Exit); a Go panic in a
+// binding becomes a Lua error ("internal error in 'name': ...").
+//
+// # Running scripts many times (test runner, sweep engine)
+//
+// Compile a script once and run it in as many fresh states as needed, from
+// any number of goroutines (one state per goroutine):
+//
+//	prog, err := lua.Compile("scripts/x.lua")    // parse + compile once
+//	s, err := prog.NewState(lua.Options{Stdout: w, Args: args})
+//	defer s.Close()
+//	rets, err := prog.Run(ctx, s)                // the main chunk
+//	rets, err = s.Call(ctx, s.Global("check"), v) // any Lua function
+//
+// ctx cancels a run (deadline, Ctrl-C); errors are *Error values with a
+// "file:line" Where, and unwrap to ErrTimeout, ErrCanceled, ErrMemoryLimit,
+// ErrInternal, ErrSyntax, ErrRuntime, ErrExit or, for an uncaught power
+// cut, emu.ErrPowerLoss (IsPowerLossError). Program.Exec does NewState, Run
+// and Close in one call. Modules the script requires are compiled once per
+// Program too.
+//
+// Bindings written outside this file set (e.g. the sweep module) reach the
+// objects behind Lua values with DeviceOf and AreaOf, make new ones with
+// State.NewDevice and State.NewArea, and use State.L for gopher-lua calls.
+// A device made in Lua is a *Device whose Dev field is the *emu.Device (its
+// Inj field holds the faults injector the faults module attached, if any).
+//
+// # Tests
+//
+// RunTests runs *_test.lua files (DiscoverTests finds them): describe, it,
+// before_each, after_each, skip and expect(v):eq/ne/same/bytes/err/truthy/
+// falsy/matches/power_loss. Every test runs in a fresh state: the file's
+// top level runs again and then only that test with its hooks. Results go
+// to a Reporter: TextReporter (go test -v style lines and the summary
+// "N passed, N failed, N skipped"), JSONReporter (go test -json events),
+// JUnitReporter (XML, written atomically). Shard selects a deterministic
+// subset by a hash of the test's name; ParseShard and ShardFromEnv read
+// "I/N", Bazel's TEST_TOTAL_SHARDS/TEST_SHARD_INDEX and Kubernetes'
+// JOB_COMPLETION_INDEX.
+//
+// # REPL
+//
+// REPL evaluates lines: bare expressions print their values, a chunk whose
+// syntax error is at the end of input waits for more lines, ":help" lists
+// the modules, Complete completes globals, module fields and userdata
+// methods. REPL.Loop reads from a LineReader only between evaluations and
+// cancels a running chunk on an interrupt signal.
+package lua
