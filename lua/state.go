@@ -79,6 +79,8 @@ type State struct {
 	tests *testSet
 	// stdout is where print writes.
 	stdout io.Writer
+	// values is per-state binding data (Value, SetValue).
+	values map[any]any
 	closed bool
 }
 
