@@ -76,8 +76,7 @@ func fcbVerify(d *emu.Device, acked []any) (*fcb.FCB, error) {
 		if crc32.ChecksumIEEE(body) != binary.LittleEndian.Uint32(e.Data[len(e.Data)-4:]) {
 			return nil, fmt.Errorf("entry at %d/%d: CRC32 mismatch", e.Sector, e.ElemOff)
 		}
-		var i int
-		if _, err := fmt.Sscanf(string(body), "entry-%05d", &i); err == nil && i >= 0 {
+		if i, ok := entryIndex(body); ok {
 			for len(seen) <= i {
 				seen = append(seen, false)
 			}
@@ -111,4 +110,20 @@ func fcbBootCheck(d *emu.Device, acked []any) error {
 
 func fcbSweep(name string, n int, check faults.CheckFunc) *faults.Sweep {
 	return &faults.Sweep{Name: name, Device: fcbDevice, Workload: fcbWorkload(n), Check: check, Seed: 1}
+}
+
+// entryIndex parses "entry-NNNNN".
+func entryIndex(b []byte) (int, bool) {
+	const prefix = "entry-"
+	if len(b) != len(prefix)+5 || string(b[:len(prefix)]) != prefix {
+		return 0, false
+	}
+	i := 0
+	for _, c := range b[len(prefix):] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		i = i*10 + int(c-'0')
+	}
+	return i, true
 }
