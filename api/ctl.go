@@ -407,7 +407,9 @@ func (p *Partition) readAligned(off int64, b []byte) error {
 // before anything is programmed; a write into protected unit 0 fails with
 // ErrProtected (EACCES); a write past the end is cut short with io.EOF
 // (io.ErrShortWrite semantics: the rest is not written). The result is
-// read back: a mismatch (a failing cell) is an EIO error.
+// read back: a mismatch (a failing cell) is an EIO error. On NAND the write
+// block is the page, so a partial-page write re-programs the whole page and
+// meets the device's NOP and in-order page rules (EIO when they refuse).
 func (p *Partition) WriteAt(b []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("%w: negative offset", ErrInvalid)

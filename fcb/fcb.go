@@ -65,8 +65,10 @@ type State struct {
 }
 
 // FCB is a mounted flash circular buffer (struct fcb after fcb_init). Its
-// methods are safe for concurrent use (Zephyr's mutex, taken everywhere);
-// Walk callbacks run without the lock and may append.
+// methods are safe for concurrent use: every device access of the FCB runs
+// under its mutex (Zephyr's f_mtx, taken everywhere), so the device needs no
+// locking of its own as long as nothing else uses it at the same time. Walk
+// callbacks run without the lock and may append.
 type FCB struct {
 	mu sync.Mutex
 

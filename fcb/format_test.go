@@ -352,3 +352,50 @@ func TestLocWithoutSectorOff(t *testing.T) {
 	_, err = f.Read(fcb.Loc{Sector: 7}, got)
 	assert.ErrorIs(t, err, fcb.ErrInvalid)
 }
+
+// TestConcurrentUse: appends, walks and iterations from several goroutines
+// (run with -race); the FCB serialises every device access.
+func TestConcurrentUse(t *testing.T) {
+	r := newRig(t, 8, 1024, 4, 0xFF)
+	f, err := r.mount(fcb.Options{ScratchCount: 1})
+	require.NoError(t, err)
+	done := make(chan error, 4)
+	for g := range 2 {
+		go func() {
+			for n := range 100 {
+				_, err := f.Push(payload(g*1000+n, 20))
+				if errors.Is(err, fcb.ErrNoSpace) {
+					err = f.Rotate()
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 2 {
+		go func() {
+			for range 20 {
+				for e, err := range f.Entries() {
+					if err != nil {
+						done <- err
+						return
+					}
+					if len(e.Data) != 20 {
+						done <- fmt.Errorf("entry of %d bytes", len(e.Data))
+						return
+					}
+				}
+				_ = f.Walk(func(fcb.Loc) error { return nil })
+				_ = f.State()
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		require.NoError(t, <-done)
+	}
+	assertNoViolations(t, r)
+}

@@ -91,26 +91,38 @@ type Entry struct {
 	Data []byte
 }
 
-var errStopIteration = errors.New("fcb: iteration stopped")
-
 // Entries iterates over the valid entries from the oldest to the newest,
-// reading each payload into a buffer reused between entries. An error ends
-// the sequence with a final (Entry{}, err) pair.
+// reading each payload (under the FCB's lock) into a buffer reused between
+// entries. An error ends the sequence with a final (Entry{}, err) pair.
 func (f *FCB) Entries() iter.Seq2[Entry, error] {
 	return func(yield func(Entry, error) bool) {
 		var buf []byte
-		err := f.Walk(func(loc Loc) error {
-			buf = slices.Grow(buf[:0], loc.Len)[:loc.Len]
-			if err := f.area.Read(loc.AreaOff(), buf); err != nil {
-				return fmt.Errorf("%w: payload: %w", ErrIO, err)
+		loc := Loc{Sector: NoSector}
+		for {
+			f.mu.Lock()
+			rc := f.getnextNolock(&loc)
+			var err error
+			switch rc {
+			case rcOK:
+				buf = slices.Grow(buf[:0], loc.Len)[:loc.Len]
+				if e := f.area.Read(loc.AreaOff(), buf); e != nil {
+					err = fmt.Errorf("%w: payload: %w", ErrIO, e)
+				}
+			case rcENOTSUP:
+			default:
+				err = f.errOf(rc)
+			}
+			f.mu.Unlock()
+			switch {
+			case rc == rcENOTSUP:
+				return
+			case err != nil:
+				yield(Entry{}, err)
+				return
 			}
 			if !yield(Entry{Loc: loc, Data: buf}, nil) {
-				return errStopIteration
+				return
 			}
-			return nil
-		})
-		if err != nil && err != errStopIteration {
-			yield(Entry{}, err)
 		}
 	}
 }
@@ -118,6 +130,8 @@ func (f *FCB) Entries() iter.Seq2[Entry, error] {
 // Read reads the payload of the entry at loc into p (up to loc.Len bytes)
 // and returns the number of bytes read.
 func (f *FCB) Read(loc Loc, p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := f.checkLoc(loc); err != nil {
 		return 0, err
 	}
@@ -131,9 +145,9 @@ func (f *FCB) Read(loc Loc, p []byte) (int, error) {
 
 // ReadData returns a copy of the payload of the entry at loc.
 func (f *FCB) ReadData(loc Loc) ([]byte, error) {
-	p := make([]byte, loc.Len)
-	_, err := f.Read(loc, p)
-	return p, err
+	p := make([]byte, max(loc.Len, 0))
+	n, err := f.Read(loc, p)
+	return p[:n], err
 }
 
 // OffsetLastN is fcb_offset_last_n: the entry n entries from the end (n = 1
