@@ -15,6 +15,7 @@ type DTSError struct {
 	Msg  string
 }
 
+// Error is "api: devicetree: line N: message".
 func (e *DTSError) Error() string { return fmt.Sprintf("api: devicetree: line %d: %s", e.Line, e.Msg) }
 
 // Unwrap makes errors.Is(err, ErrDTS) true.

@@ -21,6 +21,11 @@
 //	fcb_elem_info         (*FCB).ElemInfo
 //	fcb_put_len/get_len   PutLen, GetLen
 //
+// Beyond fcb.h: Push appends, writes and finishes an entry in one call
+// (WriteData pads a payload to whole write blocks), Entries is a Go
+// iterator over entries and payloads, State snapshots the position, and
+// MountImage/WalkImage mount a raw image (the `flashemu fcb walk` field dump).
+//
 // Errors carry Zephyr's errnos (api.ErrnoOf): ENOSPC, EINVAL, ENOMSG, EIO,
 // ENOTSUP, EBADMSG, ENOENT.
 //
