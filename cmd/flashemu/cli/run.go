@@ -47,7 +47,9 @@ func cmdRun(c *invocation) error {
 		}
 		s.SetGlobal("dev", s.NewDevice(d))
 	}
-	ctx, cancel := withTimeout(context.Background(), timeout)
+	ctx, stop := c.interruptible(context.Background())
+	defer stop()
+	ctx, cancel := withTimeout(ctx, timeout)
 	defer cancel()
 	_, err = prog.Run(ctx, s)
 	return err
