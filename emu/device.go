@@ -28,6 +28,15 @@ type Device struct {
 	ecc    ECCReport
 	page   []byte // NAND scratch: one page of raw data for ECC decisions
 	erased []byte // NAND: one erased page (stored content of a nil chunk)
+	memo   [2]costMemo // last read and program cost (hot path)
+}
+
+// costMemo remembers the cost of the last read or program: the cost depends
+// on the length and on the offset only modulo the program (NAND: read) page.
+type costMemo struct {
+	ok     bool
+	mod, n int64
+	ns     int64
 }
 
 // Stats are a device's counters since creation (or since the snapshot it was
@@ -93,9 +102,31 @@ func (d *Device) initScratch() {
 
 // begin starts accounting an operation that passed validation.
 func (d *Device) begin(k OpKind, off, n int64, data []byte, page int) *Op {
-	d.op = Op{Kind: k, Off: off, Len: n, Page: page, Data: data, Seq: d.seq, Start: d.now, Dur: d.g.cost(k, off, n)}
+	d.op = Op{Kind: k, Off: off, Len: n, Page: page, Data: data, Seq: d.seq, Start: d.now, Dur: d.opCost(k, off, n)}
 	d.seq++
 	return &d.op
+}
+
+// opCost is g.cost with a one-entry memo for reads and programs.
+func (d *Device) opCost(k OpKind, off, n int64) int64 {
+	if k != OpRead && k != OpProgram {
+		return d.g.cost(k, off, n)
+	}
+	period := d.g.costPeriod[k-OpRead]
+	var mod int64
+	switch {
+	case period == 0:
+	case period&(period-1) == 0:
+		mod = off & (period - 1)
+	default:
+		mod = off % period
+	}
+	m := &d.memo[k-OpRead]
+	if m.ok && m.mod == mod && m.n == n {
+		return m.ns
+	}
+	*m = costMemo{ok: true, mod: mod, n: n, ns: d.g.cost(k, off, n)}
+	return m.ns
 }
 
 // beginPage starts accounting a NAND page command (data and spare together).
@@ -237,7 +268,7 @@ func (d *Device) Read(off int64, p []byte) error {
 	if err := d.g.checkRange(off, n); err != nil {
 		return d.failed(err)
 	}
-	if d.g.cfg.AlignedReads && (off%d.g.wb != 0 || n%d.g.wb != 0) {
+	if d.g.cfg.AlignedReads && (!d.g.aligned(off) || !d.g.aligned(n)) {
 		return d.failed(fmt.Errorf("%w: read at %d length %d (write block %d)", ErrMisaligned, off, n, d.g.wb))
 	}
 	op := d.begin(OpRead, off, n, nil, -1)
@@ -251,8 +282,7 @@ func (d *Device) read(off int64, p []byte) error {
 	var err error
 	lastUnit := -1
 	for len(p) > 0 {
-		ci := int(off / g.chunk)
-		co := int(off % g.chunk)
+		ci, co := g.split(off)
 		k := min(len(p), int(g.chunk)-co)
 		c := d.chunkRO(ci)
 		switch {
@@ -388,7 +418,7 @@ func (d *Device) Program(off int64, data []byte) error {
 	if err := d.g.checkRange(off, n); err != nil {
 		return d.failed(err)
 	}
-	if off%d.g.wb != 0 || n%d.g.wb != 0 {
+	if !d.g.aligned(off) || !d.g.aligned(n) {
 		return d.failed(fmt.Errorf("%w: program at %d length %d (write block %d)", ErrMisaligned, off, n, d.g.wb))
 	}
 	if err := d.checkProtect(off, n); err != nil {
@@ -409,33 +439,33 @@ func (d *Device) strict() bool { return d.g.cfg.Violations == ViolationsStrict }
 var le = binary.LittleEndian
 
 // violates reports whether programming src over dst asks a programmed bit to
-// return to the erased state.
+// return to the erased state: any bit with (old^ev) set and (new^ev) clear.
 func violates(dst, src []byte, ev byte) bool {
 	evw := uint64(ev) * 0x0101010101010101
-	i := 0
-	for ; i+8 <= len(src); i += 8 {
-		o := le.Uint64(dst[i:]) ^ evw
-		n := le.Uint64(src[i:]) ^ evw
-		if o&^n != 0 {
-			return true
-		}
+	dst = dst[:len(src)]
+	var acc uint64
+	for len(src) >= 32 {
+		o, n := dst[:32:32], src[:32:32]
+		acc |= (le.Uint64(o[0:])^evw)&^(le.Uint64(n[0:])^evw) |
+			(le.Uint64(o[8:])^evw)&^(le.Uint64(n[8:])^evw) |
+			(le.Uint64(o[16:])^evw)&^(le.Uint64(n[16:])^evw) |
+			(le.Uint64(o[24:])^evw)&^(le.Uint64(n[24:])^evw)
+		dst, src = dst[32:], src[32:]
 	}
-	for ; i < len(src); i++ {
-		if (dst[i]^ev)&^(src[i]^ev) != 0 {
-			return true
-		}
+	for i := range src {
+		acc |= uint64((dst[i] ^ ev) &^ (src[i] ^ ev))
 	}
-	return false
+	return acc != 0
 }
 
-// programBytes applies the program physics and returns the number of bytes
-// that asked a bit to return to the erased state.
+// programBytes applies the program physics, stored = ((old^ev)|(data^ev))^ev,
+// and returns the number of bytes that asked a bit to return to the erased
+// state (those bytes are stored as physics allows).
 func programBytes(dst, src []byte, ev byte) (viol int) {
 	evw := uint64(ev) * 0x0101010101010101
-	i := 0
-	for ; i+8 <= len(src); i += 8 {
-		o := le.Uint64(dst[i:]) ^ evw
-		n := le.Uint64(src[i:]) ^ evw
+	dst = dst[:len(src)]
+	for len(src) >= 8 {
+		o, n := le.Uint64(dst)^evw, le.Uint64(src)^evw
 		if v := o &^ n; v != 0 {
 			for ; v != 0; v >>= 8 {
 				if v&0xff != 0 {
@@ -443,9 +473,10 @@ func programBytes(dst, src []byte, ev byte) (viol int) {
 				}
 			}
 		}
-		le.PutUint64(dst[i:], (o|n)^evw)
+		le.PutUint64(dst, (o|n)^evw)
+		dst, src = dst[8:], src[8:]
 	}
-	for ; i < len(src); i++ {
+	for i := range src {
 		o, n := dst[i]^ev, src[i]^ev
 		if o&^n != 0 {
 			viol++
@@ -468,8 +499,7 @@ func (d *Device) program(off int64, data []byte, strict bool) error {
 	var viol, limit int
 	lastUnit := -1
 	for p, rest := off, data; len(rest) > 0; {
-		ci := int(p / g.chunk)
-		co := int(p % g.chunk)
+		ci, co := g.split(p)
 		k := min(len(rest), int(g.chunk)-co)
 		c := d.chunkOwn(ci)
 		v, l := d.applyPiece(c, co, rest[:k])
@@ -498,8 +528,7 @@ func (d *Device) countRefused(err error, off int64, data []byte) {
 	}
 	g := d.g
 	for p, rest := off, data; len(rest) > 0; {
-		ci := int(p / g.chunk)
-		co := int(p % g.chunk)
+		ci, co := g.split(p)
 		k := min(len(rest), int(g.chunk)-co)
 		if c := d.chunkRO(ci); c != nil && !c.blank {
 			d.stats.Violations += uint64(countViol(c.data[co:co+k], rest[:k], g.ev))
@@ -564,8 +593,7 @@ func (d *Device) checkProgram(off int64, data []byte) error {
 	for pass := 0; pass < 2; pass++ {
 		g := d.g
 		for p, rest := off, data; len(rest) > 0; {
-			ci := int(p / g.chunk)
-			co := int(p % g.chunk)
+			ci, co := g.split(p)
 			k := min(len(rest), int(g.chunk)-co)
 			c := d.chunkRO(ci)
 			if pass == 0 {

@@ -2,6 +2,7 @@ package emu
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 	"sort"
 )
@@ -163,6 +164,35 @@ type geometry struct {
 	nchunks    int
 	chunksUnit []int // first chunk of each unit, len units+1
 	badMark    []int // NAND pages (within block) carrying the bad mark
+	// costPeriod: the read and program costs depend on the offset only
+	// modulo these (0: not at all).
+	costPeriod [2]int64
+	// Shifts for the hot paths when the sizes are powers of two (else -1).
+	chunkShift, unitShift, wbShift int
+}
+
+// log2 returns k when v == 1<<k, else -1.
+func log2(v int64) int {
+	if v <= 0 || v&(v-1) != 0 {
+		return -1
+	}
+	return bits.TrailingZeros64(uint64(v))
+}
+
+// split returns the chunk holding device offset off and the offset in it.
+func (g *geometry) split(off int64) (ci, co int) {
+	if g.chunkShift >= 0 {
+		return int(off >> g.chunkShift), int(off & (g.chunk - 1))
+	}
+	return int(off / g.chunk), int(off % g.chunk)
+}
+
+// aligned reports whether v is a multiple of the write block.
+func (g *geometry) aligned(v int64) bool {
+	if g.wbShift >= 0 {
+		return v&(g.wb-1) == 0
+	}
+	return v%g.wb == 0
 }
 
 func gcd(a, b int64) int64 {
@@ -358,6 +388,16 @@ func newGeometry(c Config) (*geometry, error) {
 	}
 	g.cfg.WriteBlock = int(g.wb)
 	g.cfg.Size = g.size
+	g.chunkShift, g.unitShift, g.wbShift = log2(g.chunk), log2(g.uniform), log2(g.wb)
+	if g.kind == NAND {
+		g.costPeriod = [2]int64{g.chunk, g.chunk}
+	} else {
+		pp := int64(c.Timing.ProgramPage)
+		if pp <= 0 {
+			pp = g.wb
+		}
+		g.costPeriod = [2]int64{0, pp}
+	}
 	g.nchunks = int(g.size / g.chunk)
 	units := len(g.unitStart) - 1
 	g.chunksUnit = make([]int, units+1)
@@ -371,6 +411,9 @@ func (g *geometry) units() int { return len(g.unitStart) - 1 }
 
 // unitAt returns the index of the erase unit holding off (0 <= off < size).
 func (g *geometry) unitAt(off int64) int {
+	if g.unitShift >= 0 {
+		return int(off >> g.unitShift)
+	}
 	if g.uniform != 0 {
 		return int(off / g.uniform)
 	}

@@ -51,8 +51,7 @@ func (d *Device) Poke(off int64, data []byte) error {
 func (d *Device) eachChunk(off int64, n int, f func(ci, co, k int, q []byte), src []byte) {
 	g := d.g
 	for n > 0 {
-		ci := int(off / g.chunk)
-		co := int(off % g.chunk)
+		ci, co := g.split(off)
 		k := min(n, int(g.chunk)-co)
 		var q []byte
 		if src != nil {

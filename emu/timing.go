@@ -180,6 +180,33 @@ func (d *Device) PageCost(k OpKind, dataLen, oobLen int) int64 {
 	return d.g.cost(k, 0, int64(max(dataLen, 0))+int64(max(oobLen, 0)))
 }
 
+// pieces sums f(k) over the pieces of [off, off+n) cut at multiples of
+// page: a leading partial piece, the full pages (all costing f(page)) and a
+// trailing partial piece, in O(1).
+func pieces(off, n, page int64, f func(k int64) int64) int64 {
+	if n <= 0 {
+		return 0
+	}
+	end := off + n
+	first := min((off/page+1)*page, end)
+	total := f(first - off)
+	if first == end {
+		return total
+	}
+	full := (end - first) / page
+	if full > 0 {
+		c := f(page)
+		if c > 0 && full > maxNs/c {
+			return maxNs
+		}
+		total = addNs(total, c*full)
+	}
+	if last := (end - first) % page; last > 0 {
+		total = addNs(total, f(last))
+	}
+	return total
+}
+
 // cost computes an op's duration (see Timing); 0 for a range outside the device.
 func (g *geometry) cost(k OpKind, off, n int64) int64 {
 	t := &g.cfg.Timing
@@ -198,13 +225,7 @@ func (g *geometry) cost(k OpKind, off, n int64) int64 {
 		if g.kind != NAND || n == 0 {
 			return cmd(t.ReadCmdBytes, n, t.ReadNs)
 		}
-		var total int64
-		for p := off; p < off+n; {
-			end := min((p/g.chunk+1)*g.chunk, off+n)
-			total = addNs(total, cmd(t.ReadCmdBytes, end-p, t.ReadNs))
-			p = end
-		}
-		return total
+		return pieces(off, n, g.chunk, func(k int64) int64 { return cmd(t.ReadCmdBytes, k, t.ReadNs) })
 	case OpProgram:
 		pp := int64(t.ProgramPage)
 		if g.kind == NAND {
@@ -213,23 +234,18 @@ func (g *geometry) cost(k OpKind, off, n int64) int64 {
 		if pp <= 0 {
 			pp = g.wb
 		}
-		var total int64
-		for p := off; p < off+n; {
-			end := min((p/pp+1)*pp, off+n)
-			kb := end - p
+		return pieces(off, n, pp, func(k int64) int64 {
 			arr := t.ProgramNs
 			if t.ProgramScales {
-				hi, lo := bits.Mul64(uint64(t.ProgramNs), uint64(kb))
-				q, r := bits.Div64(hi, lo, uint64(pp)) // kb <= pp: no overflow
+				hi, lo := bits.Mul64(uint64(t.ProgramNs), uint64(k))
+				q, r := bits.Div64(hi, lo, uint64(pp)) // k <= pp: no overflow
 				if r != 0 {
 					q++
 				}
 				arr = int64(q)
 			}
-			total = addNs(total, cmd(t.ProgramCmdBytes, kb, arr))
-			p = end
-		}
-		return total
+			return cmd(t.ProgramCmdBytes, k, arr)
+		})
 	case OpErase:
 		var total int64
 		for p := off; p < off+n; {

@@ -1,0 +1,197 @@
+package emu
+
+import (
+	"testing"
+)
+
+// Run with: go test -bench . -benchmem ./emu/
+// BenchmarkCopy4K is the yardstick: program and read should reach at least
+// half its bandwidth, with zero allocations per operation.
+
+const benchUnits = 256 // 1 MiB of 4 KiB units to rotate over
+
+func benchDevice(b *testing.B) *Device {
+	d, err := New(Config{Kind: NOR, Size: benchUnits * 4096, EraseUnit: 4096, WriteBlock: 4, EraseValue: 0xff})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d
+}
+
+func BenchmarkCopy4K(b *testing.B) {
+	src, dst := pattern(4096, 1), make([]byte, 4096)
+	b.SetBytes(4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(dst, src)
+	}
+}
+
+// rotateUnits is how many units BenchmarkProgram4K rotates over before an
+// erase (outside the timer): 64 KiB, cache-resident like Copy4K's buffers.
+const rotateUnits = 16
+
+// BenchmarkProgram4K programs whole erased 4 KiB units, rotating over 16
+// units and erasing them all (outside the timer) once every unit is used.
+func BenchmarkProgram4K(b *testing.B) {
+	d := benchDevice(b)
+	src := pattern(4096, 1)
+	// Warm up: materialise every chunk once so the steady state is measured.
+	for u := 0; u < rotateUnits; u++ {
+		if err := d.Program(int64(u)*4096, src); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := d.Erase(0, rotateUnits*4096); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(4096)
+	b.ReportAllocs()
+	b.ResetTimer()
+	u := 0
+	for i := 0; i < b.N; i++ {
+		if u == rotateUnits {
+			b.StopTimer()
+			if err := d.Erase(0, rotateUnits*4096); err != nil {
+				b.Fatal(err)
+			}
+			u = 0
+			b.StartTimer()
+		}
+		if err := d.Program(int64(u)*4096, src); err != nil {
+			b.Fatal(err)
+		}
+		u++
+	}
+}
+
+// BenchmarkProgram4KOverwrite programs 4 KiB over already programmed data
+// (the general AND path with the strict check; same data, so it is legal).
+func BenchmarkProgram4KOverwrite(b *testing.B) {
+	d := benchDevice(b)
+	src := pattern(4096, 1)
+	if err := d.Program(0, src); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.Program(0, src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRead4K(b *testing.B) {
+	d := benchDevice(b)
+	if err := d.Program(8192, pattern(4096, 1)); err != nil {
+		b.Fatal(err)
+	}
+	p := make([]byte, 4096)
+	b.SetBytes(4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.Read(8192, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkErase4K erases one programmed 4 KiB unit per op.
+func BenchmarkErase4K(b *testing.B) {
+	d := benchDevice(b)
+	src := pattern(4096, 1)
+	b.SetBytes(4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.ApplyProgram(0, src); err != nil { // keep the unit programmed
+			b.Fatal(err)
+		}
+		if err := d.Erase(0, 4096); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkReadPageNAND(b *testing.B) {
+	d, err := NewChip("mt29f1g08")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := d.ProgramPage(64, pattern(2048, 1), nil); err != nil {
+		b.Fatal(err)
+	}
+	if err := d.XorFlips(64*2048+5, []byte{1}); err != nil { // one corrected bit: the ECC path
+		b.Fatal(err)
+	}
+	p, oob := make([]byte, 2048), make([]byte, 64)
+	b.SetBytes(2048 + 64)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := d.ReadPage(64, p, oob); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// touchedDevice is a device of size bytes with 1 % of its 4 KiB units programmed.
+func touchedDevice(b *testing.B, size int64) (*Device, int64) {
+	d, err := New(Config{Kind: NOR, Size: size, EraseUnit: 4096, WriteBlock: 4, EraseValue: 0xff})
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := pattern(4096, 1)
+	units := size / 4096
+	var touched int64
+	for u := int64(0); u < units; u += 100 {
+		if err := d.Program(u*4096, src); err != nil {
+			b.Fatal(err)
+		}
+		touched += 4096
+	}
+	return d, touched
+}
+
+// BenchmarkSnapshot64MiB takes a snapshot of a 64 MiB device with 1 % of its
+// units touched. SetBytes is the touched data captured, so MB/s compares with
+// copying that data; the cost does not grow with it.
+func BenchmarkSnapshot64MiB(b *testing.B) {
+	d, touched := touchedDevice(b, 64<<20)
+	b.SetBytes(touched)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = d.Snapshot()
+	}
+}
+
+// BenchmarkSnapshotRestore64MiB is the exploration cycle: snapshot, change
+// one unit (copy-on-write of one chunk and one leaf), restore.
+func BenchmarkSnapshotRestore64MiB(b *testing.B) {
+	d, touched := touchedDevice(b, 64<<20)
+	src := pattern(4096, 2)
+	b.SetBytes(touched)
+	b.ReportAllocs()
+	for b.Loop() {
+		s := d.Snapshot()
+		if err := d.Erase(0, 4096); err != nil {
+			b.Fatal(err)
+		}
+		if err := d.Program(0, src); err != nil {
+			b.Fatal(err)
+		}
+		if err := d.Restore(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSnapshot1GiB shows the snapshot cost barely depends on size: the
+// top-level table is size/1 MiB pointers.
+func BenchmarkSnapshot1GiB(b *testing.B) {
+	d, touched := touchedDevice(b, 1<<30)
+	b.SetBytes(touched)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = d.Snapshot()
+	}
+}
