@@ -26,8 +26,8 @@ type Device struct {
 	op     Op
 	stats  Stats
 	ecc    ECCReport
-	page   []byte // NAND scratch: one page of raw data for ECC decisions
-	erased []byte // NAND: one erased page (stored content of a nil chunk)
+	page   []byte      // NAND scratch: one page of raw data for ECC decisions
+	erased []byte      // NAND: one erased page (stored content of a nil chunk)
 	memo   [2]costMemo // last read and program cost (hot path)
 }
 
