@@ -281,7 +281,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 				if c, seen := explored[k]; seen {
 					dups[c]++
 					if o.ListBranches {
-						res.List = append(res.List, BranchInfo{ID: e.id(p), Depth: level, Acked: p.acks, Verdict: "dup", DupOf: e.id(c)})
+						res.List = append(res.List, BranchInfo{ID: e.id(p), Depth: level, Acked: p.acks, Verdict: "dup", DupOf: e.id(c), Hash: p.hash})
 					}
 					p.snap = nil
 					continue
@@ -361,7 +361,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 				if verdicts[j] != nil {
 					v = "fail"
 				}
-				res.List = append(res.List, BranchInfo{ID: e.id(p), Depth: level, Acked: p.acks, Verdict: v})
+				res.List = append(res.List, BranchInfo{ID: e.id(p), Depth: level, Acked: p.acks, Verdict: v, Hash: p.hash})
 			}
 			next = append(next, children[j]...)
 		}

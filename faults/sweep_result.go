@@ -76,6 +76,9 @@ type BranchInfo struct {
 	Acked   int    `json:"acked"`
 	Verdict string `json:"verdict"`
 	DupOf   string `json:"dup_of,omitempty"`
+	// Hash is the branch state's emu StateHash (valid within this process;
+	// 0 with NoDedup).
+	Hash uint64 `json:"-"`
 }
 
 // OK reports whether no branch failed.

@@ -435,3 +435,53 @@ func TestSweepFCBUnitFindsTornWriteWeaknesses(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, r.Failures[0].Error, rep.Err.Error())
 }
+
+// Every branch ID replays to the very state the sweep checked: op, unit and
+// bit variants of programs and erases, time cuts, and depth-2 schedules.
+func TestReplayReachesTheSweepState(t *testing.T) {
+	cases := []struct {
+		cuts  faults.Cuts
+		depth int
+	}{
+		{faults.Cuts{Mode: faults.CutBit}, 1},
+		{faults.Cuts{Mode: faults.CutTime, EveryNs: 1_000_000}, 1}, // many land inside the 45 ms erase
+		{faults.Cuts{Mode: faults.CutUnit}, 2},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%s/depth=%d", c.cuts, c.depth), func(t *testing.T) {
+			s := logSweep("replay", 6, false)
+			s.Check = recoverAndCheck
+			s.Cuts, s.Depth, s.Seed = c.cuts, c.depth, 3
+			s.Workload = func(d *emu.Device, ack func(any)) error {
+				// Start in the second sector with old data, so erases have
+				// something to tear.
+				l := newTlog(d, false)
+				l.next = 4096
+				if err := d.Program(4096, randBytes(1, 4096)); err != nil {
+					return err
+				}
+				for i := 0; i < 6; i++ {
+					if err := l.append(uint32(i), []byte("v"), ack); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			r := run(t, s, faults.Options{Jobs: 2, ListBranches: true})
+			require.True(t, r.OK(), "%v", failureIDs(r))
+			n := 0
+			stride := max(len(r.List)/40, 1)
+			for i, b := range r.List {
+				if b.Verdict == "dup" || i%stride != 0 {
+					continue
+				}
+				rep, err := faults.Replay(s, b.ID, faults.ReplayOptions{})
+				require.NoError(t, err, b.ID)
+				require.NoError(t, rep.Err, b.ID)
+				require.Equal(t, b.Hash, rep.Before.StateHash(), "branch %s", b.ID)
+				n++
+			}
+			assert.Greater(t, n, 10)
+		})
+	}
+}
