@@ -46,10 +46,59 @@
 //
 // # Sweeps
 //
-// Sweep (see sweep.go) runs a workload once, captures a copy-on-write branch
-// of the device at every cut point (before and after each mutating operation,
-// and with "unit"/"bit" cuts inside it, torn by the device's model), and runs
-// a recovery check from every branch on a pool of workers, at depth 1 or
-// deeper, with deduplication, sharding and one-line IDs that Replay runs
-// alone.
+// Run executes a Sweep: it runs the workload ONCE with a recording hook
+// that, at every mutating operation, takes a copy-on-write snapshot before
+// it, describes the torn variants inside it (computed later, in the workers,
+// from the pre-operation snapshot) and snapshots after it, each with the
+// number of values acknowledged so far. The branches are then hashed
+// (emu StateHash) and deduplicated by (state, ack count) in branch order, and
+// the checks run from the unique branches on Options.Jobs workers that share
+// the immutable snapshots. At depth 2 and beyond, the check of every passing
+// branch runs with the same recording hook, and its cut points are the next
+// level's branches. The branch list, IDs and verdicts do not depend on Jobs;
+// Shard splits the last level's unique branches j by j mod Total.
+//
+// Every failure has an ID "NAME:SCHEDULE:SEED" (see sweep_id.go for the
+// token grammar, e.g. "log:12b:1", "log:41a/3u0v2:1", "log:t150000:1") that
+// Replay runs alone, returning the check's verdict and the device state
+// before and after the final recovery.
+//
+// # Binding a sweep (Lua sweep module, flashemu sweep)
+//
+// The engine knows nothing of Lua. A binding builds one Sweep per
+// sweep.define and calls Run, Replay and ParseID:
+//
+//	s := &faults.Sweep{
+//		Name:     name,                           // sweep.define's first argument
+//		Device:   func() (*emu.Device, error),    // calls the Lua device() on the main state
+//		Setup:    func(d *emu.Device) error,      // Lua setup(dev), main state (optional)
+//		Workload: func(d *emu.Device, ack func(any)) error,
+//		                                          // Lua workload(dev, ack), main state; the Lua
+//		                                          // ack converts its value to plain Go data
+//		                                          // (string, float64/int64, bool, []any, map[string]any)
+//		CheckFactory: func(worker int) (faults.CheckFunc, error),
+//		                                          // per worker: a new Lua state, the compiled script
+//		                                          // run once, the check looked up by sweep name; the
+//		                                          // CheckFunc converts acked back to Lua values and
+//		                                          // returns the Lua error ("file:line: message")
+//		Cuts:  cuts,  // faults.ParseCuts("op"|"unit"|"bit") or faults.Cuts{Mode: faults.CutTime, EveryNs: n}
+//		Depth: depth, // default 1
+//		Seed:  seed,
+//	}
+//	res, err := faults.Run(ctx, s, faults.Options{
+//		Jobs:     jobs,                                      // --jobs (0: NumCPU)
+//		Shard:    faults.Shard{Index: i, Total: n},          // --shard I/N, 0-based
+//		Progress: func(p faults.Progress) { /* bar: p.Done/p.Total, p.Rate() */ },
+//	})
+//	// err: the sweep could not run (exit 2 for ErrBadSweep definitions, 1 otherwise);
+//	// res.Failures[i].ID / .Shrunk / .Error: one line per failure (exit 1 if !res.OK());
+//	// res.JSON(): the --json report.
+//
+//	name, _, _, err := faults.ParseID(id)              // --only ID: pick the sweep by name
+//	rep, err := faults.Replay(s, id, faults.ReplayOptions{Trace: traceHook})
+//	// rep.Err: verdict; rep.Before / rep.After: emu snapshots to dump (--dump DIR)
+//
+// Device, Setup and Workload are called on the goroutine that calls Run or
+// Replay; CheckFactory and the checks run on worker goroutines (one
+// CheckFunc per worker, never shared). Replay uses CheckFactory(0).
 package faults
