@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -451,4 +452,47 @@ func (p *Partition) WriteAt(b []byte, off int64) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// ForArea returns the partition covering exactly the flash area a (on the
+// Ctl's device), creating it with the area's label if there is none, so that
+// an area can take control commands (Lua's area:ctl and area:ctlinfo).
+// The area must start and end on erase-unit boundaries (ErrCtl otherwise);
+// if its label is empty or taken by another range the partition is named
+// "area@<offset>".
+func (c *Ctl) ForArea(a *Area) (*Partition, error) {
+	if a == nil || !sameDevice(a.Device(), c.dev) {
+		return nil, fmt.Errorf("%w: area is not on this device", ErrInvalid)
+	}
+	start, end := a.Offset(), a.Offset()+a.Size()
+	c.mu.Lock()
+	for _, p := range c.parts {
+		if p.start == start && p.end == end && (p.name == a.Label() || a.Label() == "") {
+			c.mu.Unlock()
+			return p, nil
+		}
+	}
+	name := a.Label()
+	for _, p := range c.parts {
+		if p.name == name {
+			name = ""
+		}
+	}
+	c.mu.Unlock()
+	if name == "" || strings.ContainsAny(name, "/ \t\n") {
+		name = fmt.Sprintf("area@%#x", start)
+	}
+	flash := c.parts[0]
+	for _, v := range []int64{start, end} {
+		if _, err := flash.addr(strconv.FormatInt(v, 10)); err != nil {
+			return nil, fmt.Errorf("%w: area %v: %v", ErrCtl, a, err)
+		}
+	}
+	if start >= end && start >= flash.end {
+		return nil, fmt.Errorf("%w: area %v is empty at the end of the device", ErrCtl, a)
+	}
+	if err := c.add(name, start, end); err != nil && !errors.Is(err, ErrExist) {
+		return nil, err
+	}
+	return c.Part(name)
 }

@@ -257,3 +257,45 @@ func TestNewCtlErrors(t *testing.T) {
 	_, err := api.NewCtl(nil)
 	assert.Equal(t, neg(api.ENODEV), errno(err))
 }
+
+func TestCtlForArea(t *testing.T) {
+	_, dev, c := newChipCtl(t, "w25q128jv")
+	a, err := api.NewArea(dev, "storage", 0x10000, 0x8000)
+	require.NoError(t, err)
+	p, err := c.ForArea(a)
+	require.NoError(t, err)
+	assert.Equal(t, "storage", p.Name())
+	assert.Equal(t, int64(0x10000), p.Offset())
+	again, err := c.ForArea(a)
+	require.NoError(t, err)
+	assert.Same(t, p, again)
+	require.NoError(t, p.Exec("erase 0x1000"))
+
+	// Same label, other range: a generated name.
+	b, err := api.NewArea(dev, "storage", 0x20000, 0x1000)
+	require.NoError(t, err)
+	q, err := c.ForArea(b)
+	require.NoError(t, err)
+	assert.Equal(t, "area@0x20000", q.Name())
+
+	odd, err := api.NewArea(dev, "odd", 0x100, 0x1000)
+	require.NoError(t, err)
+	_, err = c.ForArea(odd)
+	assert.Equal(t, neg(api.EINVAL), errno(err))
+	twin, err := api.NewArea(api.FromEmu(mustEmu(t, dev)), "storage", 0x10000, 0x8000)
+	require.NoError(t, err)
+	p2, err := c.ForArea(twin)
+	require.NoError(t, err, "another adapter of the same emu device")
+	assert.Same(t, p, p2)
+	_, other := newEmu(t, emu.Config{Size: 64 << 10, EraseUnit: 4096, WriteBlock: 1, EraseValue: 0xFF})
+	elsewhere, err := api.NewArea(other, "x", 0, 4096)
+	require.NoError(t, err)
+	_, err = c.ForArea(elsewhere)
+	assert.Equal(t, neg(api.EINVAL), errno(err))
+}
+
+func mustEmu(t *testing.T, dev api.Device) *emu.Device {
+	d, ok := api.EmuOf(dev)
+	require.True(t, ok)
+	return d
+}

@@ -102,6 +102,10 @@ func CopyDevice(src Device, srcOff int64, dst Device, dstOff, size int64, buf []
 // sameDevice compares two devices without panicking on non-comparable
 // dynamic types (which are then treated as different).
 func sameDevice(a, b Device) bool {
+	if ea, ok := EmuOf(a); ok {
+		eb, ok := EmuOf(b)
+		return ok && ea == eb // two adapters of one emu device
+	}
 	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
 	if ta != tb || !ta.Comparable() {
 		return false
