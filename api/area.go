@@ -14,6 +14,10 @@ import (
 // Offset()+off; the device's result is returned unchanged (alignment is the
 // driver's business, as in Zephyr).
 //
+// An *Area is also a Device (see areadev.go): offset 0 is the start of the
+// area and its pages are the device pages that start inside it, so device
+// code (stream_flash, flash_fill, nested areas) runs inside a partition.
+//
 // Methods on a nil *Area fail with EINVAL (or report false) instead of
 // panicking, mirroring the NULL checks of the C API.
 type Area struct {

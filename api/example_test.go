@@ -96,3 +96,20 @@ func ExampleFlatten() {
 	fmt.Printf("% x, erases: %d\n", b, d.Stats().Erases)
 	// Output: 00 5a, erases: 0
 }
+
+// An *Area is a Device: code written for a device runs inside the area, with
+// area offsets, and sees the device pages that start inside the area.
+func ExampleArea_PageByOffset() {
+	dev := exampleDevice() // 16 pages of 4 KiB
+	var slot api.Device
+	slot, _ = api.NewArea(dev, "slot1", 0x3000, 0x2800) // ends mid page 4
+	p, _ := slot.PageByOffset(0x1800)
+	fmt.Println(slot.Size(), slot.PageCount(), p)
+	_ = api.Fill(slot, 0x00, 0, 8) // writes device bytes 0x3000..0x3007
+	b := make([]byte, 2)
+	_ = dev.Read(0x3006, b)
+	fmt.Printf("% x\n", b)
+	// Output:
+	// 10240 3 {1 4096 4096}
+	// 00 00
+}

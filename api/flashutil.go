@@ -76,12 +76,15 @@ func EraseCap(p Parameters) bool { return !p.NoExplicitErase }
 // CopyDevice is flash_copy: it copies size bytes from src at srcOff to dst
 // at dstOff through buf, one len(buf) chunk at a time (read, then write).
 // Negative offsets or size, an empty buffer, or overlapping ranges on the same
-// device give EINVAL. The first read or write error is returned unchanged.
+// device give EINVAL; flash areas (which are Devices) count as their device,
+// so two overlapping area views of one device are caught too. The first read or write error is returned unchanged.
 func CopyDevice(src Device, srcOff int64, dst Device, dstOff, size int64, buf []byte) error {
 	if src == nil || dst == nil || srcOff < 0 || dstOff < 0 || size < 0 || len(buf) == 0 {
 		return fmt.Errorf("%w: flash copy arguments", ErrInvalid)
 	}
-	if sameDevice(src, dst) && srcOff < dstOff+size && dstOff < srcOff+size && size > 0 {
+	ps, po := physical(src, srcOff)
+	pd, pdo := physical(dst, dstOff)
+	if sameDevice(ps, pd) && po < pdo+size && pdo < po+size && size > 0 {
 		return fmt.Errorf("%w: overlapping copy [%d,%d) -> [%d,%d)", ErrInvalid, srcOff, srcOff+size, dstOff, dstOff+size)
 	}
 	for size > 0 {
@@ -97,6 +100,19 @@ func CopyDevice(src Device, srcOff int64, dst Device, dstOff, size int64, buf []
 		size -= n
 	}
 	return nil
+}
+
+// physical resolves a (possibly nested) flash area and an offset in it to
+// the underlying device and device offset, so that copies between two area
+// views of one device are checked for overlap like copies on the device.
+func physical(dev Device, off int64) (Device, int64) {
+	for {
+		a, ok := dev.(*Area)
+		if !ok || a == nil || a.dev == nil {
+			return dev, off
+		}
+		dev, off = a.dev, off+a.offset
+	}
 }
 
 // sameDevice compares two devices without panicking on non-comparable
