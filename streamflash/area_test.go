@@ -54,6 +54,39 @@ func TestNewArea(t *testing.T) {
 	assert.Equal(t, []flashOp{{"E", 4096, 4096, 0, 0}}, rec.ops[mark:])
 	assert.ErrorIs(t, s.ErasePage(area.Size()), streamflash.ErrInvalid)
 	assert.ErrorIs(t, s.ErasePage(-1), streamflash.ErrInvalid)
+	assert.Equal(t, api.Device(area), s.Device(), "the stream's device is the area")
+}
+
+// TestNewOnArea: an area is a Device, so New over it behaves exactly like
+// NewArea on an aligned area (same flash operations, callback offsets and
+// image); NewArea only adds the alignment check.
+func TestNewOnArea(t *testing.T) {
+	run := func(t *testing.T, open func(*api.Area, []byte, int64, int64, streamflash.Callback, streamflash.Options) (*streamflash.Stream, error)) ([]flashOp, []int64, []byte) {
+		d, err := emu.New(emu.Config{Kind: emu.NOR, Units: []emu.Run{{Count: 4, Size: 1024}, {Count: 6, Size: 4096}},
+			WriteBlock: 4, EraseValue: 0xff})
+		require.NoError(t, err)
+		fillDevice(t, d, 0x00)
+		rec := &recorder{Device: wrap(d)}
+		area, err := api.NewArea(rec, "slot", 3072, 1024+4096)
+		require.NoError(t, err)
+		var offs []int64
+		cb := func(_ []byte, off int64) error { offs = append(offs, off); return nil }
+		s, err := open(area, make([]byte, 512), 256, 4096, cb, streamflash.Options{Erase: true})
+		require.NoError(t, err)
+		require.NoError(t, s.Write(streamBytes(4000), true))
+		require.NoError(t, s.ErasePage(1024+4095))
+		return rec.ops, offs, dump(t, wrap(d))
+	}
+	newOps, newOffs, newImg := run(t, func(a *api.Area, b []byte, o, n int64, cb streamflash.Callback, opt streamflash.Options) (*streamflash.Stream, error) {
+		return streamflash.New(a, b, o, n, cb, opt)
+	})
+	areaOps, areaOffs, areaImg := run(t, streamflash.NewArea)
+	assert.Equal(t, areaOps, newOps)
+	assert.Equal(t, areaOffs, newOffs)
+	assert.Equal(t, areaImg, newImg)
+	require.NotEmpty(t, newOps)
+	assert.Equal(t, flashOp{"E", 3072, 1024, 0, 0}, newOps[0], "first erase: area page 0 at device 3072")
+	assert.Equal(t, []int64{256, 768, 1280, 1792, 2304, 2816, 3328, 3840}, newOffs, "area offsets")
 }
 
 func TestNewAreaErrors(t *testing.T) {

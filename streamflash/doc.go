@@ -47,6 +47,7 @@
 // (Parameters().NoExplicitErase, e.g. RRAM/MRAM), as with Zephyr's
 // CONFIG_STREAM_FLASH_ERASE_ONLY_WHEN_SUPPORTED.
 //
-// A Stream works on any api.Device; NewArea runs one inside a flash area
-// (api.Area), with offsets relative to the area.
+// A Stream works on any api.Device. A flash area (*api.Area) is one, with
+// offsets relative to the area; NewArea runs a stream inside an area after
+// checking that the area is aligned to device pages.
 package streamflash
