@@ -23,6 +23,7 @@ type Device struct {
 	rng    uint64
 	off    bool // powered off
 	hook   Hook
+	obs    Observer // hook, when it also implements Observer
 	op     Op
 	stats  Stats
 	ecc    ECCReport
@@ -181,6 +182,9 @@ func (d *Device) end(op *Op, err error) error {
 	}
 	if err != nil {
 		d.stats.Failed++
+	}
+	if d.obs != nil {
+		d.obs.Done(d, op, err)
 	}
 	return err
 }

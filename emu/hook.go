@@ -70,7 +70,18 @@ type Hook interface {
 
 // SetHook installs h (nil removes it). One hook at a time: compose them with
 // Hooks.
-func (d *Device) SetHook(h Hook) { d.hook = h }
+func (d *Device) SetHook(h Hook) {
+	d.hook = h
+	d.obs, _ = h.(Observer)
+}
+
+// Observer is an optional interface of a Hook: Done runs once at the end of
+// every operation that reached the hook, whether it completed or a Before
+// stopped it, with the final result and duration (op.Dur) after the clock
+// advanced. Tracers use it; it must not change the device.
+type Observer interface {
+	Done(d *Device, op *Op, err error)
+}
 
 // Hook returns the installed hook or nil.
 func (d *Device) Hook() Hook { return d.hook }
@@ -95,4 +106,13 @@ func (hs Hooks) After(d *Device, op *Op, err error) error {
 		err = h.After(d, op, err)
 	}
 	return err
+}
+
+// Done implements Observer: it calls Done of every hook that is an Observer.
+func (hs Hooks) Done(d *Device, op *Op, err error) {
+	for _, h := range hs {
+		if o, ok := h.(Observer); ok {
+			o.Done(d, op, err)
+		}
+	}
 }
