@@ -186,6 +186,7 @@ func (d *Device) end(op *Op, err error) error {
 	if d.obs != nil {
 		d.obs.Done(d, op, err)
 	}
+	op.Data, op.OOB = nil, nil // do not keep the caller's buffers alive
 	return err
 }
 

@@ -21,6 +21,7 @@ func (d *Device) LastECC() ECCReport { return d.ecc }
 
 // ReadECC reads like Read and returns the ECC report of that read.
 func (d *Device) ReadECC(off int64, p []byte) (ECCReport, error) {
+	d.ecc = ECCReport{}
 	err := d.Read(off, p)
 	return d.ecc, err
 }

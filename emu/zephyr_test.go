@@ -143,3 +143,70 @@ func TestZephyrFlashSim(t *testing.T) {
 		})
 	}
 }
+
+// zsCallbacks plays the flash_sim_cbs callbacks of Zephyr's suite through the
+// hook seam: per erase unit, writes fail, stick bits, or erases fail or fill
+// 0x55 (units of 1 KiB).
+type zsCallbacks struct{}
+
+func (zsCallbacks) unit(op *Op) int64 { return op.Off / zsEU }
+
+func (h zsCallbacks) Before(d *Device, op *Op) error {
+	switch u := h.unit(op); {
+	case op.Kind == OpProgram && (u == 1 || u == 3 || u == 4):
+		return EIO
+	case op.Kind == OpErase && u == 3:
+		return EIO
+	}
+	return nil
+}
+
+func (h zsCallbacks) After(d *Device, op *Op, err error) error {
+	if err != nil {
+		return err
+	}
+	switch u := h.unit(op); {
+	case op.Kind == OpProgram && u == 2:
+		// write_byte returns data | (0x00100003 >> 8*(off&3)): bits stuck at 1.
+		b := make([]byte, len(op.Data))
+		for i, v := range op.Data {
+			b[i] = v | byte(uint32(0x00100003)>>(8*((op.Off+int64(i))&3)))
+		}
+		return d.Poke(op.Off, b)
+	case op.Kind == OpErase && u == 4:
+		return d.Poke(op.Off, rep(0x55, int(op.Len)))
+	}
+	return nil
+}
+
+func TestZephyrFlashSimCallbacks(t *testing.T) {
+	d := zsDevice(t, zsVariants[0])
+	d.SetHook(zsCallbacks{})
+	words := make([]byte, zsEU)
+	for i := range words {
+		words[i] = byte(i*7 + 3)
+	}
+	// Unit 0: identity.
+	require.NoError(t, d.Erase(0, zsEU))
+	require.NoError(t, d.Program(0, words))
+	assert.Equal(t, words, read(t, d, 0, zsEU))
+	// Unit 1: erase fine, write -EIO.
+	require.NoError(t, d.Erase(zsEU, zsEU))
+	assert.Equal(t, rep(0xff, zsEU), read(t, d, zsEU, zsEU))
+	assert.Equal(t, -5, ErrnoOf(d.Program(zsEU, words[:4])))
+	// Unit 2: bits 0, 1 and 20 of each LE word stuck at 1.
+	require.NoError(t, d.Erase(2*zsEU, zsEU))
+	require.NoError(t, d.Program(2*zsEU, words))
+	got := read(t, d, 2*zsEU, zsEU)
+	for i := 0; i < zsEU; i += 4 {
+		w := binary.LittleEndian.Uint32(words[i:])
+		assert.Equal(t, w|0x00100003, binary.LittleEndian.Uint32(got[i:]), "word %d", i/4)
+	}
+	// Unit 3: erase and write -EIO.
+	assert.Equal(t, -5, ErrnoOf(d.Erase(3*zsEU, zsEU)))
+	assert.Equal(t, -5, ErrnoOf(d.Program(3*zsEU, words[:4])))
+	// Unit 4: erase fills 0x55, write -EIO.
+	require.NoError(t, d.Erase(4*zsEU, zsEU))
+	assert.Equal(t, rep(0x55, 4), read(t, d, 4*zsEU, 4))
+	assert.Equal(t, -5, ErrnoOf(d.Program(4*zsEU, words[:4])))
+}
