@@ -1,0 +1,278 @@
+package lua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/flashemu/flashemu/faults"
+	glua "github.com/yuin/gopher-lua"
+)
+
+// sweep: power-cut exploration. sweep.define records a sweep (device
+// factory, setup, workload, check, cut schedule); sweep.run runs one with
+// the faults engine and returns a result table; `flashemu sweep` runs them
+// from the command line (LoadSweeps, State.BindSweep).
+//
+// The device factory, setup and workload run in the state that defined the
+// sweep. The checks run on per-worker states made from the same compiled
+// Program: each worker runs the script's top level once — in definition
+// mode, where describe/it only collect and the first sweep.run stops the
+// script — and looks its check up by sweep name. Hence the one rule: define
+// every sweep before the first sweep.run (sweep.define raises otherwise).
+
+// SweepDef is one sweep.define: the sweep's name, where it was defined,
+// its schedule and the Lua functions (kept in the defining state).
+type SweepDef struct {
+	// Name identifies the sweep (in IDs, --name, sweep.run).
+	Name string
+	// Where is "file:line" of the sweep.define call.
+	Where string
+	// Cuts, Depth and Seed are the definition's schedule.
+	Cuts  faults.Cuts
+	Depth int
+	Seed  uint64
+	// ProgramModel and EraseModel override the device's torn models ("" =
+	// the device's defaults).
+	ProgramModel, EraseModel faults.Model
+
+	device, setup, workload, check *glua.LFunction
+}
+
+// sweepKey is the State value key of a state's sweep set.
+type sweepKey struct{}
+
+// sweepSet is the per-state sweep registry.
+type sweepSet struct {
+	defs   []*SweepDef
+	byName map[string]*SweepDef
+	// defineOnly: sweep.run stops the script instead of running (the
+	// definition pass of flashemu sweep, and check worker states).
+	defineOnly bool
+	// stopped: a sweep.run stopped the script (defineOnly).
+	stopped bool
+	// ran: sweep.run was called; later sweep.define calls are errors.
+	ran bool
+	// running: a sweep.run is in progress in this state.
+	running bool
+	// badDef is the text of the last sweep.define error raised.
+	badDef string
+}
+
+func sweepsOf(s *State) *sweepSet {
+	set, _ := s.Value(sweepKey{}).(*sweepSet)
+	if set == nil {
+		set = &sweepSet{byName: map[string]*SweepDef{}}
+		s.SetValue(sweepKey{}, set)
+	}
+	return set
+}
+
+// Sweeps returns the sweeps defined in s so far, in definition order.
+func (s *State) Sweeps() []*SweepDef {
+	return append([]*SweepDef(nil), sweepsOf(s).defs...)
+}
+
+// Sweep returns the sweep named name defined in s, or nil.
+func (s *State) Sweep(name string) *SweepDef { return sweepsOf(s).byName[name] }
+
+// sweepStop is raised by sweep.run in definition mode: it unwinds the
+// script once its sweeps are defined.
+type sweepStop struct{}
+
+func (sweepStop) String() string { return "sweep.run: definition pass ends here" }
+
+var sweepStopType = registerType(&udType{name: "flashemu.sweepstop", short: "sweepstop"})
+
+func init() {
+	RegisterModule(Module{
+		Name: "sweep",
+		Doc:  "power-cut sweeps: sweep.define(name, spec), sweep.run(name [, opts]); flashemu sweep SCRIPT",
+		Funcs: []Func{
+			{Name: "define", Sig: `sweep.define(name, {device=fn, setup=fn, workload=fn(dev, ack), check=fn(dev, acked), cuts="op"|"unit"|"bit"|{every_ns=N}, depth=1, seed=1, program_model=, erase_model=})`,
+				Doc: "define a sweep: a cut at every point of the workload, then check(dev, acked) after power-on", Fn: sweepDefine},
+			{Name: "run", Sig: "sweep.run(name [, {jobs=, depth=, seed=, shard=\"I/N\", only=ID, list=false, dedup=true, shrink=true}]) --> result",
+				Doc: "run a defined sweep (or replay one branch with only=ID) and return its result table", Fn: sweepRun},
+			{Name: "list", Sig: "sweep.list() --> {name, ...}", Doc: "names of the sweeps defined so far", Fn: sweepList},
+			{Name: "parse_id", Sig: "sweep.parse_id(id) --> name, {token, ...}, seed | nil, msg", Doc: "split a branch ID into sweep name, cut schedule and seed", Fn: sweepParseID},
+		},
+	})
+}
+
+// sweepNameRE is what a sweep name may contain: IDs are printed on one
+// line and pasted into shells, so no spaces or quotes.
+var sweepNameRE = regexp.MustCompile(`^[A-Za-z0-9_.\-]+$`)
+
+// maxSweepDepth bounds depth: each level multiplies the branches.
+const maxSweepDepth = 8
+
+func sweepDefine(s *State, L *glua.LState) int {
+	set := sweepsOf(s)
+	defer func() {
+		if r := recover(); r != nil {
+			if ae, ok := r.(*glua.ApiError); ok && ae.Object != nil {
+				set.badDef = ae.Object.String()
+			}
+			panic(r)
+		}
+	}()
+	a := argsOf(L, "define")
+	name := a.str(1)
+	if !sweepNameRE.MatchString(name) {
+		a.argError(1, fmt.Sprintf("sweep name %q: use letters, digits, '_', '-' and '.'", name))
+	}
+	if set.ran {
+		a.raise("sweep.define(%q) after sweep.run: define every sweep before the first sweep.run (check states run the script's top level up to its first sweep.run)", name)
+	}
+	if prev := set.byName[name]; prev != nil {
+		a.argError(1, fmt.Sprintf("sweep %q is already defined at %s", name, prev.Where))
+	}
+	if !a.present(2) {
+		a.typeError(2, "table")
+	}
+	f := a.opts(2)
+	def := &SweepDef{Name: name, Where: callerWhere(L)}
+	need := func(field, what string) *glua.LFunction {
+		fn := f.function(field)
+		if fn == nil {
+			f.fail(field, "missing: "+what)
+		}
+		return fn
+	}
+	def.device = need("device", "a function that returns a fresh device")
+	def.setup = f.function("setup")
+	def.workload = need("workload", "a function(dev, ack)")
+	def.check = need("check", "a function(dev, acked)")
+	switch v := f.get("cuts").(type) {
+	case *glua.LNilType:
+		def.Cuts = faults.Cuts{Mode: faults.CutOp}
+	case glua.LString:
+		c, err := faults.ParseCuts(string(v))
+		if err != nil {
+			f.fail("cuts", fmt.Sprintf("%q is not \"op\", \"unit\", \"bit\" or {every_ns = N}", string(v)))
+		}
+		def.Cuts = c
+	case *glua.LTable:
+		sub := &fields{a: a, n: 2, t: v, seen: map[string]bool{}}
+		ns := sub.int("every_ns", 0)
+		if ns <= 0 {
+			f.fail("cuts", "every_ns must be a positive integer (simulated ns between cuts)")
+		}
+		sub.done()
+		def.Cuts = faults.Cuts{Mode: faults.CutTime, EveryNs: ns}
+	default:
+		f.fail("cuts", "\"op\", \"unit\", \"bit\" or {every_ns = N} expected, got "+typeNameOf(v))
+	}
+	def.Depth = int(f.int("depth", 1))
+	if def.Depth < 1 || def.Depth > maxSweepDepth {
+		f.fail("depth", fmt.Sprintf("%d out of range [1, %d]", def.Depth, maxSweepDepth))
+	}
+	seed := f.int("seed", 1)
+	if seed < 0 {
+		f.fail("seed", fmt.Sprintf("%d is negative", seed))
+	}
+	def.Seed = uint64(seed)
+	for _, m := range []struct {
+		field string
+		dst   *faults.Model
+	}{{"program_model", &def.ProgramModel}, {"erase_model", &def.EraseModel}} {
+		if str := f.str(m.field, ""); str != "" {
+			model, err := faults.ParseModel(str)
+			if err != nil {
+				f.fail(m.field, fmt.Sprintf("unknown model %q (prefix, scatter, metastable, preprogram, partial)", str))
+			}
+			*m.dst = model
+		}
+	}
+	f.done()
+	set.defs = append(set.defs, def)
+	set.byName[name] = def
+	return 0
+}
+
+func sweepList(s *State, L *glua.LState) int {
+	t := L.NewTable()
+	for _, d := range sweepsOf(s).defs {
+		t.Append(glua.LString(d.Name))
+	}
+	L.Push(t)
+	return 1
+}
+
+func sweepParseID(s *State, L *glua.LState) int {
+	a := argsOf(L, "parse_id")
+	id := a.str(1)
+	name, sched, seed, err := faults.ParseID(id)
+	if err != nil {
+		L.Push(glua.LNil)
+		L.Push(glua.LString(err.Error()))
+		return 2
+	}
+	t := L.CreateTable(len(sched), 0)
+	for _, tok := range sched {
+		t.Append(glua.LString(tok))
+	}
+	L.Push(glua.LString(name))
+	L.Push(t)
+	L.Push(glua.LNumber(seed))
+	return 3
+}
+
+// ----- definition pass -----
+
+// SweepDefinitionError is a sweep.define call that raised (a bad
+// definition): flashemu sweep exits with status 2 for it.
+type SweepDefinitionError struct{ Err *Error }
+
+func (e *SweepDefinitionError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the Lua error.
+func (e *SweepDefinitionError) Unwrap() error { return e.Err }
+
+// LoadSweeps runs prog's top level in a new state made with opts, in
+// definition mode: describe/it only collect (Options.TestMode is set) and
+// the first sweep.run stops the script. It returns the state, which holds
+// the definitions (State.Sweeps) and is where their device, setup and
+// workload functions run; close it when done. An error raised by
+// sweep.define is a *SweepDefinitionError.
+func LoadSweeps(ctx context.Context, prog *Program, opts Options) (*State, error) {
+	opts.TestMode = true
+	s, err := prog.NewState(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := runDefinitionPass(ctx, prog, s); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// runDefinitionPass runs the top level of prog in s with sweep.run
+// stopping it.
+func runDefinitionPass(ctx context.Context, prog *Program, s *State) error {
+	set := sweepsOf(s)
+	set.defineOnly = true
+	_, err := prog.Run(ctx, s)
+	if err == nil || set.stopped && !isInterrupt(err) {
+		return nil
+	}
+	var le *Error
+	if errors.As(err, &le) && set.badDef != "" && le.Error() == set.badDef {
+		return &SweepDefinitionError{Err: le}
+	}
+	return err
+}
+
+// isInterrupt reports a run stopped from outside (timeout, Ctrl-C, memory).
+func isInterrupt(err error) bool {
+	return errors.Is(err, ErrCanceled) || errors.Is(err, ErrTimeout) || errors.Is(err, ErrMemoryLimit)
+}
+
+// stopDefinitionPass raises the sweepStop value (sweep.run in definition
+// mode).
+func (s *State) stopDefinitionPass(L *glua.LState) {
+	sweepsOf(s).stopped = true
+	L.Error(s.newUserData(sweepStopType, sweepStop{}), 0)
+}

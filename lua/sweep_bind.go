@@ -1,0 +1,336 @@
+package lua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/faults"
+	glua "github.com/yuin/gopher-lua"
+)
+
+// SweepConfig tunes how a definition is bound to the engine.
+type SweepConfig struct {
+	// Depth overrides the definition's depth when > 0 (flashemu sweep --depth).
+	Depth int
+	// Seed overrides the definition's seed when set (--seed).
+	Seed *uint64
+	// WorkerStdout receives the print output of the check states (nil:
+	// discarded; a sweep runs thousands of checks).
+	WorkerStdout io.Writer
+}
+
+// SweepBinding is a sweep definition bound to the faults engine: Sweep is
+// ready for faults.Run and faults.Replay. Its device factory, setup and
+// workload call the Lua functions in the defining state (on the goroutine
+// that calls Run or Replay, which must be the state's); its CheckFactory
+// makes one state per worker from the same compiled Program, runs the
+// script's top level there in definition mode and looks the check up by
+// the sweep's name. Close releases the worker states.
+type SweepBinding struct {
+	// Sweep is the engine's definition.
+	Sweep *faults.Sweep
+	// Def is the Lua definition it was built from.
+	Def *SweepDef
+
+	main   *State
+	L      *glua.LState // the call state (a coroutine's, inside sweep.run)
+	ctx    context.Context
+	nested bool // main is inside a running Lua call (sweep.run)
+	prog   *Program
+	wopts  Options
+
+	mu      sync.Mutex
+	workers []*State
+	closed  bool
+
+	cur     glua.LValue // the device value of the current run
+	lastDev *emu.Device // the device of the previous run (must differ)
+	clock   *opClock    // operation times of the first workload run
+	ackFn   *glua.LFunction
+	ackTo   func(any)
+}
+
+// BindSweep binds def (defined in s) to the engine. ctx bounds every Lua
+// call the sweep makes (cancellation, timeout). s must have been made by
+// Program.NewState (LoadSweeps does): the check states are made from that
+// program.
+func (s *State) BindSweep(ctx context.Context, def *SweepDef, c SweepConfig) (*SweepBinding, error) {
+	if s.prog == nil {
+		return nil, fmt.Errorf("%w: sweep %q: the state has no compiled program to make check states from", faults.ErrBadSweep, def.Name)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return s.bindSweep(s.L, ctx, false, def, c), nil
+}
+
+func (s *State) bindSweep(L *glua.LState, ctx context.Context, nested bool, def *SweepDef, c SweepConfig) *SweepBinding {
+	b := &SweepBinding{Def: def, main: s, L: L, ctx: ctx, nested: nested, prog: s.prog}
+	b.wopts = s.opts
+	b.wopts.TestMode = true
+	b.wopts.Stdout = c.WorkerStdout
+	sw := &faults.Sweep{
+		Name:         def.Name,
+		Device:       b.device,
+		Workload:     b.workload,
+		CheckFactory: b.checkFactory,
+		Cuts:         def.Cuts,
+		Depth:        def.Depth,
+		Seed:         def.Seed,
+		ProgramModel: def.ProgramModel,
+		EraseModel:   def.EraseModel,
+	}
+	if def.setup != nil {
+		sw.Setup = b.setupFn
+	}
+	if c.Depth > 0 {
+		sw.Depth = c.Depth
+	}
+	if c.Seed != nil {
+		sw.Seed = *c.Seed
+	}
+	b.Sweep = sw
+	return b
+}
+
+// Close closes the check states.
+func (b *SweepBinding) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	for _, w := range b.workers {
+		w.Close()
+	}
+	b.workers = nil
+}
+
+// call calls fn in the defining state.
+func (b *SweepBinding) call(fn *glua.LFunction, args ...glua.LValue) ([]glua.LValue, error) {
+	if !b.nested {
+		return b.main.Call(b.ctx, fn, args...)
+	}
+	return pcallNested(b.L, fn, args...)
+}
+
+// pcallNested calls fn on L from inside a running Lua call (a binding such
+// as sweep.run): the outer call's context and memory ceiling stay in force.
+func pcallNested(L *glua.LState, fn glua.LValue, args ...glua.LValue) (rets []glua.LValue, err error) {
+	base := L.GetTop()
+	defer func() {
+		if r := recover(); r != nil {
+			L.SetTop(base)
+			rets, err = nil, &Error{Msg: fmt.Sprintf("internal error: %v", r), Kind: ErrInternal}
+		}
+	}()
+	L.Push(fn)
+	for _, a := range args {
+		L.Push(a)
+	}
+	if perr := L.PCall(len(args), glua.MultRet, nil); perr != nil {
+		L.SetTop(base)
+		return nil, convertError(L.Context(), perr)
+	}
+	n := L.GetTop() - base
+	rets = make([]glua.LValue, n)
+	for i := range rets {
+		rets[i] = L.Get(base + 1 + i)
+	}
+	L.SetTop(base)
+	return rets, nil
+}
+
+func (b *SweepBinding) device() (*emu.Device, error) {
+	rets, err := b.call(b.Def.device)
+	if err != nil {
+		return nil, err
+	}
+	var v glua.LValue = glua.LNil
+	if len(rets) > 0 {
+		v = rets[0]
+	}
+	d, ok := DeviceOf(v)
+	if !ok {
+		return nil, fmt.Errorf("%s: device() returned %s, want a device (flash.nor{...}, flash.chip(...))", b.Def.Where, typeNameOf(v))
+	}
+	if d.Dev == b.lastDev {
+		return nil, fmt.Errorf("%s: device() returned the same device twice: it must make a fresh one on every call", b.Def.Where)
+	}
+	b.lastDev = d.Dev
+	b.cur = v
+	return d.Dev, nil
+}
+
+func (b *SweepBinding) setupFn(d *emu.Device) error {
+	_, err := b.call(b.Def.setup, b.cur)
+	return err
+}
+
+func (b *SweepBinding) workload(d *emu.Device, ack func(any)) error {
+	if b.clock == nil {
+		// The first run is the recording one: remember when each mutating
+		// operation ran, to place time cuts on the operation timeline.
+		b.clock = &opClock{t0: d.Now()}
+		prev := d.Hook()
+		if prev != nil {
+			d.SetHook(emu.Hooks{b.clock, prev})
+		} else {
+			d.SetHook(b.clock)
+		}
+		defer d.SetHook(prev)
+	}
+	b.ackTo = ack
+	if b.ackFn == nil {
+		b.ackFn = b.L.NewFunction(func(L *glua.LState) int {
+			a := argsOf(L, "ack")
+			v, err := ackToGo(L.Get(1))
+			if err != nil {
+				a.argError(1, err.Error())
+			}
+			b.ackTo(v)
+			return 0
+		})
+	}
+	_, err := b.call(b.Def.workload, b.cur, b.ackFn)
+	return err
+}
+
+// checkFactory makes worker w's check: a fresh state from the program, the
+// script's top level run in definition mode, the check found by name.
+func (b *SweepBinding) checkFactory(worker int) (faults.CheckFunc, error) {
+	ws, err := b.prog.NewState(b.wopts)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		ws.Close()
+		return nil, errors.New("sweep binding closed")
+	}
+	b.workers = append(b.workers, ws)
+	b.mu.Unlock()
+	if err := runDefinitionPass(b.ctx, b.prog, ws); err != nil {
+		return nil, fmt.Errorf("check state %d: running %s: %w", worker, b.prog.Path, err)
+	}
+	def := ws.Sweep(b.Def.Name)
+	if def == nil {
+		return nil, fmt.Errorf("check state %d: %s does not define sweep %q at its top level (check states run the script's top level up to its first sweep.run)", worker, b.prog.Path, b.Def.Name)
+	}
+	ctx := b.ctx
+	var cache ackCache
+	proto := def.check.Proto
+	where := fmt.Sprintf("%s:%d", proto.SourceName, proto.LineDefined)
+	return func(d *emu.Device, acked []any) error {
+		dev := ws.NewDevice(d)
+		t := cache.table(ws.L, acked)
+		rets, err := ws.Call(ctx, def.check, dev, t)
+		if err != nil {
+			return err
+		}
+		if len(rets) > 0 && rets[0] == glua.LFalse {
+			msg := "check returned false"
+			if len(rets) > 1 && rets[1] != glua.LNil {
+				msg += ": " + ws.ToString(rets[1])
+			}
+			return &Error{Where: where, Msg: msg, Kind: ErrRuntime}
+		}
+		return nil
+	}, nil
+}
+
+// ackCache converts the acknowledged values once per worker: every branch
+// of a sweep gets a prefix of the same slice.
+type ackCache struct {
+	first *any
+	vals  []glua.LValue // nil entries: tables, converted afresh per check
+}
+
+// table returns a new Lua list of acked.
+func (c *ackCache) table(L *glua.LState, acked []any) *glua.LTable {
+	if len(acked) > 0 && c.first != &acked[0] {
+		c.first, c.vals = &acked[0], c.vals[:0]
+	}
+	for len(c.vals) < len(acked) {
+		v := acked[len(c.vals)]
+		if isScalar(v) {
+			c.vals = append(c.vals, goToLua(L, v))
+		} else {
+			c.vals = append(c.vals, nil)
+		}
+	}
+	t := L.CreateTable(len(acked), 0)
+	for i, v := range acked {
+		lv := c.vals[i]
+		if lv == nil {
+			lv = goToLua(L, v)
+		}
+		t.RawSetInt(i+1, lv)
+	}
+	return t
+}
+
+// opClock records the simulated time span of every mutating operation of
+// the recording run.
+type opClock struct {
+	t0   int64
+	ends []int64 // end of mutating op i, relative to t0
+}
+
+func (c *opClock) Before(*emu.Device, *emu.Op) error { return nil }
+
+func (c *opClock) After(_ *emu.Device, op *emu.Op, err error) error {
+	if op.Kind.Mutates() {
+		c.ends = append(c.ends, op.Start+op.Dur-c.t0)
+	}
+	return err
+}
+
+// OpAt returns the index of the workload's mutating operation running (or
+// next to run) at tNs of simulated time after the workload started, from
+// the recording run; the last operation for a time past the end, -1 before
+// any run.
+func (b *SweepBinding) OpAt(tNs int64) int {
+	if b.clock == nil || len(b.clock.ends) == 0 {
+		return -1
+	}
+	i := sort.Search(len(b.clock.ends), func(i int) bool { return b.clock.ends[i] > tNs })
+	return min(i, len(b.clock.ends)-1)
+}
+
+// FirstOp returns the workload operation the first cut of branch id lands
+// on (before, after or inside it), -1 if id does not parse.
+func (b *SweepBinding) FirstOp(id string) int {
+	_, sched, _, err := faults.ParseID(id)
+	if err != nil || len(sched) == 0 {
+		return -1
+	}
+	return FirstOpOf(sched[0], b.OpAt)
+}
+
+// FirstOpOf returns the operation index of a schedule token ("12b", "7u3v1"),
+// using opAt for time tokens ("t150000").
+func FirstOpOf(tok string, opAt func(int64) int) int {
+	if rest, ok := strings.CutPrefix(tok, "t"); ok {
+		t, err := strconv.ParseInt(rest, 10, 64)
+		if err != nil || opAt == nil {
+			return -1
+		}
+		return opAt(t)
+	}
+	k := 0
+	for k < len(tok) && tok[k] >= '0' && tok[k] <= '9' {
+		k++
+	}
+	n, err := strconv.Atoi(tok[:k])
+	if err != nil {
+		return -1
+	}
+	return n
+}

@@ -1,0 +1,218 @@
+package lua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/faults"
+	glua "github.com/yuin/gopher-lua"
+)
+
+// sweep.run(name [, opts]): run a defined sweep from inside a script and
+// return its result as a table, so that scripts (and *_test.lua files)
+// assert on what the sweep found.
+
+func sweepRun(s *State, L *glua.LState) int {
+	set := sweepsOf(s)
+	a := argsOf(L, "run")
+	name := a.str(1)
+	f := a.opts(2)
+	jobs := int(f.int("jobs", 0))
+	if jobs < 0 {
+		f.fail("jobs", fmt.Sprintf("%d is negative", jobs))
+	}
+	depth := int(f.int("depth", 0))
+	if depth < 0 || depth > maxSweepDepth {
+		f.fail("depth", fmt.Sprintf("%d out of range [1, %d]", depth, maxSweepDepth))
+	}
+	var cfg SweepConfig
+	cfg.Depth = depth
+	if f.has("seed") {
+		sd := f.int("seed", 0)
+		if sd < 0 {
+			f.fail("seed", fmt.Sprintf("%d is negative", sd))
+		}
+		u := uint64(sd)
+		cfg.Seed = &u
+	}
+	var shard faults.Shard
+	if str := f.str("shard", ""); str != "" {
+		sh, err := ParseShard(str, func(string) string { return "" })
+		if err != nil {
+			f.fail("shard", err.Error())
+		}
+		shard = faults.Shard{Index: sh.Index, Total: sh.Total}
+	}
+	only := f.str("only", "")
+	list := f.boolean("list", false)
+	dedup := f.boolean("dedup", true)
+	shrink := f.boolean("shrink", true)
+	f.done()
+
+	set.ran = true
+	if set.defineOnly {
+		s.stopDefinitionPass(L)
+	}
+	def := set.byName[name]
+	if def == nil {
+		names := make([]string, len(set.defs))
+		for i, d := range set.defs {
+			names[i] = d.Name
+		}
+		a.argError(1, fmt.Sprintf("no sweep named %q (defined: %s)", name, strings.Join(names, ", ")))
+	}
+	if set.running {
+		a.raise("sweep.run(%q) inside a running sweep", name)
+	}
+	set.running = true
+	defer func() { set.running = false }()
+
+	ctx := L.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	b := s.bindSweep(L, ctx, true, def, cfg)
+	defer b.Close()
+	if s.prog == nil {
+		// No compiled program (REPL, DoString): the checks run in this
+		// state, one at a time.
+		b.Sweep.CheckFactory = b.mainCheckFactory
+		jobs = 1
+	}
+
+	if only != "" {
+		rep, err := faults.Replay(b.Sweep, only, faults.ReplayOptions{})
+		if err != nil {
+			a.raise("sweep.run(%q): %s", name, sweepErrText(name, err))
+		}
+		t := L.CreateTable(0, 6)
+		t.RawSetString("id", glua.LString(rep.ID))
+		t.RawSetString("ok", glua.LBool(rep.Err == nil))
+		if rep.Err != nil {
+			t.RawSetString("error", glua.LString(rep.Err.Error()))
+			t.RawSetString("failed_depth", glua.LNumber(rep.FailedDepth))
+		}
+		t.RawSetString("acked", glua.LNumber(len(rep.Acked)))
+		t.RawSetString("op", glua.LNumber(b.FirstOp(rep.ID)))
+		L.Push(t)
+		return 1
+	}
+
+	res, err := faults.Run(ctx, b.Sweep, faults.Options{Jobs: jobs, Shard: shard, NoDedup: !dedup, NoShrink: !shrink, ListBranches: list})
+	if err != nil {
+		if ctx.Err() != nil {
+			// Let the interrupt surface as itself (timeout, Ctrl-C).
+			a.raise("%s", context.Cause(ctx))
+		}
+		a.raise("sweep.run(%q): %s", name, sweepErrText(name, err))
+	}
+	L.Push(resultTable(L, res, b))
+	return 1
+}
+
+// sweepErrText shortens the engine's "faults: bad sweep: NAME: " prefix.
+func sweepErrText(name string, err error) string {
+	msg := err.Error()
+	if errors.Is(err, faults.ErrBadSweep) {
+		msg = strings.TrimPrefix(msg, faults.ErrBadSweep.Error()+": ")
+		msg = strings.TrimPrefix(msg, name+": ")
+	}
+	return msg
+}
+
+// mainCheckFactory runs the checks in the defining state itself (no
+// program to make worker states from); the sweep must run with one job.
+func (b *SweepBinding) mainCheckFactory(worker int) (faults.CheckFunc, error) {
+	if worker != 0 {
+		return nil, errors.New("checks in the defining state need one job")
+	}
+	var cache ackCache
+	L := b.L
+	return func(d *emu.Device, acked []any) error {
+		rets, err := pcallNested(L, b.Def.check, b.main.NewDevice(d), cache.table(L, acked))
+		if err != nil {
+			return err
+		}
+		if len(rets) > 0 && rets[0] == glua.LFalse {
+			return &Error{Where: b.Def.Where, Msg: "check returned false", Kind: ErrRuntime}
+		}
+		return nil
+	}, nil
+}
+
+// resultTable renders a sweep result for Lua (the JSON report's fields).
+func resultTable(L *glua.LState, r *faults.Result, b *SweepBinding) *glua.LTable {
+	t := L.CreateTable(0, 24)
+	str := func(k, v string) { t.RawSetString(k, glua.LString(v)) }
+	num := func(k string, v float64) { t.RawSetString(k, glua.LNumber(v)) }
+	str("name", r.Name)
+	num("seed", float64(r.Seed))
+	str("cuts", r.Cuts)
+	num("depth", float64(r.Depth))
+	if r.Shard != "" {
+		str("shard", r.Shard)
+	}
+	num("jobs", float64(r.Jobs))
+	num("workload_ops", float64(r.WorkloadOps))
+	num("acked", float64(r.Acked))
+	num("branches", float64(r.Branches))
+	num("unique", float64(r.Unique))
+	num("deduped", float64(r.Deduped))
+	num("checked", float64(r.Checked))
+	num("passed", float64(r.Passed))
+	num("failed", float64(r.Failed))
+	num("record_ns", float64(r.RecordNs))
+	num("check_ns", float64(r.CheckNs))
+	num("wall_ns", float64(r.WallNs))
+	num("branches_per_second", r.BranchesPerSecond())
+	t.RawSetString("ok", glua.LBool(r.OK()))
+	levels := L.CreateTable(len(r.Levels), 0)
+	for _, l := range r.Levels {
+		lt := L.CreateTable(0, 8)
+		lt.RawSetString("level", glua.LNumber(l.Level))
+		lt.RawSetString("branches", glua.LNumber(l.Branches))
+		lt.RawSetString("unique", glua.LNumber(l.Unique))
+		lt.RawSetString("deduped", glua.LNumber(l.Deduped))
+		lt.RawSetString("checked", glua.LNumber(l.Checked))
+		lt.RawSetString("passed", glua.LNumber(l.Passed))
+		lt.RawSetString("failed", glua.LNumber(l.Failed))
+		lt.RawSetString("wall_ns", glua.LNumber(l.WallNs))
+		levels.Append(lt)
+	}
+	t.RawSetString("levels", levels)
+	fails := L.CreateTable(len(r.Failures), 0)
+	for _, f := range r.Failures {
+		ft := L.CreateTable(0, 7)
+		ft.RawSetString("id", glua.LString(f.ID))
+		if f.Shrunk != "" {
+			ft.RawSetString("shrunk", glua.LString(f.Shrunk))
+		}
+		ft.RawSetString("depth", glua.LNumber(f.Depth))
+		ft.RawSetString("error", glua.LString(f.Error))
+		ft.RawSetString("acked", glua.LNumber(f.Acked))
+		ft.RawSetString("duplicates", glua.LNumber(f.Duplicates))
+		ft.RawSetString("op", glua.LNumber(b.FirstOp(f.ID)))
+		fails.Append(ft)
+	}
+	t.RawSetString("failures", fails)
+	if r.List != nil {
+		lst := L.CreateTable(len(r.List), 0)
+		for _, br := range r.List {
+			bt := L.CreateTable(0, 6)
+			bt.RawSetString("id", glua.LString(br.ID))
+			bt.RawSetString("depth", glua.LNumber(br.Depth))
+			bt.RawSetString("acked", glua.LNumber(br.Acked))
+			bt.RawSetString("verdict", glua.LString(br.Verdict))
+			if br.DupOf != "" {
+				bt.RawSetString("dup_of", glua.LString(br.DupOf))
+			}
+			bt.RawSetString("op", glua.LNumber(b.FirstOp(br.ID)))
+			lst.Append(bt)
+		}
+		t.RawSetString("list", lst)
+	}
+	return t
+}
