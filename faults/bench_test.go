@@ -25,6 +25,9 @@ func benchDevice(b *testing.B, plan string) *emu.Device {
 	switch plan {
 	case "none":
 		return d
+	case "empty_hook":
+		d.SetHook(emptyHook{})
+		return d
 	case "armed":
 		p = armedPlan()
 	case "armed_cut":
@@ -36,8 +39,14 @@ func benchDevice(b *testing.B, plan string) *emu.Device {
 	return d
 }
 
-// benchPlans: no hook; every triggered kind armed; a lone cut (the common case).
-var benchPlans = []string{"none", "armed", "armed_cut"}
+// benchPlans: no hook; a hook that does nothing (the cost of emu's seam
+// itself); every triggered kind armed; a lone cut (the common case).
+var benchPlans = []string{"none", "empty_hook", "armed", "armed_cut"}
+
+type emptyHook struct{}
+
+func (emptyHook) Before(*emu.Device, *emu.Op) error               { return nil }
+func (emptyHook) After(_ *emu.Device, _ *emu.Op, err error) error { return err }
 
 func BenchmarkProgram4K(b *testing.B) {
 	data := randBytes(1, 4096)

@@ -62,7 +62,7 @@ func fcbWorkload(n int) faults.WorkloadFunc {
 func fcbVerify(d *emu.Device, acked []any) (*fcb.FCB, error) {
 	log, err := fcbMount(d)
 	if err != nil {
-		return nil, fmt.Errorf("fcb_init: %w", err)
+		return nil, fmt.Errorf("fcb_init %s: %w", emu.Errno(-emu.ErrnoOf(err)).Name(), err)
 	}
 	var seen []bool
 	for e, err := range log.Entries() {

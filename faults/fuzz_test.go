@@ -1,0 +1,57 @@
+package faults_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/flashemu/flashemu/faults"
+)
+
+// FuzzParsePlan: bad input never panics, and whatever parses renders to a
+// string that parses back to the same plan.
+func FuzzParsePlan(f *testing.F) {
+	for _, s := range []string{
+		"seed=7;cut:after_ops=3,fraction=0.25,model=prefix;flip:off=4096,bit=3",
+		"seed=1;cut:at_ns=1500000;wear:endurance=10000,spread=0.1,mode=erase_fail",
+		"seed=0x10;fail:target=erase,nth=1,errno=ENOSPC,partial=0.5;disturb:rate=1e-4,scale=100",
+		"seed=3;stuck:off=9,bit=7,value=1;retention:rate=0.5;cut:op=12,fraction=1,model=metastable,count_reads=1",
+		`{"seed":1,"faults":[{"kind":"cut","after_ops":2}]}`,
+		"", ";;", "seed=", "cut:op=-1",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := faults.ParsePlan(s)
+		if err != nil {
+			return
+		}
+		q, err := faults.ParsePlan(p.String())
+		if err != nil {
+			t.Fatalf("%q rendered %q which does not parse: %v", s, p.String(), err)
+		}
+		if q.String() != p.String() {
+			t.Fatalf("round trip: %q != %q", q.String(), p.String())
+		}
+	})
+}
+
+// FuzzParseID: bad IDs never panic; good ones keep their tokens.
+func FuzzParseID(f *testing.F) {
+	for _, s := range []string{"log:12b:1", "a:b:41a/3u0v2:7", "x:t150000:0", "x:1u:1", ":::", "x:0a/0a/0a:18446744073709551615"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		name, sched, seed, err := faults.ParseID(s)
+		if err != nil {
+			return
+		}
+		_ = seed
+		if !strings.HasPrefix(s, name+":") || len(sched) == 0 {
+			t.Fatalf("%q: name %q schedule %v", s, name, sched)
+		}
+		n2, s2, _, err := faults.ParseID(name + ":" + strings.Join(sched, "/") + ":0")
+		if err != nil || n2 != name || strings.Join(s2, "/") != strings.Join(sched, "/") {
+			t.Fatalf("%q: tokens do not round-trip: %v %v", s, s2, err)
+		}
+	})
+}
