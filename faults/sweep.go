@@ -162,7 +162,8 @@ type Options struct {
 	NoShrink bool
 	// ShrinkLimit caps how many failures are shrunk (default 16).
 	ShrinkLimit int
-	// ListBranches fills Result.List with every branch and its verdict.
+	// ListBranches fills Result.List with every branch and its verdict
+	// (a sharded run lists the branches it checked, and every duplicate).
 	ListBranches bool
 	// Progress, if set, is called with progress reports (serially, at most
 	// every ProgressEvery, default 200 ms, and at the end of each phase).

@@ -496,3 +496,16 @@ func TestReplayReachesTheSweepState(t *testing.T) {
 		})
 	}
 }
+
+func TestSweepDepth3(t *testing.T) {
+	s := logSweep("deep", 4, false)
+	s.Check = recoverAndCheck
+	s.Depth = 3
+	r := run(t, s, faults.Options{Jobs: 2})
+	require.True(t, r.OK(), "%v", failureIDs(r))
+	require.Len(t, r.Levels, 3)
+	for _, l := range r.Levels {
+		assert.Positive(t, l.Checked, "level %d", l.Level)
+	}
+	assert.Greater(t, r.Levels[2].Branches, r.Levels[1].Unique)
+}
