@@ -45,5 +45,8 @@
 //     is written padded with the erase value to a whole write block (Zephyr
 //     writes 8 bytes and relies on the driver accepting it; strict devices
 //     refuse). The flash contents are identical.
-//   - Options.Repair (off by default) mounts past torn sector headers.
+//   - Options.Repair (off by default) mounts past torn sector headers and
+//     torn entry lengths (a torn 2-byte length ends its sector's entries;
+//     in the active sector the rest of the sector counts as used), and
+//     reports what it gave up through Dropped.
 package fcb

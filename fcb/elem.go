@@ -1,14 +1,20 @@
 package fcb
 
-import "github.com/flashemu/flashemu/crc8"
+import (
+	"fmt"
+
+	"github.com/flashemu/flashemu/api"
+	"github.com/flashemu/flashemu/crc8"
+)
 
 // readLen reads and decodes the length field at loc.ElemOff and fills in
 // loc.DataOff and loc.Len. It returns the count of length bytes (in
-// f.tmp[:cnt]) or rcENOTSUP / rcEIO. It is the common head of
-// fcb_elem_crc8 and fcb_elem_endmarker_fixed.
+// f.tmp[:cnt]) or rcENOTSUP / rcEIO (and, in repair mode only, rcTorn). It
+// is the common head of fcb_elem_crc8 and fcb_elem_endmarker_fixed.
 func (f *FCB) readLen(loc *Loc) int {
-	if f.dirty != nil && f.dirty[loc.Sector] {
-		// Repair: a dropped sector reads as empty until it is reused.
+	if f.repair && (f.dirty[loc.Sector] || f.tail[loc.Sector] > 0 && loc.ElemOff >= f.tail[loc.Sector]) {
+		// Repair: a dropped sector reads as empty until it is reused, and
+		// a sector whose torn tail was dropped ends at the torn entry.
 		return rcENOTSUP
 	}
 	if int64(loc.ElemOff)+2 > f.sectors[loc.Sector].Size {
@@ -23,6 +29,16 @@ func (f *FCB) readLen(loc *Loc) int {
 	}
 	loc.DataOff = loc.ElemOff + f.lenInFlash(cnt)
 	loc.Len = n
+	if f.repair {
+		// Zephyr reads the payload and then the end marker, and fails with
+		// EIO when that runs past the sector (a torn 2-byte length decodes
+		// to at least 32640). Repair mode names the case up front.
+		if end := int64(loc.DataOff) + int64(f.lenInFlash(n)) + 1; end > f.sectors[loc.Sector].Size {
+			f.ioErr = fmt.Errorf("torn entry at offset %d of sector %d: length %d runs past the %d-byte sector",
+				loc.ElemOff, loc.Sector, n, f.sectors[loc.Sector].Size)
+			return rcTorn
+		}
+	}
 	return cnt
 }
 
@@ -60,7 +76,29 @@ func (f *FCB) endMarker(loc *Loc) (byte, int) {
 // rcEBADMSG for a wrong end marker, rcENOTSUP for no entry, rcEIO.
 // Built as with CONFIG_FCB_ALLOW_FIXED_ENDMARKER: on a mismatch the CRC is
 // (re)computed and accepted too.
+//
+// In repair mode a torn tail (see tornTail) ends the sector's entries: it is
+// dropped (dropTail) and reported as rcENOTSUP, so mounts and walks go on.
 func (f *FCB) elemInfo(loc *Loc) int {
+	rc := f.elemInfoZephyr(loc)
+	if f.repair && f.tornTail(rc) {
+		f.dropTail(loc.Sector, loc.ElemOff)
+		return rcENOTSUP
+	}
+	return rc
+}
+
+// tornTail reports whether rc, from reading the entry at the end of a
+// sector's entries, means the entry is torn: its length runs past the sector
+// (rcTorn), or the device cannot read its bits (EBADMSG: NAND ECC failure
+// of a torn page). Other device errors (a power loss, EIO) say nothing about
+// the flash contents and are returned as errors.
+func (f *FCB) tornTail(rc int) bool {
+	return rc == rcTorn || rc == rcEIO && api.ErrnoOf(f.ioErr) == -int(api.EBADMSG)
+}
+
+// elemInfoZephyr is fcb_elem_info as Zephyr has it.
+func (f *FCB) elemInfoZephyr(loc *Loc) int {
 	em, rc := f.endMarker(loc)
 	if rc != rcOK {
 		return rc

@@ -38,6 +38,10 @@ const (
 	rcENOSPC  = -int(api.ENOSPC)
 	rcENOMSG  = -int(api.ENOMSG)
 	rcENOENT  = -int(api.ENOENT)
+	// rcTorn (repair mode only; not an errno): an entry whose decoded length
+	// runs past its sector, where Zephyr's reads fail with EIO. It maps to
+	// ErrIO like the EIO Zephyr returns.
+	rcTorn = -0x10000
 )
 
 // errOf turns an internal return code into an error, attaching the device
@@ -46,7 +50,7 @@ func (f *FCB) errOf(rc int) error {
 	switch rc {
 	case rcOK:
 		return nil
-	case rcEIO:
+	case rcEIO, rcTorn:
 		if f.ioErr != nil {
 			err := f.ioErr
 			f.ioErr = nil

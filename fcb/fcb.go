@@ -22,12 +22,22 @@ type Options struct {
 	// (FCB_FLAGS_CRC_DISABLED). Such an FCB still accepts entries that carry
 	// a valid CRC.
 	NoCRC bool
-	// Repair mounts past sector headers that are neither erased nor valid
-	// (a torn header write, or a torn erase of the oldest sector during
-	// Rotate), and past sectors whose header reads erased but whose body is
-	// not: such sectors are treated as unused, erased before they are
-	// reused, and reported by Dropped. Zephyr (the default) fails New with
-	// ENOMSG on a foreign header.
+	// Repair mounts what a power cut can leave behind where Zephyr does
+	// not, reporting everything it gives up through Dropped:
+	//   - sector headers that are neither erased nor valid (a torn header
+	//     write, or a torn erase of the oldest sector during Rotate), and
+	//     sectors whose header reads erased but whose body is not: such
+	//     sectors are treated as unused and erased before they are reused
+	//     (Zephyr fails New with ENOMSG on a foreign header);
+	//   - a torn entry at the end of a sector's entries: a length field
+	//     whose decoded length runs past the sector (a torn 2-byte length,
+	//     the len2half vectors), or whose bits the device cannot read
+	//     (EBADMSG). The sector's entries end there: every complete entry
+	//     before it is kept, and when it is in the active sector the rest of
+	//     that sector counts as used, so the next append opens a new sector
+	//     (Zephyr fails New with EIO; walks of such a sector fail too).
+	// Without anything to repair, repair mode reads and writes exactly what
+	// Zephyr does.
 	Repair bool
 }
 
@@ -44,12 +54,23 @@ type Loc struct {
 // AreaOff is FCB_ENTRY_FA_DATA_OFF: the area offset of the payload.
 func (l Loc) AreaOff() int64 { return l.SectorOff + int64(l.DataOff) }
 
-// DroppedSector reports a sector that repair mode treated as unused.
+// DroppedSector reports flash that repair mode gave up: a whole sector
+// treated as unused (Offset 0), or the torn tail of a sector from the torn
+// entry at Offset to the end of the sector.
 type DroppedSector struct {
 	Index int `json:"index"` // index into the sector table
-	// NonErasedBytes is how many bytes of the sector were not the erase value
-	// when it was dropped.
+	// Offset is the in-sector offset where the dropped bytes start: 0 for a
+	// whole sector, else the offset of the torn entry's length field (the
+	// entries before it are kept).
+	Offset int `json:"offset"`
+	// Skipped is the number of bytes given up: the sector size minus Offset.
+	Skipped int `json:"skipped"`
+	// NonErasedBytes is how many of the skipped bytes were not the erase
+	// value when they were dropped (bytes that could not be read count as
+	// not erased).
 	NonErasedBytes int `json:"non_erased_bytes"`
+	// Reason says what was found.
+	Reason string `json:"reason"`
 }
 
 // State is the FCB's position, as the vectors record it.
@@ -89,6 +110,7 @@ type FCB struct {
 	activeID uint16
 
 	dirty   []bool // repair: sector must be erased before reuse
+	tail    []int  // repair: offset of a dropped torn tail per sector (0: none)
 	dropped []DroppedSector
 
 	ioErr  error // device error behind the last rcEIO
@@ -152,6 +174,7 @@ func New(area *api.Area, opt Options) (*FCB, error) {
 	f.marker = make([]byte, align)
 	if f.repair {
 		f.dirty = make([]bool, len(sectors))
+		f.tail = make([]int, len(sectors))
 	}
 	if rc := f.init(); rc != rcOK {
 		return nil, f.mountErr(rc)
@@ -222,12 +245,18 @@ func (f *FCB) init() int {
 	for {
 		rc := f.getnextInSector(&f.active)
 		if rc == rcENOTSUP {
-			return rcOK
+			break
 		}
 		if rc != rcOK {
 			return rc
 		}
 	}
+	if f.repair && f.tail[newestSec] > 0 {
+		// Repair: the active sector ends in a dropped torn tail; the rest
+		// of it counts as used, so the next append opens a new sector.
+		f.active.ElemOff = int(f.sectors[newestSec].Size)
+	}
+	return rcOK
 }
 
 // lenInFlash is fcb_len_in_flash: n rounded up to the write block
@@ -288,8 +317,9 @@ func (f *FCB) eraseSector(sector int) int {
 		f.ioErr = err
 		return rcEIO
 	}
-	if f.dirty != nil {
+	if f.repair {
 		f.dirty[sector] = false
+		f.tail[sector] = 0
 	}
 	return rcOK
 }

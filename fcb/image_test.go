@@ -102,7 +102,7 @@ func TestWalkImageErrors(t *testing.T) {
 	opt.Repair = true
 	f, err := fcb.MountImage(foreign, opt)
 	require.NoError(t, err)
-	assert.Equal(t, []fcb.DroppedSector{{Index: 1, NonErasedBytes: 4}}, f.Dropped())
+	assert.Equal(t, []fcb.DroppedSector{{Index: 1, Skipped: 4096, NonErasedBytes: 4, Reason: reasonForeign}}, f.Dropped())
 
 	bad := []fcb.ImageOptions{
 		{SectorSize: 0, EraseValue: 0xFF},

@@ -12,6 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+const (
+	reasonForeign = "sector header is neither erased nor valid"
+	reasonDirty   = "sector header is erased but its body is not"
+)
+
 func TestRepairTornHeader(t *testing.T) {
 	for _, kind := range []string{"hdrquarter", "hdrhalf"} {
 		t.Run(kind, func(t *testing.T) {
@@ -41,7 +46,7 @@ func TestRepairTornHeader(t *testing.T) {
 			}
 			assert.Equal(t, want, walk)
 			if kind == "hdrquarter" {
-				assert.Equal(t, []fcb.DroppedSector{{Index: 0, NonErasedBytes: 2}}, f.Dropped())
+				assert.Equal(t, []fcb.DroppedSector{{Index: 0, Skipped: 4096, NonErasedBytes: 2, Reason: reasonForeign}}, f.Dropped())
 			} else {
 				assert.Empty(t, f.Dropped(), "hdrhalf mounts as in Zephyr")
 			}
@@ -234,7 +239,7 @@ func TestRepairDefaultWritesOntoDirtyFlash(t *testing.T) {
 	opt.Repair = true
 	f2, err := r2.mount(opt)
 	require.NoError(t, err)
-	assert.Equal(t, []fcb.DroppedSector{{Index: 0, NonErasedBytes: 2048}}, f2.Dropped())
+	assert.Equal(t, []fcb.DroppedSector{{Index: 0, Skipped: 4096, NonErasedBytes: 2048, Reason: reasonDirty}}, f2.Dropped())
 	for n := 0; n < 40; n++ {
 		if _, err := f2.Push(payload(n, 100)); err != nil {
 			break
@@ -254,7 +259,7 @@ func TestRepairAllSectorsForeign(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, f.Dropped(), 4)
 	for i, d := range f.Dropped() {
-		assert.Equal(t, fcb.DroppedSector{Index: i, NonErasedBytes: 8}, d)
+		assert.Equal(t, fcb.DroppedSector{Index: i, Skipped: 4096, NonErasedBytes: 8, Reason: reasonForeign}, d)
 	}
 	assert.True(t, f.IsEmpty())
 	_, err = f.Push([]byte("hello"))
