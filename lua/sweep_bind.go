@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/faults"
@@ -55,6 +56,8 @@ type SweepBinding struct {
 	clock   *opClock    // operation times of the first workload run
 	ackFn   *glua.LFunction
 	ackTo   func(any)
+	// lastAcked is how many acknowledged values the latest check got.
+	lastAcked atomic.Int64
 }
 
 // BindSweep binds def (defined in s) to the engine. ctx bounds every Lua
@@ -228,6 +231,7 @@ func (b *SweepBinding) checkFactory(worker int) (faults.CheckFunc, error) {
 	proto := def.check.Proto
 	where := fmt.Sprintf("%s:%d", proto.SourceName, proto.LineDefined)
 	return func(d *emu.Device, acked []any) error {
+		b.lastAcked.Store(int64(len(acked)))
 		dev := ws.NewDevice(d)
 		t := cache.table(ws.L, acked)
 		rets, err := ws.Call(ctx, def.check, dev, t)
@@ -275,6 +279,10 @@ func (c *ackCache) table(L *glua.LState, acked []any) *glua.LTable {
 	}
 	return t
 }
+
+// LastAcked is the number of acknowledged values the most recent check
+// received: after faults.Replay, the values acknowledged before the cut.
+func (b *SweepBinding) LastAcked() int { return int(b.lastAcked.Load()) }
 
 // opClock records the simulated time span of every mutating operation of
 // the recording run.

@@ -95,7 +95,7 @@ func sweepRun(s *State, L *glua.LState) int {
 			t.RawSetString("error", glua.LString(rep.Err.Error()))
 			t.RawSetString("failed_depth", glua.LNumber(rep.FailedDepth))
 		}
-		t.RawSetString("acked", glua.LNumber(len(rep.Acked)))
+		t.RawSetString("acked", glua.LNumber(b.LastAcked()))
 		t.RawSetString("op", glua.LNumber(b.FirstOp(rep.ID)))
 		L.Push(t)
 		return 1
@@ -132,6 +132,7 @@ func (b *SweepBinding) mainCheckFactory(worker int) (faults.CheckFunc, error) {
 	var cache ackCache
 	L := b.L
 	return func(d *emu.Device, acked []any) error {
+		b.lastAcked.Store(int64(len(acked)))
 		rets, err := pcallNested(L, b.Def.check, b.main.NewDevice(d), cache.table(L, acked))
 		if err != nil {
 			return err

@@ -1,5 +1,5 @@
 // Package cli is the flashemu command line: argument parsing and the
-// commands (repl, run, test, chips, fcb walk, image info, version), wired to
+// commands (repl, run, test, sweep, chips, fcb walk, image info, version), wired to
 // the lua package and the Zephyr ports. cmd/flashemu/main.go calls Main;
 // tests call it in-process.
 //
@@ -112,6 +112,8 @@ func commands() []*command {
 				{name: "junit", arg: "FILE", help: "also write a JUnit XML report to FILE"},
 				{name: "shard", arg: "I/N", help: "run shard I (0-based) of N; N alone takes I from TEST_SHARD_INDEX or JOB_COMPLETION_INDEX"},
 			}), run: cmdTest},
+		{name: "sweep", args: "SCRIPT.lua", short: "run the power-cut sweeps a script defines; failures print a one-line ID that --only ID replays",
+			flags: sweepFlags, run: cmdSweep},
 		{name: "chips", short: "list chip presets with geometry and timing",
 			flags: []flagSpec{{name: "json", help: "print the presets as JSON"}}, run: cmdChips},
 		{name: "fcb", short: "Zephyr flash circular buffer tools", sub: []*command{

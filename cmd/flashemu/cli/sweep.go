@@ -1,0 +1,485 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/flashemu/flashemu/faults"
+	"github.com/flashemu/flashemu/lua"
+	sweepreport "github.com/flashemu/flashemu/report"
+	"golang.org/x/term"
+)
+
+// flashemu sweep SCRIPT.lua: run the power-cut sweeps a script defines
+// (sweep.define), print one line per failing branch with its reproduction
+// ID, replay one branch with --only ID (and dump its flash images and
+// operation trace with --dump DIR), write JSON lines (--json) and an HTML
+// or Markdown report (--report).
+
+var sweepFlags = concat(sandboxFlags, []flagSpec{
+	{name: "name", arg: "REGEX", help: "run only the sweeps whose name matches"},
+	{name: "jobs", arg: "N", help: "check workers (default: number of CPUs)"},
+	{name: "depth", arg: "D", help: "override the sweeps' depth (2: also cut every recovery)"},
+	{name: "seed", arg: "S", help: "override the sweeps' seed (torn variants)"},
+	{name: "shard", arg: "I/N", help: "run shard I (0-based) of N; N alone takes I from TEST_SHARD_INDEX or JOB_COMPLETION_INDEX"},
+	{name: "only", arg: "ID", help: "replay the branch ID (as a failure line prints it) alone"},
+	{name: "dump", arg: "DIR", help: "write flash images before/after recovery and the operation trace of failing (or --only) branches"},
+	{name: "json", help: "print one JSON object per failure and a summary per sweep"},
+	{name: "report", arg: "FILE", help: "write an HTML (.html) or Markdown (.md) report"},
+})
+
+// maxDumps bounds how many failures a full sweep dumps with --dump.
+const maxDumps = 16
+
+// sweepCmd is one flashemu sweep invocation.
+type sweepCmd struct {
+	c       *invocation
+	script  string
+	json    bool
+	jobs    int
+	shard   faults.Shard
+	cfg     lua.SweepConfig
+	dumpDir string
+	out     io.Writer
+	errw    io.Writer
+	bar     *progressBar
+}
+
+func cmdSweep(c *invocation) error {
+	if len(c.p.pos) != 1 {
+		return usagef("want exactly one SCRIPT.lua")
+	}
+	sc := &sweepCmd{c: c, script: c.p.pos[0], json: c.p.boolean("json"), out: c.env.Stdout, errw: c.env.Stderr}
+	opts, err := c.stateOptions()
+	if err != nil {
+		return err
+	}
+	// In --json mode the script's print output must not mix with the JSON.
+	if sc.json {
+		opts.Stdout = c.env.Stderr
+	}
+	timeout, err := c.timeout()
+	if err != nil {
+		return err
+	}
+	if v := c.p.str("jobs", ""); v != "" {
+		n, err := parseNumber("jobs", v)
+		if err != nil {
+			return err
+		}
+		if n < 1 || n > 4096 {
+			return usagef("--jobs: %d out of range [1, 4096]", n)
+		}
+		sc.jobs = int(n)
+	}
+	if v := c.p.str("depth", ""); v != "" {
+		n, err := parseNumber("depth", v)
+		if err != nil {
+			return err
+		}
+		if n < 1 || n > 8 {
+			return usagef("--depth: %d out of range [1, 8]", n)
+		}
+		sc.cfg.Depth = int(n)
+	}
+	if v := c.p.str("seed", ""); v != "" {
+		n, err := parseNumber("seed", v)
+		if err != nil {
+			return err
+		}
+		sc.cfg.Seed = &n
+	}
+	var nameRE *regexp.Regexp
+	if v := c.p.str("name", ""); v != "" {
+		if nameRE, err = regexp.Compile(v); err != nil {
+			return usagef("--name: %v", err)
+		}
+	}
+	only := c.p.str("only", "")
+	if only != "" {
+		if _, _, _, err := faults.ParseID(only); err != nil {
+			return usagef("--only: %v", err)
+		}
+		for _, f := range []string{"shard", "report", "name", "depth", "seed"} {
+			if c.p.has(f) {
+				return usagef("--only replays one branch: --%s does not apply", f)
+			}
+		}
+	} else {
+		if sh := c.p.str("shard", ""); sh != "" {
+			s, err := lua.ParseShard(sh, c.env.Getenv)
+			if err != nil {
+				return usagef("--shard: %v", err)
+			}
+			sc.shard = faults.Shard{Index: s.Index, Total: s.Total}
+		} else if s, ok, err := lua.ShardFromEnv(c.env.Getenv); err != nil {
+			return usagef("sharding environment: %v", err)
+		} else if ok {
+			sc.shard = faults.Shard{Index: s.Index, Total: s.Total}
+		}
+	}
+	reportPath := c.p.str("report", "")
+	if reportPath != "" {
+		if reportFormat(reportPath) == "" {
+			return usagef("--report: %s: want a .html or .md file", reportPath)
+		}
+	}
+	sc.dumpDir = c.p.str("dump", "")
+
+	ctx, stop := c.interruptible(context.Background())
+	defer stop()
+	ctx, cancel := withTimeout(ctx, timeout)
+	defer cancel()
+
+	prog, err := lua.Compile(sc.script)
+	if err != nil {
+		return err
+	}
+	s, err := lua.LoadSweeps(ctx, prog, opts)
+	if err != nil {
+		var de *lua.SweepDefinitionError
+		if errors.As(err, &de) {
+			return sc.definitionError(de.Err)
+		}
+		return err
+	}
+	defer s.Close()
+	defs := s.Sweeps()
+	if len(defs) == 0 {
+		return sc.definitionError(fmt.Errorf("%s defines no sweeps (sweep.define)", sc.script))
+	}
+	if only != "" {
+		return sc.replay(ctx, s, only)
+	}
+	var chosen []*lua.SweepDef
+	for _, d := range defs {
+		if nameRE == nil || nameRE.MatchString(d.Name) {
+			chosen = append(chosen, d)
+		}
+	}
+	if len(chosen) == 0 {
+		return usagef("--name %s matches none of the sweeps (%s)", nameRE, defNames(defs))
+	}
+	if !sc.json && c.env.Getenv("CI") == "" && isTerminal(c.env.Stderr) {
+		sc.bar = &progressBar{w: c.env.Stderr}
+	}
+
+	var reps []sweepreport.Sweep
+	var failed, checked int
+	for _, d := range chosen {
+		res, b, err := sc.run(ctx, s, d, reportPath != "")
+		if err != nil {
+			return sc.engineError(ctx, d, err)
+		}
+		failed += res.Failed
+		checked += res.Checked
+		if reportPath != "" {
+			reps = append(reps, sc.reportOf(res, b))
+		}
+		if sc.dumpDir != "" {
+			if err := sc.dumpFailures(b, res); err != nil {
+				b.Close()
+				return err
+			}
+		}
+		b.Close()
+	}
+	if !sc.json {
+		fmt.Fprintf(sc.out, "%d %s: %d branches checked, %d failed\n", len(chosen), plural(len(chosen), "sweep", "sweeps"), checked, failed)
+	}
+	if reportPath != "" {
+		if err := writeReport(reportPath, reps); err != nil {
+			return fmt.Errorf("--report: %v", err)
+		}
+	}
+	if ctx.Err() != nil {
+		return exitError{code: 1, msg: "interrupted"}
+	}
+	if failed > 0 {
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func defNames(defs []*lua.SweepDef) string {
+	n := make([]string, len(defs))
+	for i, d := range defs {
+		n[i] = d.Name
+	}
+	return strings.Join(n, ", ")
+}
+
+// definitionError prints a bad definition (Lua errors as file:line:
+// message) and exits 2.
+func (sc *sweepCmd) definitionError(err error) error {
+	var le *lua.Error
+	if errors.As(err, &le) && le.Where != "" {
+		fmt.Fprintf(sc.errw, "%s: %s\n", le.Where, oneLine(le.Msg))
+	} else {
+		fmt.Fprintf(sc.errw, "flashemu: sweep: %s\n", oneLine(err.Error()))
+	}
+	return exitError{code: 2}
+}
+
+// engineError maps an error of faults.Run/Replay: a Lua error in the
+// user's functions is a script error (1); a definition the engine refuses
+// is a definition error (2).
+func (sc *sweepCmd) engineError(ctx context.Context, d *lua.SweepDef, err error) error {
+	if ctx.Err() != nil {
+		return exitError{code: 1, msg: oneLine(context.Cause(ctx).Error())}
+	}
+	msg := strings.TrimPrefix(err.Error(), faults.ErrBadSweep.Error()+": ")
+	var le *lua.Error
+	if errors.As(err, &le) || !errors.Is(err, faults.ErrBadSweep) {
+		return exitError{code: 1, msg: msg}
+	}
+	return exitError{code: 2, msg: msg}
+}
+
+// run runs one sweep and prints its failures and summary.
+func (sc *sweepCmd) run(ctx context.Context, s *lua.State, d *lua.SweepDef, list bool) (*faults.Result, *lua.SweepBinding, error) {
+	b, err := s.BindSweep(ctx, d, sc.cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	o := faults.Options{Jobs: sc.jobs, Shard: sc.shard, ListBranches: list}
+	if sc.bar != nil {
+		o.Progress = func(p faults.Progress) { sc.bar.update(d.Name, p) }
+	}
+	res, err := faults.Run(ctx, b.Sweep, o)
+	if sc.bar != nil {
+		sc.bar.clear()
+	}
+	if err != nil {
+		b.Close()
+		return nil, nil, err
+	}
+	if sc.json {
+		sc.printJSON(res, b)
+		return res, b, nil
+	}
+	for _, f := range res.Failures {
+		line := fmt.Sprintf("FAIL %s %s", f.ID, oneLine(f.Error))
+		if f.Shrunk != "" {
+			line += " (shrunk: " + f.Shrunk + ")"
+		}
+		if f.Duplicates > 0 {
+			line += fmt.Sprintf(" (+%d %s reaching the same state)", f.Duplicates, plural(f.Duplicates, "branch", "branches"))
+		}
+		fmt.Fprintln(sc.out, line)
+	}
+	if len(res.Failures) > 0 {
+		id := res.Failures[0].ID
+		if res.Failures[0].Shrunk != "" {
+			id = res.Failures[0].Shrunk
+		}
+		fmt.Fprintf(sc.out, "replay one: flashemu sweep %s --only %s\n", sc.script, id)
+	}
+	verdict := "PASS"
+	if !res.OK() {
+		verdict = "FAIL"
+	}
+	shard := ""
+	if res.Shard != "" {
+		shard = ", shard " + res.Shard
+	}
+	fmt.Fprintf(sc.out, "--- %s: %s (%d branches checked, %d failed, %d deduplicated of %d; %d ops, %d acked; cuts %s, depth %d, seed %d%s; %s, %.0f branches/s)\n",
+		verdict, res.Name, res.Checked, res.Failed, res.Deduped, res.Branches, res.WorkloadOps, res.Acked,
+		res.Cuts, res.Depth, res.Seed, shard, seconds(res.WallNs), res.BranchesPerSecond())
+	return res, b, nil
+}
+
+func seconds(ns int64) string { return fmt.Sprintf("%.2fs", float64(ns)/1e9) }
+
+// jsonFailure is one --json failure line.
+type jsonFailure struct {
+	Type   string `json:"type"`
+	Sweep  string `json:"sweep"`
+	Script string `json:"script"`
+	faults.Failure
+	Op int `json:"op"`
+}
+
+// jsonSummary is one --json summary line: faults' Result (counts, timings,
+// failures) with the script.
+type jsonSummary struct {
+	Type   string `json:"type"`
+	Script string `json:"script"`
+	*faults.Result
+}
+
+func (sc *sweepCmd) printJSON(res *faults.Result, b *lua.SweepBinding) {
+	enc := json.NewEncoder(sc.out)
+	for _, f := range res.Failures {
+		_ = enc.Encode(jsonFailure{Type: "failure", Sweep: res.Name, Script: sc.script, Failure: f, Op: b.FirstOp(f.ID)})
+	}
+	_ = enc.Encode(jsonSummary{Type: "summary", Script: sc.script, Result: res})
+}
+
+// replay runs --only ID.
+func (sc *sweepCmd) replay(ctx context.Context, s *lua.State, id string) error {
+	name, _, _, _ := faults.ParseID(id)
+	d := s.Sweep(name)
+	if d == nil {
+		return usagef("--only %s: %s defines no sweep %q (%s)", id, sc.script, name, defNames(s.Sweeps()))
+	}
+	cfg := sc.cfg
+	if !sc.json {
+		cfg.WorkerStdout = sc.out
+	}
+	b, err := s.BindSweep(ctx, d, cfg)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	var tr *traceHook
+	if sc.dumpDir != "" {
+		tr = newTraceHook(id)
+	}
+	rep, err := replayWith(b, id, tr)
+	if err != nil {
+		if errors.Is(err, faults.ErrBadID) {
+			return usagef("--only: %s", strings.TrimPrefix(err.Error(), faults.ErrBadID.Error()+": "))
+		}
+		return sc.engineError(ctx, d, err)
+	}
+	var dumped string
+	if sc.dumpDir != "" {
+		if dumped, err = dumpBranch(sc.dumpDir, rep, tr, b.LastAcked()); err != nil {
+			return fmt.Errorf("--dump: %v", err)
+		}
+	}
+	if sc.json {
+		o := map[string]any{"type": "replay", "script": sc.script, "id": rep.ID, "ok": rep.Err == nil,
+			"acked": b.LastAcked(), "op": b.FirstOp(rep.ID)}
+		if rep.Err != nil {
+			o["error"] = rep.Err.Error()
+			o["failed_depth"] = rep.FailedDepth
+		}
+		if dumped != "" {
+			o["dump"] = dumped
+		}
+		_ = json.NewEncoder(sc.out).Encode(o)
+	} else {
+		if rep.Err != nil {
+			fmt.Fprintf(sc.out, "FAIL %s %s\n", rep.ID, oneLine(rep.Err.Error()))
+		} else {
+			fmt.Fprintf(sc.out, "PASS %s\n", rep.ID)
+		}
+		n := b.LastAcked()
+		fmt.Fprintf(sc.out, "%d %s acknowledged before the cut", n, plural(n, "value", "values"))
+		if rep.Err != nil {
+			fmt.Fprintf(sc.out, "; failed at depth %d", rep.FailedDepth)
+		}
+		fmt.Fprintln(sc.out)
+		if dumped != "" {
+			fmt.Fprintf(sc.out, "dumped to %s\n", dumped)
+		}
+	}
+	if rep.Err != nil {
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+func replayWith(b *lua.SweepBinding, id string, tr *traceHook) (*faults.ReplayResult, error) {
+	var o faults.ReplayOptions
+	if tr != nil {
+		o.Trace = tr
+	}
+	return faults.Replay(b.Sweep, id, o)
+}
+
+// dumpFailures replays up to maxDumps failures of a sweep and dumps them.
+func (sc *sweepCmd) dumpFailures(b *lua.SweepBinding, res *faults.Result) error {
+	for i, f := range res.Failures {
+		if i == maxDumps {
+			fmt.Fprintf(sc.errw, "flashemu: sweep: --dump: %d more failures of %s not dumped (use --only ID --dump DIR)\n", len(res.Failures)-maxDumps, res.Name)
+			break
+		}
+		tr := newTraceHook(f.ID)
+		rep, err := replayWith(b, f.ID, tr)
+		if err != nil {
+			return fmt.Errorf("--dump: replaying %s: %v", f.ID, err)
+		}
+		dir, err := dumpBranch(sc.dumpDir, rep, tr, b.LastAcked())
+		if err != nil {
+			return fmt.Errorf("--dump: %v", err)
+		}
+		if !sc.json {
+			fmt.Fprintf(sc.out, "dumped %s to %s\n", f.ID, dir)
+		}
+	}
+	return nil
+}
+
+// ----- report -----
+
+func reportFormat(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".html", ".htm":
+		return "html"
+	case ".md", ".markdown":
+		return "md"
+	}
+	return ""
+}
+
+// reportOf converts a result (run with ListBranches) for package report.
+func (sc *sweepCmd) reportOf(res *faults.Result, b *lua.SweepBinding) sweepreport.Sweep {
+	rs := sweepreport.Sweep{Name: res.Name, Script: sc.script, Cuts: res.Cuts, Depth: res.Depth, Seed: res.Seed,
+		Ops: res.WorkloadOps, Branches: res.Checked, Failed: res.Failed, Deduped: res.Deduped, WallNs: res.WallNs,
+		PerOp: make([]sweepreport.OpOutcome, res.WorkloadOps)}
+	for _, br := range res.List {
+		if br.Verdict == "dup" {
+			continue
+		}
+		op := b.FirstOp(br.ID)
+		if op < 0 || op >= len(rs.PerOp) {
+			continue
+		}
+		rs.PerOp[op].Branches++
+		if br.Verdict == "fail" {
+			rs.PerOp[op].Failed++
+		}
+	}
+	for _, f := range res.Failures {
+		rs.Failures = append(rs.Failures, sweepreport.Failure{ID: f.ID, Op: b.FirstOp(f.ID), Error: f.Error})
+	}
+	return rs
+}
+
+func writeReport(path string, sweeps []sweepreport.Sweep) error {
+	var buf bytes.Buffer
+	var err error
+	if reportFormat(path) == "md" {
+		err = sweepreport.WriteMarkdown(&buf, sweeps)
+	} else {
+		err = sweepreport.WriteHTML(&buf, sweeps)
+	}
+	if err != nil {
+		return err
+	}
+	return lua.WriteFileAtomic(path, buf.Bytes())
+}
+
+// isTerminal reports whether w is a terminal (the progress bar's condition).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
