@@ -36,8 +36,15 @@ type Options struct {
 	//     before it is kept, and when it is in the active sector the rest of
 	//     that sector counts as used, so the next append opens a new sector
 	//     (Zephyr fails New with EIO; walks of such a sector fail too).
-	// Without anything to repair, repair mode reads and writes exactly what
-	// Zephyr does.
+	//   - a torn sector header whose magic is complete but whose id is not
+	//     (e.g. still erased, 0xFFFF): when such a sector holds nothing and
+	//     would be chosen as the oldest sector (where Zephyr leaves no free
+	//     sector and the settings store would then erase the real newest
+	//     one), or as the newest sector although its id does not follow the
+	//     id of the sector before it, it is treated as unused. A sector
+	//     with anything in its body is never dropped this way.
+	// Without anything to repair, repair mode writes exactly what Zephyr
+	// writes (it reads more).
 	Repair bool
 }
 
@@ -196,6 +203,13 @@ func (f *FCB) mountErr(rc int) error {
 func (f *FCB) init() int {
 	oldest, newest := -1, -1
 	oldestSec, newestSec := -1, -1
+	var ids []int // repair: the id of every used sector, -1 for unused ones
+	if f.repair {
+		ids = make([]int, len(f.sectors))
+		for i := range ids {
+			ids[i] = -1
+		}
+	}
 	for i := range f.sectors {
 		h, rc := f.sectorHdrRead(i)
 		if rc < 0 {
@@ -220,6 +234,9 @@ func (f *FCB) init() int {
 			continue
 		}
 		id := int(h.ID)
+		if f.repair {
+			ids[i] = id
+		}
 		if oldest < 0 {
 			oldest, newest = id, id
 			oldestSec, newestSec = i, i
@@ -230,6 +247,12 @@ func (f *FCB) init() int {
 		} else if idGT(uint16(oldest), uint16(id)) {
 			oldest, oldestSec = id, i
 		}
+	}
+	if f.repair && oldest >= 0 {
+		if rc := f.repairEnds(ids, &oldestSec, &newestSec); rc != rcOK {
+			return rc
+		}
+		newest = ids[newestSec]
 	}
 	if oldest < 0 {
 		// No initialised sector: format sector 0 (assumed erased).

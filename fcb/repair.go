@@ -101,3 +101,93 @@ func (f *FCB) Dropped() []DroppedSector {
 	defer f.mu.Unlock()
 	return append([]DroppedSector(nil), f.dropped...)
 }
+
+// repairEnds (repair mode) checks the oldest and newest sectors Zephyr's
+// header scan chose, given ids (the id of every used sector, -1 for unused
+// ones), against what a torn header write leaves: a sector opened after the
+// newest one whose magic landed but whose id did not. In every history FCB
+// can write, a used sector without entries is the newest sector, and the
+// newest sector's id follows the id of a used sector before it. So an empty
+// oldest sector (other than the newest), or an empty newest sector whose id
+// does not follow its used predecessor's, is a torn header: it is dropped
+// (erased before reuse) and the ends are chosen again. Only empty sectors
+// are dropped, so no entry is lost.
+func (f *FCB) repairEnds(ids []int, oldestSec, newestSec *int) int {
+	n := len(f.sectors)
+	for range n {
+		o, nw := *oldestSec, *newestSec
+		if o == nw {
+			return rcOK
+		}
+		victim, reason := -1, ""
+		empty, rc := f.emptySector(o)
+		if rc != rcOK {
+			return rc
+		}
+		if empty {
+			victim = o
+			reason = fmt.Sprintf("torn sector header: empty sector with id %#04x would be the oldest", ids[o])
+		} else if p := (nw + n - 1) % n; ids[p] >= 0 && uint16(ids[nw]) != uint16(ids[p]+1) {
+			if empty, rc = f.emptySector(nw); rc != rcOK {
+				return rc
+			}
+			if empty {
+				victim = nw
+				reason = fmt.Sprintf("torn sector header: empty newest sector with id %#04x, sector %d before it has id %#04x",
+					ids[nw], p, ids[p])
+			}
+		}
+		if victim < 0 {
+			return rcOK
+		}
+		cnt, rc := f.nonErased(victim)
+		if rc != rcOK {
+			return rc
+		}
+		f.dirty[victim] = true
+		f.dropped = append(f.dropped, DroppedSector{Index: victim, Skipped: int(f.sectors[victim].Size),
+			NonErasedBytes: cnt, Reason: reason})
+		ids[victim] = -1
+		*oldestSec, *newestSec = selectEnds(ids)
+	}
+	return rcOK
+}
+
+// selectEnds is fcb_init's choice of the oldest and newest sector among the
+// used sectors (ids[i] >= 0), in sector order as Zephyr makes it.
+func selectEnds(ids []int) (oldestSec, newestSec int) {
+	oldestSec, newestSec = -1, -1
+	for i, id := range ids {
+		switch {
+		case id < 0:
+		case oldestSec < 0:
+			oldestSec, newestSec = i, i
+		case idGT(uint16(id), uint16(ids[newestSec])):
+			newestSec = i
+		case idGT(uint16(ids[oldestSec]), uint16(id)):
+			oldestSec = i
+		}
+	}
+	return oldestSec, newestSec
+}
+
+// emptySector reports whether everything of sector i after its header is
+// erased. The first length field is read first, so a sector with entries
+// costs one small read.
+func (f *FCB) emptySector(i int) (bool, int) {
+	hdr := f.lenInFlash(HeaderSize)
+	size := int(f.sectors[i].Size)
+	if k := min(2, size-hdr); k > 0 {
+		b := f.tmp[:k]
+		if rc := f.flashRead(i, hdr, b); rc != rcOK {
+			return false, rcEIO
+		}
+		for _, c := range b {
+			if c != f.ev {
+				return false, rcOK
+			}
+		}
+	}
+	cnt, rc := f.countNonErased(i, hdr, size, false)
+	return cnt == 0 && rc == rcOK, rc
+}

@@ -240,3 +240,82 @@ func TestRepairUnreadableTail(t *testing.T) {
 		})
 	}
 }
+
+// TestRepairTornHeaderID: the header of the sector opened after the newest
+// one is torn with its magic complete and its id not (wbs 1: the bytes land
+// in order). Zephyr mounts it by id: an id that reads older than the oldest
+// (0xffff, or a high byte still erased) makes the empty sector the oldest and
+// leaves no free sector (the settings store then takes that for an
+// interrupted compression and erases the real newest sector); an id far
+// ahead makes it the newest. Repair drops such empty sectors; a header that
+// landed completely is kept.
+func TestRepairTornHeaderID(t *testing.T) {
+	const ss = 1024
+	for _, tc := range []struct {
+		name       string
+		id         []byte // the id bytes as torn (little endian)
+		dropped    string // reason prefix; "" for none
+		zephyrOld  int    // Zephyr's oldest sector
+		zephyrFree int    // Zephyr's free sector count
+	}{
+		{"id_erased", []byte{0xff, 0xff}, "torn sector header: empty sector with id 0xffff would be the oldest", 3, 0},
+		{"id_high_byte_erased", []byte{0x03, 0xff}, "torn sector header: empty sector with id 0xff03 would be the oldest", 3, 0},
+		{"id_far_ahead", []byte{0x03, 0x7f}, "torn sector header: empty newest sector with id 0x7f03, sector 2 before it has id 0x0002", 0, 0},
+		{"complete", []byte{0x03, 0x00}, "", 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, 4, ss, 1, 0xFF)
+			opt := fcb.Options{Magic: vecMagic, Version: vecVersion}
+			f, err := r.mount(opt)
+			require.NoError(t, err)
+			for n := 0; f.State().Active < 2 || f.Active().ElemOff < ss-120; n++ {
+				_, err := f.Push(payload(n, 100))
+				require.NoError(t, err)
+			}
+			require.Equal(t, 2, f.State().Active)
+			want := walkAll(t, f)
+			hdr := []byte{0x78, 0x56, 0x34, 0x12, vecVersion, 0xFF}
+			require.NoError(t, r.dev.Poke(3*ss, append(hdr, tc.id...)))
+
+			z, err := r.mount(opt)
+			require.NoError(t, err, "Zephyr mounts")
+			assert.Equal(t, tc.zephyrOld, z.State().Oldest)
+			assert.Equal(t, tc.zephyrFree, z.FreeSectorCount())
+			assert.Equal(t, want, walkAll(t, z))
+
+			opt.Repair = true
+			g, err := r.mount(opt)
+			require.NoError(t, err)
+			assert.Equal(t, want, walkAll(t, g))
+			if tc.dropped == "" {
+				assert.Empty(t, g.Dropped())
+				assert.Equal(t, 3, g.State().Active, "a complete empty header is the newest sector")
+				return
+			}
+			nonErased := 5 // magic and version; the pad byte is the erase value
+			for _, b := range tc.id {
+				if b != 0xFF {
+					nonErased++
+				}
+			}
+			assert.Equal(t, []fcb.DroppedSector{{Index: 3, Skipped: ss, NonErasedBytes: nonErased, Reason: tc.dropped}}, g.Dropped())
+			st := g.State()
+			assert.Equal(t, 0, st.Oldest)
+			assert.Equal(t, 2, st.Active)
+			assert.Equal(t, 1, st.FreeSectors)
+			assert.Equal(t, uint16(2), st.ActiveID)
+			// The next sector opened is erased first and gets id 3.
+			r.rec.reset()
+			for g.State().Active == 2 {
+				_, err := g.Push(payload(99, 100))
+				require.NoError(t, err)
+			}
+			assert.Contains(t, r.rec.ops, flashOp{Op: "erase", Off: 3 * ss, Len: ss})
+			assertNoViolations(t, r)
+			h, err := r.mount(fcb.Options{Magic: vecMagic, Version: vecVersion})
+			require.NoError(t, err)
+			assert.Equal(t, 3, h.State().Active)
+			assert.Equal(t, uint16(3), h.ActiveID())
+		})
+	}
+}
