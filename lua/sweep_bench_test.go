@@ -1,0 +1,112 @@
+package lua
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/flashemu/flashemu/faults"
+	"github.com/stretchr/testify/require"
+)
+
+// benchFCBScript is the Lua twin of faults' BenchmarkSweepFCBOp scenario:
+// an FCB on a 32 KiB nRF52840-like flash (8 sectors), ENTRIES pushes of
+// "entry-NNNNN" + CRC32 (about 3 operations each), each acknowledged; the
+// check mounts (fcb_init), walks every entry, verifies its CRC32 and that
+// every acknowledged entry is there.
+const benchFCBScript = `
+local ENTRIES = tonumber(arg[1]) or 330
+local function u32le(n)
+  return string.char(n % 256, math.floor(n / 256) % 256, math.floor(n / 65536) % 256, math.floor(n / 16777216) % 256)
+end
+local OPTS = {magic = 0x12345678, version = 1}
+local function area(dev) return dev:area{label = "storage", offset = 0, size = 32 * 1024} end
+sweep.define("fcb1000", {
+  device = function() return flash.chip("nrf52840", {size = 32 * 1024, seed = 1}) end,
+  workload = function(dev, ack)
+    local log = assert(fcb.new(area(dev), OPTS))
+    for i = 0, ENTRIES - 1 do
+      local body = ("entry-%05d"):format(i)
+      assert(log:push(body .. u32le(check.crc32(body))))
+      ack(i)
+    end
+  end,
+  check = function(dev, acked)
+    local log, msg = fcb.new(area(dev), OPTS)
+    if not log then error("fcb_init: " .. msg) end
+    local seen = {}
+    for e in log:entries() do
+      local body = e.data:sub(1, -5)
+      if u32le(check.crc32(body)) ~= e.data:sub(-4) then
+        error(("entry at %d: CRC32 mismatch"):format(e.area_off))
+      end
+      local i = tonumber(body:sub(7))
+      if i then seen[i] = true end
+    end
+    for _, i in ipairs(acked) do
+      if not seen[i] then error(("acked entry %d missing (%d acked)"):format(i, #acked)) end
+    end
+  end,
+  seed = 1,
+})
+`
+
+// benchSweep compiles the FCB scenario and binds it.
+func benchSweep(tb testing.TB, entries string) (*SweepBinding, func()) {
+	prog, err := CompileString("bench_fcb.lua", benchFCBScript)
+	require.NoError(tb, err)
+	s, err := LoadSweeps(context.Background(), prog, Options{Args: []string{entries}})
+	require.NoError(tb, err)
+	b, err := s.BindSweep(context.Background(), s.Sweep("fcb1000"), SweepConfig{})
+	require.NoError(tb, err)
+	return b, func() { b.Close(); s.Close() }
+}
+
+// BenchmarkSweepLuaFCBOp is the Lua-level single-cut op sweep of the FCB
+// scenario (~1,000 operations; fcb_init + full walk + CRC32 checks per
+// branch) with 1 and 2 jobs. Metrics: branches/s, overhead = sweep wall ÷
+// (recording workload + sum of checks), and the operation count.
+func BenchmarkSweepLuaFCBOp(b *testing.B) {
+	for _, jobs := range []int{1, 2} {
+		b.Run(map[int]string{1: "jobs=1", 2: "jobs=2"}[jobs], func(b *testing.B) {
+			bd, done := benchSweep(b, "330")
+			defer done()
+			b.ReportAllocs()
+			var wall, work, checked int64
+			var r *faults.Result
+			for b.Loop() {
+				var err error
+				r, err = faults.Run(context.Background(), bd.Sweep, faults.Options{Jobs: jobs})
+				require.NoError(b, err)
+				require.True(b, r.OK(), "%v", r.Failures)
+				wall += r.WallNs
+				work += r.RecordNs + r.CheckNs
+				checked += int64(r.Checked)
+			}
+			b.ReportMetric(float64(checked)/(float64(wall)/1e9), "branches/s")
+			b.ReportMetric(float64(wall)/float64(work), "overhead")
+			b.ReportMetric(float64(r.WorkloadOps), "ops")
+			b.ReportMetric(float64(r.Checked), "checked")
+		})
+	}
+}
+
+// BenchmarkSweepLuaFCBSpeedup runs the sweep with 1 and 2 jobs alternately
+// and reports the 2-job speed-up of the wall time.
+func BenchmarkSweepLuaFCBSpeedup(b *testing.B) {
+	bd, done := benchSweep(b, "330")
+	defer done()
+	var one, two time.Duration
+	for b.Loop() {
+		for _, jobs := range []int{1, 2} {
+			r, err := faults.Run(context.Background(), bd.Sweep, faults.Options{Jobs: jobs})
+			require.NoError(b, err)
+			if jobs == 1 {
+				one += time.Duration(r.WallNs)
+			} else {
+				two += time.Duration(r.WallNs)
+			}
+		}
+	}
+	b.ReportMetric(float64(one)/float64(two), "speedup")
+}
