@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"weak"
 
+	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/faults"
 	glua "github.com/yuin/gopher-lua"
 )
@@ -58,6 +60,30 @@ type sweepSet struct {
 	running bool
 	// badDef is the text of the last sweep.define error raised.
 	badDef string
+	// devices are the devices device factories returned (weakly held).
+	devices map[weak.Pointer[emu.Device]]struct{}
+}
+
+// fresh records d as handed out by a device factory and reports whether it
+// was new: a factory that returns the same device twice would start replays
+// from a used device.
+func (set *sweepSet) fresh(d *emu.Device) bool {
+	if set.devices == nil {
+		set.devices = map[weak.Pointer[emu.Device]]struct{}{}
+	}
+	if len(set.devices) >= 1024 {
+		for p := range set.devices {
+			if p.Value() == nil {
+				delete(set.devices, p)
+			}
+		}
+	}
+	p := weak.Make(d)
+	if _, seen := set.devices[p]; seen {
+		return false
+	}
+	set.devices[p] = struct{}{}
+	return true
 }
 
 func sweepsOf(s *State) *sweepSet {

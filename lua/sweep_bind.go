@@ -162,10 +162,9 @@ func (b *SweepBinding) device() (*emu.Device, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: device() returned %s, want a device (flash.nor{...}, flash.chip(...))", b.Def.Where, typeNameOf(v))
 	}
-	if d.Dev == b.lastDev {
-		return nil, fmt.Errorf("%s: device() returned the same device twice: it must make a fresh one on every call", b.Def.Where)
+	if !sweepsOf(b.main).fresh(d.Dev) {
+		return nil, fmt.Errorf("%s: device() returned a device it returned before: it must make a fresh one on every call", b.Def.Where)
 	}
-	b.lastDev = d.Dev
 	b.cur = v
 	return d.Dev, nil
 }
@@ -220,11 +219,11 @@ func (b *SweepBinding) checkFactory(worker int) (faults.CheckFunc, error) {
 	b.workers = append(b.workers, ws)
 	b.mu.Unlock()
 	if err := runDefinitionPass(b.ctx, b.prog, ws); err != nil {
-		return nil, fmt.Errorf("check state %d: running %s: %w", worker, b.prog.Path, err)
+		return nil, fmt.Errorf("check state: running %s: %w", b.prog.Path, err)
 	}
 	def := ws.Sweep(b.Def.Name)
 	if def == nil {
-		return nil, fmt.Errorf("check state %d: %s does not define sweep %q at its top level (check states run the script's top level up to its first sweep.run)", worker, b.prog.Path, b.Def.Name)
+		return nil, fmt.Errorf("check state: %s does not define sweep %q at its top level (check states run the script's top level up to its first sweep.run)", b.prog.Path, b.Def.Name)
 	}
 	ctx := b.ctx
 	var cache ackCache

@@ -78,7 +78,7 @@ func tableToGo(t *glua.LTable, depth int) (any, error) {
 		}
 		ks, ok := k.(glua.LString)
 		if !ok {
-			err = fmt.Errorf("table key %s is neither a string nor part of a 1..n sequence", tostring(k))
+			err = fmt.Errorf("table key %s: a table must be a sequence 1..n or have string keys only", tostring(k))
 			return
 		}
 		out[string(ks)], err = ackToGoDepth(v, depth)
