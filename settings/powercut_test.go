@@ -261,8 +261,10 @@ func TestTornHeaderRepair(t *testing.T) {
 }
 
 // TestInterruptedCompressRepair: a cut after the scratch sector was taken
-// into use and before the rotation leaves no free sector; mounting erases
-// the active sector (it holds only copies) as Zephyr's settings_fcb_src does.
+// into use and before the rotation leaves no free sector; mounting finishes
+// the compression (copies forward what was not copied yet and rotates the
+// oldest sector away) where Zephyr's settings_fcb_src erases the active
+// sector.
 func TestInterruptedCompressRepair(t *testing.T) {
 	g := geometries[0]
 	d, a := newDevice(t, g)
@@ -285,14 +287,15 @@ func TestInterruptedCompressRepair(t *testing.T) {
 	_, err := s.FCB().Push([]byte("k0=" + string(want["k0"])))
 	require.NoError(t, err)
 	require.Zero(t, s.FCB().FreeSectorCount())
-	active := s.FCB().Active().Sector
+	active, oldest := s.FCB().Active().Sector, s.FCB().Oldest()
 
 	s, err = settings.New(a, settings.Options{})
 	require.NoError(t, err)
 	assert.Equal(t, 1, s.FCB().FreeSectorCount())
+	assert.Equal(t, active, s.FCB().Active().Sector, "the scratch sector keeps the copies")
 	buf := make([]byte, g.sector)
-	require.NoError(t, d.Read(int64(active*g.sector), buf))
-	assert.Equal(t, bytes.Repeat([]byte{0xff}, g.sector), buf, "the half-filled scratch sector is erased")
+	require.NoError(t, d.Read(int64(oldest*g.sector), buf))
+	assert.Equal(t, bytes.Repeat([]byte{0xff}, g.sector), buf, "the oldest sector is rotated away")
 	for k, v := range want {
 		got, ok, err := s.Load(k)
 		require.NoError(t, err)

@@ -24,8 +24,9 @@ type Options struct {
 	// two sectors are needed (one is the scratch sector).
 	Sectors []api.Sector
 	// Strict mounts like Zephyr: a sector header that is neither erased nor
-	// valid (a torn header write) fails with ENOMSG. By default the FCB is
-	// mounted with fcb.Options.Repair.
+	// valid (a torn header write) fails with ENOMSG, and a torn 2-byte
+	// record length with EIO. By default the FCB is mounted with
+	// fcb.Options.Repair, which mounts both (see the package doc).
 	Strict bool
 }
 
@@ -40,30 +41,48 @@ type Store struct {
 }
 
 // New mounts the store in area (settings_fcb_src): it mounts the FCB with
-// the settings magic, version 1 and one scratch sector, and repairs an
-// interrupted compression by erasing the active sector when no scratch
-// sector is left.
+// the settings magic, version 1 and one scratch sector. When no scratch
+// sector is left, a compression was interrupted (between taking the scratch
+// sector and the end of the rotation): New finishes it, copying forward the
+// records of the oldest sector not copied yet and rotating the oldest sector
+// away. Zephyr instead erases the active sector, which holds only copies;
+// but when the cut tore the rotation's erase and the oldest sector's header
+// survived it, those copies are the only intact records left, so Zephyr
+// loses them. Only if the copies do not fit (a torn copy took the rest of
+// the scratch sector, so the rotation never started) does New erase the
+// active sector as Zephyr does.
 func New(area *api.Area, opt Options) (*Store, error) {
 	fo := fcb.Options{Magic: opt.Magic, Version: Version, Sectors: opt.Sectors, ScratchCount: 1, Repair: !opt.Strict}
 	if fo.Magic == 0 {
 		fo.Magic = Magic
 	}
-	for range 2 {
-		f, err := fcb.New(area, fo)
-		if err != nil {
-			return nil, err
-		}
-		if f.FreeSectorCount() >= 1 {
-			return &Store{f: f}, nil
-		}
-		// Reset in the middle of a compression: the scratch sector is in
-		// use and holds copies of the oldest sector's records only.
-		s := f.Sectors()[f.Active().Sector]
-		if err := area.Flatten(s.Off, s.Size); err != nil {
-			return nil, err
-		}
+	f, err := fcb.New(area, fo)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("%w: no free sector after repairing an interrupted compression", ErrFull)
+	s := &Store{f: f}
+	if f.FreeSectorCount() >= 1 {
+		return s, nil
+	}
+	err = s.finishCompress()
+	if err == nil {
+		return s, nil
+	}
+	if !errors.Is(err, fcb.ErrNoSpace) {
+		return nil, err
+	}
+	// The oldest sector was never touched: drop the copies, as Zephyr does.
+	sec := f.Sectors()[f.Active().Sector]
+	if err := area.Flatten(sec.Off, sec.Size); err != nil {
+		return nil, err
+	}
+	if f, err = fcb.New(area, fo); err != nil {
+		return nil, err
+	}
+	if f.FreeSectorCount() < 1 {
+		return nil, fmt.Errorf("%w: no free sector after repairing an interrupted compression", ErrFull)
+	}
+	return &Store{f: f}, nil
 }
 
 // FCB is the underlying flash circular buffer.
@@ -223,6 +242,14 @@ func (s *Store) compress() error {
 	if err := s.f.AppendToScratch(); err != nil {
 		return err
 	}
+	return s.finishCompress()
+}
+
+// finishCompress is the part of compress after the scratch sector was taken:
+// copy forward the records of the oldest sector that have no newer record of
+// the same name, then rotate. Run again after an interruption, it copies only
+// what was not copied yet.
+func (s *Store) finishCompress() error {
 	oldest := s.f.Oldest()
 	type rec struct {
 		name string
