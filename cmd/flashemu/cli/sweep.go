@@ -475,6 +475,9 @@ func writeReport(path string, sweeps []sweepreport.Sweep) error {
 	if err != nil {
 		return err
 	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
 	return lua.WriteFileAtomic(path, buf.Bytes())
 }
 
