@@ -125,7 +125,10 @@ for _, chip in ipairs({"w25q128jv", "nrf52840"}) do
   local r = sweep.run("dfu_" .. chip)
   print(("%-15s %4d operations, %4d branches checked, %d failed, %d progress acks; %.2f s, %.0f branches/s"):format(
     r.name, r.workload_ops, r.checked, r.failed, r.acked, r.wall_ns / 1e9, r.branches_per_second))
-  for _, f in ipairs(r.failures) do print("  FAIL " .. f.id .. "  " .. f.error) end
+  for i, f in ipairs(r.failures) do
+    if i > 5 then print(("  ... and %d more"):format(#r.failures - 5)) break end
+    print("  FAIL " .. f.id .. "  " .. f.error)
+  end
   assert(r.ok, r.name .. ": a branch did not resume to the right image")
   -- Every erase and every program of the image was a cut point.
   assert(r.workload_ops >= IMG / 4096 + IMG / BUF, r.name .. ": too few operations swept")
