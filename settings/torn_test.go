@@ -120,8 +120,10 @@ func checkAfterTornCut(t *testing.T, a *api.Area, m model, op kvOp, tornProgram 
 			continue
 		}
 		st.tornTails.Add(1)
-		if strings.Contains(d.Reason, "runs past") {
-			require.ErrorIs(t, zerr, fcb.ErrIO, "%s: a torn length Zephyr mounts? %+v", ctx, d)
+		// Zephyr's fcb_init walks only the active sector; a torn tail in
+		// an older one (a torn erase's leftovers) fails its walks instead.
+		if strings.Contains(d.Reason, "runs past") && d.Index == s.FCB().Active().Sector {
+			require.ErrorIs(t, zerr, fcb.ErrIO, "%s: a torn length in the active sector Zephyr mounts? %+v", ctx, d)
 			st.zephyrEIO.Add(1)
 		}
 	}
