@@ -103,9 +103,14 @@ func (d *Device) initScratch() {
 
 // begin starts accounting an operation that passed validation.
 func (d *Device) begin(k OpKind, off, n int64, data []byte, page int) *Op {
-	d.op = Op{Kind: k, Off: off, Len: n, Page: page, Data: data, Seq: d.seq, Start: d.now, Dur: d.opCost(k, off, n)}
+	// Field by field: a composite literal would build a temporary and copy
+	// it with write barriers (the hottest line of every operation).
+	op := &d.op
+	op.Kind, op.Off, op.Len, op.Page, op.Seq, op.Start = k, off, n, page, d.seq, d.now
+	op.Data, op.OOB, op.OOBLen = data, nil, 0
+	op.Dur = d.opCost(k, off, n)
 	d.seq++
-	return &d.op
+	return op
 }
 
 // opCost is g.cost with a one-entry memo for reads and programs.
@@ -329,9 +334,7 @@ func (d *Device) rawView(ci int, c *chunk, co int, p []byte) {
 	} else {
 		copy(p, c.data[co:co+len(p)])
 		if c.flip != nil {
-			for i := range p {
-				p[i] ^= c.flip[co+i]
-			}
+			xorBytes(p, c.flip[co:co+len(p)])
 		}
 		if c.unst != nil {
 			var r uint64
@@ -351,6 +354,31 @@ func (d *Device) rawView(ci int, c *chunk, co int, p []byte) {
 	if len(d.stuck) > 0 {
 		d.applyStuck(ci, co, p)
 	}
+}
+
+// xorBytes sets p[i] ^= m[i].
+func xorBytes(p, m []byte) {
+	m = m[:len(p)]
+	i := 0
+	for ; i+8 <= len(p); i += 8 {
+		le.PutUint64(p[i:], le.Uint64(p[i:])^le.Uint64(m[i:]))
+	}
+	for ; i < len(p); i++ {
+		p[i] ^= m[i]
+	}
+}
+
+// diffBits counts the bits that differ between a and b (same length).
+func diffBits(a, b []byte) int {
+	b = b[:len(a)]
+	n, i := 0, 0
+	for ; i+8 <= len(a); i += 8 {
+		n += bits.OnesCount64(le.Uint64(a[i:]) ^ le.Uint64(b[i:]))
+	}
+	for ; i < len(a); i++ {
+		n += bits.OnesCount8(a[i] ^ b[i])
+	}
+	return n
 }
 
 // applyStuck forces the stuck bits of storage [ci*store+co, +len(p)) in p.
@@ -383,10 +411,7 @@ func (d *Device) readOverlay(ci int, c *chunk, co int, p []byte) error {
 	step := g.cfg.ECCStep
 	var err error
 	for s := co / step * step; s < co+len(p); s += step {
-		errs := 0
-		for i := s; i < s+step; i++ {
-			errs += bits.OnesCount8(page[i] ^ stored[i])
-		}
+		errs := diffBits(page[s:s+step], stored[s:s+step])
 		lo, hi := max(s, co), min(s+step, co+len(p))
 		switch {
 		case errs == 0:
@@ -469,19 +494,22 @@ func violates(dst, src []byte, ev byte) bool {
 func programBytes(dst, src []byte, ev byte) (viol int) {
 	evw := uint64(ev) * 0x0101010101010101
 	dst = dst[:len(src)]
-	for len(src) >= 8 {
-		o, n := le.Uint64(dst)^evw, le.Uint64(src)^evw
-		if v := o &^ n; v != 0 {
-			for ; v != 0; v >>= 8 {
-				if v&0xff != 0 {
-					viol++
-				}
-			}
+	i := 0
+	for ; i+32 <= len(src); i += 32 {
+		o, n := dst[i:i+32:i+32], src[i:i+32:i+32]
+		o0, n0 := le.Uint64(o[0:])^evw, le.Uint64(n[0:])^evw
+		o1, n1 := le.Uint64(o[8:])^evw, le.Uint64(n[8:])^evw
+		o2, n2 := le.Uint64(o[16:])^evw, le.Uint64(n[16:])^evw
+		o3, n3 := le.Uint64(o[24:])^evw, le.Uint64(n[24:])^evw
+		if (o0&^n0 | o1&^n1 | o2&^n2 | o3&^n3) != 0 {
+			viol += nonzeroBytes(o0&^n0) + nonzeroBytes(o1&^n1) + nonzeroBytes(o2&^n2) + nonzeroBytes(o3&^n3)
 		}
-		le.PutUint64(dst, (o|n)^evw)
-		dst, src = dst[8:], src[8:]
+		le.PutUint64(o[0:], (o0|n0)^evw)
+		le.PutUint64(o[8:], (o1|n1)^evw)
+		le.PutUint64(o[16:], (o2|n2)^evw)
+		le.PutUint64(o[24:], (o3|n3)^evw)
 	}
-	for i := range src {
+	for ; i < len(src); i++ {
 		o, n := dst[i]^ev, src[i]^ev
 		if o&^n != 0 {
 			viol++
@@ -489,6 +517,14 @@ func programBytes(dst, src []byte, ev byte) (viol int) {
 		dst[i] = (o | n) ^ ev
 	}
 	return viol
+}
+
+// nonzeroBytes counts the non-zero bytes of v.
+func nonzeroBytes(v uint64) int {
+	v |= v >> 4
+	v |= v >> 2
+	v |= v >> 1
+	return bits.OnesCount64(v & 0x0101010101010101)
 }
 
 // program applies a validated program. With strict set, any violation of the
@@ -595,7 +631,11 @@ func (d *Device) pageDone(page int, c *chunk) (limit int) {
 // checkProgram is the read-only pass of a strict program: first the bits
 // (ErrProgramViolation anywhere in the range wins), then the limits.
 func (d *Device) checkProgram(off int64, data []byte) error {
-	for pass := 0; pass < 2; pass++ {
+	passes := 2
+	if d.g.kind == NOR && d.g.cfg.MaxPrograms == 0 {
+		passes = 1 // no limits to check
+	}
+	for pass := 0; pass < passes; pass++ {
 		g := d.g
 		for p, rest := off, data; len(rest) > 0; {
 			ci, co := g.split(p)
