@@ -235,7 +235,10 @@ func (d *Device) setProtect(off, n int64, on bool) {
 	if n <= 0 || off < 0 || off >= d.g.size {
 		return
 	}
-	end := min(off+n, d.g.size)
+	end := d.g.size
+	if n < d.g.size-off { // overflow-safe min(off+n, size)
+		end = off + n
+	}
 	p := make([]bool, d.g.units())
 	copy(p, d.prot)
 	for u := d.g.unitAt(off); u < d.g.units() && d.g.unitStart[u] < end; u++ {

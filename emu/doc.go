@@ -1,17 +1,72 @@
 // Package emu is the physics of flash memory: NOR and NAND geometry, the
 // program/erase/read rules of real parts, a simulated clock that charges every
-// operation its datasheet cost, wear, copy-on-write snapshots and images.
+// operation its datasheet cost, wear, copy-on-write snapshots, images and
+// operation traces.
 //
 // emu holds no policy. What goes wrong and when (power cuts, bit flips,
 // wear-out) lives in package faults, which reaches the device through the
 // operation seam of this package: a Hook sees every operation before and after
-// it runs and may stop it part-way, using the raw accessors (Peek, Poke,
-// SetUnstable, XorFlips, AddWear) to leave a physically plausible partial
-// state.
+// it runs and may stop it part-way, using the raw accessors to leave a
+// physically plausible partial state.
+//
+// # Rules
 //
 // Program semantics: a program can only move bits away from the erased state.
 // With erase value ev the stored byte becomes ((old^ev)|(data^ev))^ev — AND on
-// 0xFF flash, OR on 0x00 flash. A program that asks a programmed bit to return
-// to the erased state fails with ErrProgramViolation (EIO) and changes nothing,
-// unless the device counts violations instead (Config.Violations).
+// 0xFF flash, OR on 0x00 flash, and the same rule for odd values like 0xAA.
+// A program that asks a programmed bit to return to the erased state fails
+// with ErrProgramViolation (EIO) and changes nothing, unless the device counts
+// violations instead (Config.Violations = ViolationsCount: the physical result
+// is stored and Stats.Violations counts the violating bytes, like the device
+// behind the Zephyr reference vectors). Per-write-block program limits
+// (MaxPrograms) and NAND's NOP and in-order page rules are enforced the same
+// way (ErrProgramLimit, ErrPageOrder). In strict mode a program is checked
+// whole before anything changes: bits first, then limits.
+//
+// Offsets and lengths are checked overflow-safely (ErrOutOfRange, EINVAL);
+// programs must be write-block aligned and erases must cover whole erase
+// units (ErrMisaligned, EINVAL). A powered-off device fails every operation
+// with ErrPowerLoss until PowerOn. Protected units refuse program and erase
+// (ErrProtected, EACCES). ErrnoOf maps any error to the negative Zephyr errno.
+//
+// # NAND
+//
+// Pages carry a spare area (OOB). A page program (Program over whole pages,
+// ProgramPage with data and spare, WriteOOB) counts one partial program
+// against NOP per page; pages of a block must be programmed in ascending
+// order. ReadPage and ProgramPage are single page commands (one tR or tPROG,
+// one transfer). The ECC model keeps what was programmed and treats bit
+// errors (XorFlips), unstable bits (SetUnstable) and stuck bits (SetStuck) as
+// an overlay: per ECC step, up to ECCBits errors are corrected and reported
+// (LastECC, Stats), more return the raw bits with ErrBadMsg (EBADMSG).
+// Factory bad blocks carry a non-0xFF mark in the OOB of the mark pages;
+// marks survive erases and IsBad reports them.
+//
+// # Time
+//
+// Every operation advances the device's clock by a cost computed from the
+// Timing parameters alone (see Timing for the exact formula, Cost and
+// PageCost to recompute it). Hooks see each operation's start and duration,
+// so a fault model can place a power cut at a simulated time.
+//
+// # Raw accessors for fault models
+//
+// Peek, Poke, PeekOOB, PokeOOB (stored bits), ApplyProgram, ApplyProgramPage
+// and ApplyErase (the physics without rule checks, clock or hooks), AddWear,
+// XorFlips, FlipCount, SetUnstable, SetStuck, Rand (the device's seeded
+// generator), Cost, PageCost, Timing, EraseCount, ReadsSinceErase,
+// LastProgramNs, MarkBad, PowerOff and PowerOn. A Hook may also implement
+// Observer to see every operation's final result (Tracer does).
+//
+// # Snapshots, images, traces
+//
+// Snapshot is copy-on-write at chunk granularity (NOR: at most 4 KiB; NAND:
+// a page): taking one copies one pointer per 256 chunks, snapshots are
+// immutable and shareable between goroutines, and FromSnapshot starts any
+// number of devices from one. Large devices are sparse: erased chunks take no
+// memory. SaveImage and Load read and write the native_sim flash.bin layout
+// with an optional JSON sidecar (Config, wear, clock, counters) and NAND OOB
+// separate or interleaved; saves are atomic. ReadHex/WriteHex handle Intel
+// HEX. Tracer records every operation as JSON Lines; Replay re-applies a
+// trace's programs and erases.
 package emu

@@ -93,6 +93,7 @@ type Error struct {
 // their own sentinels (message with their package prefix).
 func NewError(msg string, errno Errno) *Error { return &Error{msg: msg, errno: errno} }
 
+// Error returns the message, e.g. "emu: out of range".
 func (e *Error) Error() string { return e.msg }
 
 // Errno reports the Zephyr errno this error maps to.

@@ -55,8 +55,9 @@ type Op struct {
 // Hook is the operation seam. Before runs after the operation's arguments are
 // validated and before it touches the array; returning a non-nil error stops
 // the operation there: the array keeps whatever the hook did to it (through
-// Peek, Poke, SetUnstable, XorFlips, AddWear, ApplyProgram, ApplyErase), the
-// clock advances by op.Dur, and the caller gets the error. After runs when the
+// Peek, Poke, SetUnstable, XorFlips, AddWear, ApplyProgram, ApplyProgramPage,
+// ApplyErase, ...), the clock advances by op.Dur, and the caller gets the
+// error; After does not run. After runs when the
 // operation has completed (or failed) and may replace its result, e.g. with a
 // power cut that happens after the array changed but before the caller hears.
 //

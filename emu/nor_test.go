@@ -439,3 +439,47 @@ func TestWearAndStats(t *testing.T) {
 	assert.EqualValues(t, 1, d.ReadsSinceErase(0))
 	assert.Equal(t, s.ReadNs+s.ProgramNs+s.EraseNs, d.Now())
 }
+
+func TestRawAccessorBounds(t *testing.T) {
+	d := mustNew(t, norCfg())
+	d.Protect(4096, math.MaxInt64) // overflow-safe: protects to the end
+	assert.True(t, d.Protected(15))
+	assert.False(t, d.Protected(0))
+	d.Unprotect(0, math.MaxInt64)
+	assert.False(t, d.Protected(15))
+	d.Protect(-1, 10)
+	d.Protect(d.Size(), 10)
+	assert.False(t, d.Protected(0))
+	d.AddWear(0, math.MaxUint32)
+	d.AddWear(0, 5)
+	assert.EqualValues(t, uint32(math.MaxUint32), d.EraseCount(0), "wear saturates")
+	d.AddWear(-1, 1)
+	d.AddWear(99, 1)
+	for name, err := range map[string]error{
+		"peek":      d.Peek(-1, make([]byte, 4)),
+		"peek end":  d.Peek(d.Size()-2, make([]byte, 4)),
+		"poke":      d.Poke(math.MaxInt64, []byte{1}),
+		"apply":     d.ApplyProgram(d.Size(), []byte{1}),
+		"erase":     d.ApplyErase(16),
+		"flips":     d.XorFlips(-8, []byte{1}),
+		"unstable":  d.SetUnstable(d.Size(), []byte{1}),
+		"peek oob":  d.PeekOOB(0, nil),
+		"poke oob":  d.PokeOOB(0, nil),
+		"page prog": d.ApplyProgramPage(0, nil, nil),
+	} {
+		assert.Error(t, err, name)
+	}
+	assert.Zero(t, d.FlipCount(-1, 10))
+	assert.Zero(t, d.ReadsSinceErase(-1))
+	assert.Zero(t, d.LastProgramNs(99))
+	s, n := d.Unit(99)
+	assert.Zero(t, s+n)
+	n2 := mustNew(t, nandCfg())
+	assert.ErrorIs(t, n2.PeekOOB(0, make([]byte, 17)), ErrOutOfRange)
+	assert.ErrorIs(t, n2.PokeOOB(128, []byte{1}), ErrOutOfRange)
+	assert.ErrorIs(t, n2.ApplyProgramPage(0, make([]byte, 513), nil), ErrOutOfRange)
+	require.NoError(t, n2.PokeOOB(3, []byte{0xff, 0x42}))
+	oob := make([]byte, 2)
+	require.NoError(t, n2.PeekOOB(3, oob))
+	assert.Equal(t, []byte{0xff, 0x42}, oob)
+}

@@ -2,6 +2,7 @@ package emu
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"sort"
 )
@@ -134,7 +135,8 @@ func (d *Device) ApplyErase(u int) error {
 // erase still costs a cycle).
 func (d *Device) AddWear(u int, n uint32) {
 	if u >= 0 && u < d.g.units() {
-		d.unitRW(u).erases += n
+		m := d.unitRW(u)
+		m.erases += min(n, math.MaxUint32-m.erases) // saturate
 	}
 }
 
