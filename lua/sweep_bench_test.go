@@ -64,19 +64,22 @@ func benchSweep(tb testing.TB, entries string) (*SweepBinding, func()) {
 
 // BenchmarkSweepLuaFCBOp is the Lua-level single-cut op sweep of the FCB
 // scenario (~1,000 operations; fcb_init + full walk + CRC32 checks per
-// branch) with 1 and 2 jobs. Metrics: branches/s, overhead = sweep wall ÷
-// (recording workload + sum of checks), and the operation count.
+// branch) with 1 and 2 jobs. Metrics: branches/s, cpu-ns/branch (process
+// CPU time per checked branch), overhead = sweep wall ÷ (recording workload
+// + sum of checks), and the operation count.
 func BenchmarkSweepLuaFCBOp(b *testing.B) {
 	for _, jobs := range []int{1, 2} {
 		b.Run(map[int]string{1: "jobs=1", 2: "jobs=2"}[jobs], func(b *testing.B) {
 			bd, done := benchSweep(b, "330")
 			defer done()
 			b.ReportAllocs()
-			var wall, work, checked int64
+			var wall, work, checked, cpu int64
 			var r *faults.Result
 			for b.Loop() {
 				var err error
+				c0 := processCPUNs()
 				r, err = faults.Run(context.Background(), bd.Sweep, faults.Options{Jobs: jobs})
+				cpu += processCPUNs() - c0
 				require.NoError(b, err)
 				require.True(b, r.OK(), "%v", r.Failures)
 				wall += r.WallNs
@@ -84,6 +87,9 @@ func BenchmarkSweepLuaFCBOp(b *testing.B) {
 				checked += int64(r.Checked)
 			}
 			b.ReportMetric(float64(checked)/(float64(wall)/1e9), "branches/s")
+			// CPU per branch (whole process: checks, recording, GC) does
+			// not depend on what else the machine runs.
+			b.ReportMetric(float64(cpu)/float64(checked), "cpu-ns/branch")
 			b.ReportMetric(float64(wall)/float64(work), "overhead")
 			b.ReportMetric(float64(r.WorkloadOps), "ops")
 			b.ReportMetric(float64(r.Checked), "checked")

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package lua
+
+// processCPUNs is not measured on this platform.
+func processCPUNs() int64 { return 0 }
