@@ -241,7 +241,10 @@ func (sc *sweepCmd) definitionError(err error) error {
 // is a definition error (2).
 func (sc *sweepCmd) engineError(ctx context.Context, d *lua.SweepDef, err error) error {
 	if ctx.Err() != nil {
-		return exitError{code: 1, msg: oneLine(context.Cause(ctx).Error())}
+		if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) {
+			return exitError{code: 1, msg: oneLine(cause.Error())}
+		}
+		return exitError{code: 1, msg: "interrupted"}
 	}
 	msg := strings.TrimPrefix(err.Error(), faults.ErrBadSweep.Error()+": ")
 	var le *lua.Error
