@@ -503,3 +503,38 @@ func TestBindSweepNeedsProgram(t *testing.T) {
 	_, err = s.BindSweep(context.Background(), s.Sweep("a"), SweepConfig{})
 	require.ErrorIs(t, err, faults.ErrBadSweep)
 }
+
+func TestSweepDepthTwoCutsTheRecovery(t *testing.T) {
+	// The check's recovery writes a two-byte boot record non-atomically: a
+	// cut between its two writes is only found at depth 2.
+	out, err := runLua(t, Options{}, `
+sweep.define("boot", {
+  device = `+sweepDevice+`,
+  workload = function(dev, ack) assert(dev:write(0, "\0")) ack(1) end,
+  check = function(dev, acked)
+    local b = dev:read(10, 2)
+    if b == "\0\255" then error("half-written boot record", 0) end
+    if b == "\255\255" then
+      assert(dev:write(10, "\0"))
+      assert(dev:write(11, "\0"))
+    end
+  end,
+})
+local one = sweep.run("boot")
+print(one.ok, one.depth, #one.levels)
+local two = sweep.run("boot", {depth = 2, jobs = 2})
+print(two.ok, two.depth, #two.levels, two.levels[2].failed, two.deduped > 0)
+for _, f in ipairs(two.failures) do print(f.id, f.depth, f.error) end
+local rep = sweep.run("boot", {only = two.failures[1].id})
+print(rep.ok, rep.failed_depth, rep.error)
+`)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.GreaterOrEqual(t, len(lines), 4, out)
+	assert.Equal(t, "true\t1\t1", lines[0])
+	assert.Equal(t, "false\t2\t2\t"+strconv.Itoa(len(lines)-3)+"\ttrue", lines[1])
+	for _, l := range lines[2 : len(lines)-1] {
+		assert.Regexp(t, `^boot:0[ab]/0a:1\t2\thalf-written boot record$`, l)
+	}
+	assert.Equal(t, "false\t2\thalf-written boot record", lines[len(lines)-1])
+}
