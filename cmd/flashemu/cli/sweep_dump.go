@@ -38,7 +38,8 @@ type traceEvent struct {
 	Kind string `json:"kind"`
 	Off  int64  `json:"off"`
 	Len  int64  `json:"len"`
-	Page int    `json:"page,omitempty"`
+	// Page is the NAND page of page and spare-area commands.
+	Page *int `json:"page,omitempty"`
 	// StartNs and DurNs are simulated times.
 	StartNs int64 `json:"start_ns"`
 	DurNs   int64 `json:"dur_ns"`
@@ -82,7 +83,8 @@ func (t *traceHook) After(d *emu.Device, op *emu.Op, err error) error {
 	ev := traceEvent{Run: t.run, Seq: op.Seq, Mut: -1, Kind: op.Kind.String(), Off: op.Off, Len: op.Len,
 		StartNs: op.Start, DurNs: op.Dur, Result: "ok"}
 	if op.Page >= 0 && d.Kind() == emu.NAND {
-		ev.Page = op.Page
+		page := op.Page
+		ev.Page = &page
 	}
 	if err != nil {
 		ev.Result, ev.Errno = err.Error(), emu.ErrnoOf(err)
