@@ -255,3 +255,18 @@ func TestCopyDeviceAreas(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkAreaPageByOffset looks up pages of a 1 MiB area in the middle of
+// a 16 MiB device of 4 KiB pages (stream_flash does one lookup per buffer).
+func BenchmarkAreaPageByOffset(b *testing.B) {
+	d, err := emu.NewChip("w25q128jv")
+	require.NoError(b, err)
+	a, err := api.NewArea(api.FromEmu(d), "slot1", 8<<20, 1<<20)
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for i := range b.N {
+		if _, err := a.PageByOffset(int64(i*4096+100) & (1<<20 - 1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -33,7 +33,7 @@
 // matches a torn payload by chance with probability 1/256, and the FCB format
 // cannot rule that out for a payload write that landed only in part; the
 // record then reads as valid with damaged bytes (observed in the torn-write
-// power-cut tests about once in 1,500 random cuts). Operations that either
+// power-cut tests about once in 2,000 random cuts). Operations that either
 // complete or do not happen are always safe.
 //
 // Store implements streamflash.Store, so stream_flash progress can be kept

@@ -3,6 +3,7 @@ package streamflash_test
 import (
 	"testing"
 
+	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/streamflash"
 	"github.com/stretchr/testify/assert"
@@ -131,5 +132,27 @@ func TestStreamTimingMatchesPreset(t *testing.T) {
 		assert.Equal(t, uint64(256), st.Programs)
 		t.Logf("verify=%v: %.3f s simulated for 1 MiB (%.1f KB/s); erase %d ns, program %d ns, read %d ns per 4 KiB",
 			verify, float64(want)/1e9, benchImage/(float64(want)/1e9)/1e3, erase, program, read)
+	}
+}
+
+// BenchmarkStream1MiBArea is BenchmarkStream1MiBW25Q128JV inside a 1 MiB
+// flash area at 1 MiB (the *api.Area is the stream's device: every page
+// lookup goes through the area's page layout).
+func BenchmarkStream1MiBArea(b *testing.B) {
+	d, err := emu.NewChip("w25q128jv")
+	require.NoError(b, err)
+	slot, err := api.NewArea(wrap(d), "slot1", benchImage, benchImage)
+	require.NoError(b, err)
+	src := streamBytes(benchImage)
+	buf := make([]byte, benchBuf)
+	b.SetBytes(benchImage)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		s, err := streamflash.NewArea(slot, buf, 0, 0, nil, streamflash.Options{Erase: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		streamImage(b, s, src)
 	}
 }
