@@ -1,6 +1,7 @@
 package emu
 
 import (
+	"errors"
 	"flag"
 	"math/rand/v2"
 	"os"
@@ -226,5 +227,192 @@ func TestPropertyNOR(t *testing.T) {
 		st := d.Stats()
 		assert.Equal(t, m.viol, st.Violations, "round %d violations", r)
 		assert.Equal(t, m.limit, st.LimitViolations, "round %d limit violations", r)
+	}
+}
+
+// refNAND is the reference model of a NAND device without bit errors.
+type refNAND struct {
+	ps, oob, ppb, nop int
+	count             bool
+	data              [][]byte // page data + spare
+	progs             []int    // programs per page since erase
+	hi                []int    // per block: highest programmed page + 1
+	wear              []uint32
+	viol, limit       uint64
+}
+
+func (m *refNAND) bad(b int) bool {
+	return m.data[b*m.ppb][m.ps] != 0xff
+}
+
+// program programs data (page start) and oob (spare start) into pages
+// [p, p+n) as one call: data may span pages (then oob is nil).
+func (m *refNAND) program(p int, data, oob []byte, pages int) error {
+	if p < 0 || p+pages > len(m.data) {
+		return ErrOutOfRange
+	}
+	for q := p; q < p+pages; q++ {
+		if m.bad(q / m.ppb) {
+			return ErrBadBlock
+		}
+	}
+	piece := func(q int) ([]byte, []byte) {
+		d := data
+		if pages > 1 || len(d) > m.ps {
+			d = data[(q-p)*m.ps : (q-p+1)*m.ps]
+		}
+		return d, oob
+	}
+	var vbytes, lim int
+	for q := p; q < p+pages; q++ {
+		d, o := piece(q)
+		for i, b := range d {
+			if b&^m.data[q][i] != 0 { // a 0 asked back to 1
+				vbytes++
+			}
+		}
+		for i, b := range o {
+			if b&^m.data[q][m.ps+i] != 0 {
+				vbytes++
+			}
+		}
+		if m.nop > 0 && m.progs[q] >= m.nop {
+			lim++
+		}
+		if q%m.ppb+1 < m.hi[q/m.ppb] {
+			lim++
+		}
+	}
+	if !m.count && (vbytes > 0 || lim > 0) {
+		if vbytes > 0 {
+			m.viol += uint64(vbytes)
+			return ErrProgramViolation
+		}
+		m.limit++
+		return errLimitOrOrder
+	}
+	m.viol += uint64(vbytes)
+	m.limit += uint64(lim)
+	for q := p; q < p+pages; q++ {
+		d, o := piece(q)
+		for i, b := range d {
+			m.data[q][i] &= b
+		}
+		for i, b := range o {
+			m.data[q][m.ps+i] &= b
+		}
+		m.progs[q]++
+		m.hi[q/m.ppb] = max(m.hi[q/m.ppb], q%m.ppb+1)
+	}
+	return nil
+}
+
+// errLimitOrOrder: the model broke NOP or page order; the device reports
+// whichever it checks first (ErrProgramLimit or ErrPageOrder).
+var errLimitOrOrder = errors.New("limit or order")
+
+func TestPropertyNAND(t *testing.T) {
+	seed := testSeed(t)
+	rounds, steps := 100, 300
+	if testing.Short() {
+		rounds = 20
+	}
+	for r := 0; r < rounds; r++ {
+		rng := rand.New(rand.NewPCG(seed, uint64(r)|1<<32))
+		cfg := Config{Kind: NAND, PageSize: 64, OOBSize: 8, PagesPerBlock: 4, Blocks: 6,
+			NOP: rng.IntN(4), ECCBits: 2, ECCStep: 32, BadBlocks: []int{rng.IntN(6)}, Seed: seed}
+		if rng.IntN(3) == 0 {
+			cfg.Violations = ViolationsCount
+		}
+		d := mustNew(t, cfg)
+		m := &refNAND{ps: 64, oob: 8, ppb: 4, nop: cfg.NOP, count: cfg.Violations == ViolationsCount,
+			progs: make([]int, 24), hi: make([]int, 6), wear: make([]uint32, 6)}
+		for i := 0; i < 24; i++ {
+			m.data = append(m.data, rep(0xff, 72))
+		}
+		for _, b := range cfg.BadBlocks {
+			m.data[b*4][64] = 0
+		}
+		randBytes := func(n int, base []byte) []byte {
+			p := make([]byte, n)
+			for i := range p {
+				switch rng.IntN(3) {
+				case 0:
+					p[i] = 0xff
+				case 1:
+					if base != nil {
+						p[i] = base[i] & byte(rng.Uint32())
+						break
+					}
+					fallthrough
+				default:
+					p[i] = byte(rng.Uint32())
+				}
+			}
+			return p
+		}
+		check := func(want, got error, what string) {
+			switch {
+			case want == nil:
+				require.NoError(t, got, what)
+			case want == errLimitOrOrder:
+				require.True(t, errors.Is(got, ErrProgramLimit) || errors.Is(got, ErrPageOrder), "%s: %v", what, got)
+			default:
+				require.ErrorIs(t, got, want, what)
+			}
+		}
+		for s := 0; s < steps; s++ {
+			p := rng.IntN(24)
+			switch op := rng.IntN(10); {
+			case op < 3: // Program 1 or 2 whole pages
+				n := 1 + rng.IntN(2)
+				if p+n > 24 {
+					n = 1
+				}
+				var base []byte
+				for q := p; q < p+n; q++ {
+					base = append(base, m.data[q][:64]...)
+				}
+				data := randBytes(64*n, base)
+				check(m.program(p, data, nil, n), d.Program(int64(p)*64, data), "program")
+			case op < 5: // ProgramPage with spare (keep the bad-block byte)
+				data := randBytes(64, m.data[p][:64])
+				oob := append([]byte{0xff}, randBytes(7, m.data[p][65:])...)
+				check(m.program(p, data, oob, 1), d.ProgramPage(p, data, oob), "program page")
+			case op < 6: // WriteOOB
+				oob := append([]byte{0xff}, randBytes(3, m.data[p][65:68])...)
+				check(m.program(p, nil, oob, 1), d.WriteOOB(p, oob), "write oob")
+			case op < 7: // erase a block
+				b := p / 4
+				err := d.Erase(int64(b)*256, 256)
+				if m.bad(b) {
+					require.ErrorIs(t, err, ErrBadBlock)
+					break
+				}
+				require.NoError(t, err)
+				for q := b * 4; q < b*4+4; q++ {
+					m.data[q] = rep(0xff, 72)
+					m.progs[q] = 0
+				}
+				m.hi[b] = 0
+				m.wear[b]++
+			default: // ReadPage
+				data, oob := make([]byte, 64), make([]byte, 8)
+				_, err := d.ReadPage(p, data, oob)
+				require.NoError(t, err)
+				require.Equal(t, m.data[p][:64], data, "step %d page %d", s, p)
+				require.Equal(t, m.data[p][64:], oob, "step %d page %d oob", s, p)
+			}
+		}
+		assert.Equal(t, m.wear, d.Wear(), "round %d", r)
+		st := d.Stats()
+		assert.Equal(t, m.viol, st.Violations, "round %d violations", r)
+		assert.Equal(t, m.limit, st.LimitViolations, "round %d limits", r)
+		for q := 0; q < 24; q++ {
+			got, oob := make([]byte, 64), make([]byte, 8)
+			require.NoError(t, d.Peek(int64(q)*64, got))
+			require.NoError(t, d.PeekOOB(q, oob))
+			require.Equal(t, m.data[q], append(got, oob...), "round %d page %d", r, q)
+		}
 	}
 }
