@@ -292,3 +292,59 @@ func (d *Device) Advance(ns int64) {
 		d.now += ns
 	}
 }
+
+// Pieces calls fn for every command the device charges for an operation of
+// kind k over [off, off+n), in order: [ps, pe) is the range the command
+// covers and ns its cost (the sum over the pieces is Cost). Program: one
+// piece per program page touched (NAND: page); read: one piece (NAND: one
+// per page touched); erase: one per erase command (block erase or unit).
+// fn returns false to stop. Fault models use it to find which command a
+// power cut at a given time interrupts. Nothing is called for a range
+// outside the device.
+func (d *Device) Pieces(k OpKind, off, n int64, fn func(ps, pe, ns int64) bool) {
+	g := d.g
+	if !g.inRange(off, n) || n == 0 {
+		return
+	}
+	t := &g.cfg.Timing
+	var step func(p int64) int64 // end of the piece starting at p
+	switch k {
+	case OpRead:
+		step = func(p int64) int64 { return off + n }
+		if g.kind == NAND {
+			step = func(p int64) int64 { return min((p/g.chunk+1)*g.chunk, off+n) }
+		}
+	case OpProgram:
+		pp := int64(t.ProgramPage)
+		if g.kind == NAND {
+			pp = g.chunk
+		}
+		if pp <= 0 {
+			pp = g.wb
+		}
+		step = func(p int64) int64 { return min((p/pp+1)*pp, off+n) }
+	case OpErase:
+		step = func(p int64) int64 {
+			size := int64(0)
+			for _, b := range t.BlockErase {
+				if bs := int64(b.Size); bs > size && p%bs == 0 && off+n-p >= bs {
+					size = bs
+				}
+			}
+			if size == 0 {
+				u := g.unitAt(p)
+				size = g.unitStart[u+1] - g.unitStart[u]
+			}
+			return min(p+size, off+n)
+		}
+	default:
+		return
+	}
+	for p := off; p < off+n; {
+		e := step(p)
+		if !fn(p, e, g.cost(k, p, e-p)) {
+			return
+		}
+		p = e
+	}
+}

@@ -269,3 +269,41 @@ func TestPresetsSane(t *testing.T) {
 	c2, _ := Chip("stm32f4")
 	assert.Equal(t, 4, c2.Units[0].Count, "presets are copied out")
 }
+
+func TestPieces(t *testing.T) {
+	for _, c := range Chips() {
+		t.Run(c.Name, func(t *testing.T) {
+			d, err := New(c)
+			require.NoError(t, err)
+			_, u := d.Unit(1)
+			for _, tc := range []struct {
+				k      OpKind
+				off, n int64
+			}{
+				{OpRead, 3, 5000}, {OpProgram, 0, 8192}, {OpProgram, int64(d.WriteBlock()) * 3, int64(d.WriteBlock()) * 100},
+				{OpErase, 0, 4 * u}, {OpErase, 64 << 10, 128 << 10},
+			} {
+				var sum int64
+				next := tc.off
+				cnt := 0
+				d.Pieces(tc.k, tc.off, tc.n, func(ps, pe, ns int64) bool {
+					assert.Equal(t, next, ps, "pieces tile the range")
+					assert.Greater(t, pe, ps)
+					next = pe
+					sum += ns
+					cnt++
+					return true
+				})
+				assert.Equal(t, tc.off+tc.n, next, "%v %d+%d", tc.k, tc.off, tc.n)
+				assert.Equal(t, d.Cost(tc.k, tc.off, tc.n), sum, "%v %d+%d: pieces sum to Cost", tc.k, tc.off, tc.n)
+				stopped := 0
+				d.Pieces(tc.k, tc.off, tc.n, func(ps, pe, ns int64) bool { stopped++; return false })
+				assert.Equal(t, 1, stopped)
+			}
+			called := false
+			d.Pieces(OpRead, -1, 10, func(ps, pe, ns int64) bool { called = true; return true })
+			d.Pieces(OpReadOOB, 0, 10, func(ps, pe, ns int64) bool { called = true; return true })
+			assert.False(t, called)
+		})
+	}
+}
