@@ -54,7 +54,7 @@
 // Peek, Poke, PeekOOB, PokeOOB (stored bits), ApplyProgram, ApplyProgramPage
 // and ApplyErase (the physics without rule checks, clock or hooks), AddWear,
 // XorFlips, FlipCount, SetUnstable, SetStuck, Rand (the device's seeded
-// generator), Cost, PageCost, Timing, EraseCount, ReadsSinceErase,
+// generator), Cost, PageCost, Pieces, Timing, EraseCount, ReadsSinceErase,
 // LastProgramNs, MarkBad, PowerOff and PowerOn. A Hook may also implement
 // Observer to see every operation's final result (Tracer does).
 //
