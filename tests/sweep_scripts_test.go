@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/flashemu/flashemu/cmd/flashemu/cli"
+	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/lua"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -159,4 +161,60 @@ func TestSweepCLIDeterministicAcrossJobsAndShards(t *testing.T) {
 	sort.Strings(union)
 	assert.Equal(t, one, union, "the shards' failures together are the whole sweep's, each once")
 	assert.Equal(t, checked, sum)
+}
+
+// TestSweepDumpTraceReplaysToTheImages checks --dump's trace against its
+// images: emu.Replay of the applied records of the workload (and of the
+// recoveries cut at deeper levels) onto a fresh device gives before.bin,
+// the state the final check started from; adding the final check's gives
+// after.bin.
+func TestSweepDumpTraceReplaysToTheImages(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "log.lua")
+	require.NoError(t, os.WriteFile(script, []byte(`
+local OPTS = {magic = 7, version = 1}
+sweep.define("log", {
+  device = function() return flash.nor{size = 16384, sector = 4096, write_block = 4} end,
+  workload = function(dev, ack)
+    local log = assert(fcb.new(dev:area{offset = 0, size = 16384}, OPTS))
+    for i = 1, 150 do assert(log:push(("entry %04d ..."):format(i))) ack(i) end
+  end,
+  check = function(dev, acked)
+    -- Recovery that writes: a boot record after the log's entries.
+    local log = assert(fcb.new(dev:area{offset = 0, size = 16384}, OPTS))
+    assert(log:push("boot"))
+  end,
+})
+`), 0o644))
+	for _, id := range []string{"log:200b:1", "log:311a:1", "log:40a/2b:1"} {
+		t.Run(id, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := cli.Main([]string{"sweep", script, "--only", id, "--dump", dir}, cli.Env{Stdout: &out, Stderr: &errb})
+			require.Equal(t, 0, code, out.String()+errb.String())
+			d := filepath.Join(dir, strings.NewReplacer(":", "_", "/", "_").Replace(id))
+			trace, err := os.ReadFile(filepath.Join(d, "trace.jsonl"))
+			require.NoError(t, err)
+			// Every run but the final check's leads to before.bin.
+			final := fmt.Sprintf(`{"run":%d,`, strings.Count(id, "/")+1)
+			var cuts bytes.Buffer
+			for _, l := range strings.SplitAfter(string(trace), "\n") {
+				if !strings.HasPrefix(l, final) {
+					cuts.WriteString(l)
+				}
+			}
+			for _, c := range []struct {
+				image string
+				trace []byte
+			}{{"before.bin", cuts.Bytes()}, {"after.bin", trace}} {
+				dev, err := emu.New(emu.Config{Kind: emu.NOR, Size: 16384, EraseUnit: 4096, WriteBlock: 4, EraseValue: 0xff})
+				require.NoError(t, err)
+				require.NoError(t, emu.Replay(dev, bytes.NewReader(c.trace)))
+				got := make([]byte, dev.Size())
+				require.NoError(t, dev.Peek(0, got))
+				want, err := os.ReadFile(filepath.Join(d, c.image))
+				require.NoError(t, err)
+				assert.True(t, bytes.Equal(want, got), "%s: replaying the trace does not give the image", c.image)
+			}
+		})
+	}
 }

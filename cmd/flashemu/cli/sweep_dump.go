@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -20,118 +19,151 @@ import (
 //	before.bin, after.bin   the flash content the final check started from
 //	                        (after the last cut, power restored) and left
 //	before.oob, after.oob   NAND: the spare areas of every page, in order
-//	trace.jsonl             every device operation of the replay, one JSON
-//	                        object per line (see traceEvent)
+//	trace.jsonl             every device operation of the replay in emu's
+//	                        trace format (emu.TraceRecord, JSON Lines) with
+//	                        the run and the cut (see traceEvent)
 //	result.json             the ID, verdict, error and acked count
 //
 // <id> is the branch ID with ':' and '/' replaced by '_'.
 
-// traceEvent is one line of trace.jsonl.
+// traceEvent is one line of trace.jsonl: emu's trace record (so emu.Replay
+// and the other trace tools read it) with where the branch's cut lands.
 type traceEvent struct {
 	// Run is 0 for the workload, k for the recovery check after the k-th
 	// cut (the last run is the final check).
 	Run int `json:"run"`
-	// Seq is the operation's index on its device; Mut the index among the
-	// run's mutating operations (the numbers in IDs), -1 for reads.
-	Seq  uint64 `json:"seq"`
-	Mut  int    `json:"mut"`
-	Kind string `json:"kind"`
-	Off  int64  `json:"off"`
-	Len  int64  `json:"len"`
-	// Page is the NAND page of page and spare-area commands.
-	Page *int `json:"page,omitempty"`
-	// StartNs and DurNs are simulated times.
-	StartNs int64 `json:"start_ns"`
-	DurNs   int64 `json:"dur_ns"`
-	// Result is "ok" or the error; Errno its negative Zephyr errno.
-	Result string `json:"result"`
-	Errno  int    `json:"errno,omitempty"`
+	// Mut is the index among the run's mutating operations (the numbers in
+	// IDs), -1 for reads.
+	Mut int `json:"mut"`
+	emu.TraceRecord
 	// Cut says where this run's cut lands on this operation: "before" (it
 	// did not happen), "after" (it completed, the caller never heard),
-	// "inside" (torn). PastCut marks operations after the cut: the
-	// recording run went on, the branch did not.
+	// "inside" (torn: its partial result is in the images, not in the
+	// trace). PastCut marks operations after the cut: the recording run
+	// went on, the branch did not. Neither counts as applied, so replaying
+	// the applied records on the device the workload started from gives the
+	// branch's state (exactly for before/after cuts).
 	Cut     string `json:"cut,omitempty"`
 	PastCut bool   `json:"past_cut,omitempty"`
 }
 
 // traceHook records the operations of a replay (faults.ReplayOptions.Trace)
-// and places each run's cut on them.
+// with one emu.Tracer per device (the workload's, then each recovery's).
 type traceHook struct {
-	sched  []string
-	events []traceEvent
-	dev    *emu.Device
-	run    int
-	mut    int
-	t0     int64
-	past   bool
+	sched []string
+	runs  []*bytes.Buffer
+	tr    *emu.Tracer
+	dev   *emu.Device
 }
 
 func newTraceHook(id string) *traceHook {
 	_, sched, _, _ := faults.ParseID(id)
-	return &traceHook{sched: sched, run: -1}
+	return &traceHook{sched: sched}
 }
 
-// Before implements emu.Hook.
-func (t *traceHook) Before(*emu.Device, *emu.Op) error { return nil }
+// Before implements emu.Hook: a new device starts a new run.
+func (t *traceHook) Before(d *emu.Device, op *emu.Op) error {
+	if d != t.dev || t.tr == nil {
+		t.flush()
+		t.dev = d
+		buf := &bytes.Buffer{}
+		t.runs = append(t.runs, buf)
+		t.tr = emu.NewTracer(buf)
+	}
+	return t.tr.Before(d, op)
+}
 
 // After implements emu.Hook.
 func (t *traceHook) After(d *emu.Device, op *emu.Op, err error) error {
-	if d != t.dev {
-		t.dev, t.run, t.mut, t.past = d, t.run+1, 0, false
-		t.t0 = op.Start
+	if t.tr == nil {
+		return err
 	}
-	ev := traceEvent{Run: t.run, Seq: op.Seq, Mut: -1, Kind: op.Kind.String(), Off: op.Off, Len: op.Len,
-		StartNs: op.Start, DurNs: op.Dur, Result: "ok"}
-	if op.Page >= 0 && d.Kind() == emu.NAND {
-		page := op.Page
-		ev.Page = &page
-	}
-	if err != nil {
-		ev.Result, ev.Errno = err.Error(), emu.ErrnoOf(err)
-	}
-	if op.Kind.Mutates() {
-		ev.Mut = t.mut
-		t.mut++
-	}
-	t.placeCut(&ev)
-	t.events = append(t.events, ev)
-	return err
+	return t.tr.After(d, op, err)
 }
 
-// placeCut marks the event against this run's cut token.
-func (t *traceHook) placeCut(ev *traceEvent) {
-	if t.past {
-		ev.PastCut = true
-		return
+// Done implements emu.Observer.
+func (t *traceHook) Done(d *emu.Device, op *emu.Op, err error) {
+	if t.tr != nil && d == t.dev {
+		t.tr.Done(d, op, err)
 	}
-	if t.run >= len(t.sched) {
-		return // the final check: no cut
+}
+
+func (t *traceHook) flush() {
+	if t.tr != nil {
+		_ = t.tr.Flush()
 	}
-	tok := t.sched[t.run]
-	if rest, ok := strings.CutPrefix(tok, "t"); ok {
-		at, _ := strconv.ParseInt(rest, 10, 64)
-		T := t.t0 + at
-		switch {
-		case ev.StartNs >= T:
-			ev.PastCut, t.past = true, true
-		case ev.Mut >= 0 && T < ev.StartNs+ev.DurNs:
-			ev.Cut, t.past = "inside", true
+}
+
+// events reads the runs back and places each run's cut on them.
+func (t *traceHook) events() ([]traceEvent, error) {
+	t.flush()
+	var out []traceEvent
+	for run, buf := range t.runs {
+		c := cutPlacer{}
+		if run < len(t.sched) {
+			c.tok = t.sched[run]
 		}
-		return
+		for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+			if len(line) == 0 {
+				continue
+			}
+			ev := traceEvent{Run: run}
+			if err := json.Unmarshal(line, &ev.TraceRecord); err != nil {
+				return nil, err
+			}
+			c.place(&ev)
+			out = append(out, ev)
+		}
 	}
-	op := lua.FirstOpOf(tok, nil)
-	if ev.Mut != op {
-		return
+	return out, nil
+}
+
+// cutPlacer marks one run's events against its cut token ("" for the final
+// check: no cut).
+type cutPlacer struct {
+	tok  string
+	mut  int
+	t0   int64
+	seen bool
+	past bool
+}
+
+func (c *cutPlacer) place(ev *traceEvent) {
+	ev.Mut = -1
+	if ev.Op == emu.OpProgram.String() || ev.Op == emu.OpErase.String() || ev.Op == emu.OpProgramOOB.String() {
+		ev.Mut = c.mut
+		c.mut++
+	}
+	if !c.seen {
+		c.seen, c.t0 = true, ev.StartNs
 	}
 	switch {
-	case strings.HasSuffix(tok, "b"):
-		ev.Cut, ev.PastCut = "before", true
-	case strings.HasSuffix(tok, "a"):
-		ev.Cut = "after"
-	default:
-		ev.Cut = "inside"
+	case c.past:
+		ev.PastCut = true
+	case c.tok == "":
+	case strings.HasPrefix(c.tok, "t"):
+		at, _ := strconv.ParseInt(c.tok[1:], 10, 64)
+		T := c.t0 + at
+		switch {
+		case ev.StartNs >= T:
+			ev.PastCut, c.past = true, true
+		case ev.Mut >= 0 && T < ev.StartNs+ev.DurNs:
+			ev.Cut, c.past = "inside", true
+		}
+	case ev.Mut == lua.FirstOpOf(c.tok, nil):
+		switch {
+		case strings.HasSuffix(c.tok, "b"):
+			ev.Cut, ev.PastCut = "before", true
+		case strings.HasSuffix(c.tok, "a"):
+			ev.Cut = "after"
+		default:
+			ev.Cut = "inside"
+		}
+		c.past = true
 	}
-	t.past = true
+	if ev.PastCut || ev.Cut == "inside" {
+		ev.Applied = false
+	}
 }
 
 // dumpName makes a directory name of an ID.
@@ -173,16 +205,16 @@ func dumpBranch(dir string, rep *faults.ReplayResult, tr *traceHook, acked int) 
 		}
 	}
 	if tr != nil {
+		evs, err := tr.events()
+		if err != nil {
+			return "", fmt.Errorf("trace: %v", err)
+		}
 		var buf bytes.Buffer
-		bw := bufio.NewWriter(&buf)
-		enc := json.NewEncoder(bw)
-		for _, ev := range tr.events {
+		enc := json.NewEncoder(&buf)
+		for _, ev := range evs {
 			if err := enc.Encode(ev); err != nil {
 				return "", err
 			}
-		}
-		if err := bw.Flush(); err != nil {
-			return "", err
 		}
 		if err := lua.WriteFileAtomic(filepath.Join(out, "trace.jsonl"), buf.Bytes()); err != nil {
 			return "", err
