@@ -52,6 +52,7 @@ func TestPowerCutScriptsCatchTheirBugs(t *testing.T) {
 		name, script, old, new string
 		// want is in the script's error, wantOut in what it printed.
 		want, wantOut string
+		long          bool // runs the whole unit sweep: skipped with -short
 	}{
 		{
 			name:   "dfu acknowledges progress before saving it",
@@ -97,10 +98,14 @@ func TestPowerCutScriptsCatchTheirBugs(t *testing.T) {
 			old:    `define("fcb_log_unit_repair", "unit", REPAIR, true)`,
 			new:    `define("fcb_log_unit_repair", "unit", REPAIR, false)`,
 			want:   "repair mode did not recover fcb_log_unit_repair:",
+			long:   true,
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.long && testing.Short() {
+				t.Skip("runs the whole unit sweep (-short)")
+			}
 			out, err := runScript(t, patchedScript(t, tc.script, tc.old, tc.new))
 			t.Log(strings.TrimSpace(out))
 			require.Error(t, err, "the script's own check must fail")
