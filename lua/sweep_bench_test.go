@@ -2,6 +2,7 @@ package lua
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,4 +116,30 @@ func BenchmarkSweepLuaFCBSpeedup(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(one)/float64(two), "speedup")
+}
+
+// BenchmarkSweepLuaEmptyCheck is the same FCB sweep with a check that does
+// nothing: the per-branch cost of the binding itself (a device value, the
+// acked list, one Lua call) and of the engine (branch device, power-on).
+func BenchmarkSweepLuaEmptyCheck(b *testing.B) {
+	prog, err := CompileString("bench_empty.lua", strings.Replace(benchFCBScript, "  check = function(dev, acked)\n", "  check = function(dev, acked) do return end\n", 1))
+	require.NoError(b, err)
+	s, err := LoadSweeps(context.Background(), prog, Options{Args: []string{"330"}})
+	require.NoError(b, err)
+	defer s.Close()
+	bd, err := s.BindSweep(context.Background(), s.Sweep("fcb1000"), SweepConfig{})
+	require.NoError(b, err)
+	defer bd.Close()
+	b.ReportAllocs()
+	var wall, checked, cpu int64
+	for b.Loop() {
+		c0 := processCPUNs()
+		r, err := faults.Run(context.Background(), bd.Sweep, faults.Options{Jobs: 1})
+		cpu += processCPUNs() - c0
+		require.NoError(b, err)
+		wall += r.WallNs
+		checked += int64(r.Checked)
+	}
+	b.ReportMetric(float64(checked)/(float64(wall)/1e9), "branches/s")
+	b.ReportMetric(float64(cpu)/float64(checked), "cpu-ns/branch")
 }
