@@ -1,5 +1,6 @@
 // Package lua is flashemu's Lua host (gopher-lua): the bindings of every
-// flashemu package (flash, faults, fcb, streamflash, settings, check, bit),
+// flashemu package (flash, faults, fcb, streamflash, settings, check, bit,
+// sweep),
 // the sandbox, the busted-style test runner behind `flashemu test`, and the
 // terminal-independent REPL core behind `flashemu repl`.
 //
@@ -59,6 +60,18 @@
 // State.NewDevice and State.NewArea, and use State.L for gopher-lua calls.
 // A device made in Lua is a *Device whose Dev field is the *emu.Device (its
 // Inj field holds the faults injector the faults module attached, if any).
+//
+// # Sweeps
+//
+// The sweep module (sweep.go, sweep_bind.go, sweep_run.go) binds the faults
+// sweep engine: sweep.define records a sweep, sweep.run runs it and returns
+// a result table. LoadSweeps runs a script's top level in definition mode
+// (describe/it collect, the first sweep.run stops it) for flashemu sweep,
+// and State.BindSweep turns a definition into a faults.Sweep whose device,
+// setup and workload run in the defining state and whose checks run on
+// per-worker states made from the same Program (the script's top level run
+// once per worker, the check looked up by sweep name). docs/lua-api.md
+// documents the Lua side.
 //
 // # Tests
 //
