@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/streamflash"
 )
@@ -16,7 +17,9 @@ import (
 // Fuzz input layout (little-endian):
 //
 //	byte 0      flags: bit 0 erase on demand, bits 1-2 write block (1, 4, 8),
-//	            bit 3 non-uniform page layout
+//	            bit 3 non-uniform page layout, bit 4 stream inside a flash
+//	            area (NewArea) that starts at page (bits 5-7) and runs to
+//	            the end of the device; offsets are then area offsets
 //	byte 1      salt of the stream bytes: byte i = i*31 + 7 + salt
 //	bytes 2-3   buffer length in write blocks - 1 (modulo the smallest page)
 //	bytes 4-5   start offset in write blocks (modulo the device)
@@ -72,6 +75,9 @@ func FuzzStream(f *testing.F) {
 	f.Add(fuzzInput(true, 1, false, 0, 256, 4, 0, [3]int{7, 2857, 0}, [3]int{4, 1, 1})) // unaligned tail
 	f.Add(fuzzInput(true, 0, true, 9, 1024, 1, 513, [3]int{333, 100, 0}, [3]int{0, 1, 1}))
 	f.Add(fuzzInput(false, 2, true, 3, 512, 8, 8, [3]int{1, 100, 1}, [3]int{999, 20, 1}))
+	inArea := fuzzInput(true, 0, true, 5, 1024, 1, 700, [3]int{300, 40, 1}) // area from page 3
+	inArea[0] |= 16 | 3<<5
+	f.Add(inArea)
 	f.Fuzz(fuzzStream)
 }
 
@@ -94,11 +100,15 @@ func fuzzStream(t *testing.T, in []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	size := d.Size()
+	var base int64 // device offset of the stream's device (the area)
+	if in[0]&16 != 0 {
+		base, _ = d.Unit(int(in[0]>>5) % d.UnitCount())
+	}
+	size := d.Size() - base // the stream's device size
 	if erase {
 		fillDevice(t, d, 0x00)
 	}
-	initial := make([]byte, size)
+	initial := make([]byte, d.Size())
 	if err := d.Read(0, initial); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +125,16 @@ func fuzzStream(t *testing.T, in []byte) {
 		}
 		return nil
 	}
-	s, err := streamflash.New(rec, make([]byte, bufLen), offset, 0, cb, streamflash.Options{Erase: erase})
+	var s *streamflash.Stream
+	if in[0]&16 != 0 {
+		area, err := api.NewArea(rec, "slot", base, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err = streamflash.NewArea(area, make([]byte, bufLen), offset, 0, cb, streamflash.Options{Erase: erase})
+	} else {
+		s, err = streamflash.New(rec, make([]byte, bufLen), offset, 0, cb, streamflash.Options{Erase: erase})
+	}
 	if err != nil {
 		t.Fatalf("init buf %d offset %d: %v", bufLen, offset, err)
 	}
@@ -163,8 +182,9 @@ func fuzzStream(t *testing.T, in []byte) {
 		t.Fatalf("after flush: written %d buffered %d, streamed %d", s.BytesWritten(), s.BytesBuffered(), len(model))
 	}
 
-	// The reference image.
+	// The reference image, in device offsets.
 	want := append([]byte(nil), initial...)
+	offset += base
 	end := offset + int64(len(model))
 	padEnd := offset + int64((len(model)+wbs-1)/wbs*wbs)
 	if erase && len(model) > 0 {
