@@ -51,11 +51,10 @@ type SweepBinding struct {
 	workers []*State
 	closed  bool
 
-	cur     glua.LValue // the device value of the current run
-	lastDev *emu.Device // the device of the previous run (must differ)
-	clock   *opClock    // operation times of the first workload run
-	ackFn   *glua.LFunction
-	ackTo   func(any)
+	cur   glua.LValue // the device value of the current run
+	clock *opClock    // operation times of the first workload run
+	ackFn *glua.LFunction
+	ackTo func(any)
 	// lastAcked is how many acknowledged values the latest check got.
 	lastAcked atomic.Int64
 }
