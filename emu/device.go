@@ -15,7 +15,9 @@ type Device struct {
 	gen    uint64
 	chunks table[*chunk]
 	units  table[unitMeta]
-	prot   []bool // per unit; nil when nothing is protected; copied on change
+	reads  table[uint32] // reads per unit since erase; top nil until TrackReads
+	track  bool          // count reads per unit (TrackReads)
+	prot   []bool        // per unit; nil when nothing is protected; copied on change
 	nprot  int
 	stuck  []stuckBit // sorted by storage address; copied on change
 	now    int64
@@ -80,7 +82,8 @@ func New(c Config) (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Device{g: g, gen: newGen(), rng: c.Seed ^ 0x9e3779b97f4a7c15}
+	d := &Device{g: g, gen: newGen()}
+	d.SetRandSeed(c.Seed)
 	d.chunks = newTable[*chunk](g.nchunks)
 	d.units = newTable[unitMeta](g.units())
 	if c.ProtectBoot {
@@ -288,7 +291,8 @@ func (d *Device) Read(off int64, p []byte) error {
 	return d.run(op, func() error { return d.read(off, p) })
 }
 
-// read copies the array view of [off, off+len(p)) into p, counting reads per unit.
+// read copies the array view of [off, off+len(p)) into p, counting reads
+// per unit when the device tracks them.
 func (d *Device) read(off int64, p []byte) error {
 	g := d.g
 	d.ecc = ECCReport{}
@@ -308,15 +312,24 @@ func (d *Device) read(off int64, p []byte) error {
 				err = e
 			}
 		}
-		if u := g.unitAt(off); u != lastUnit {
-			d.unitRW(u).reads++
-			lastUnit = u
+		if d.track {
+			if u := g.unitAt(off); u != lastUnit {
+				*d.reads.ptr(u, d.gen)++
+				lastUnit = u
+			}
 		}
 		off += int64(k)
 		p = p[k:]
 	}
 	return err
 }
+
+// SetRandSeed restarts the device's deterministic generator (Rand, and the
+// values unstable bits read as) from seed: the same seed gives the same
+// sequence, and SetRandSeed(Config.Seed) the sequence of a new device. Fault
+// models call it so that their own seed decides every random value; the
+// generator's state is part of snapshots.
+func (d *Device) SetRandSeed(seed uint64) { d.rng = seed ^ 0x9e3779b97f4a7c15 }
 
 // rand returns the next value of the device's deterministic generator
 // (splitmix64), used for unstable bits.
@@ -541,19 +554,15 @@ func (d *Device) program(off int64, data []byte, strict bool) error {
 		}
 	}
 	var viol, limit int
-	lastUnit := -1
 	for p, rest := off, data; len(rest) > 0; {
 		ci, co := g.split(p)
 		k := min(len(rest), int(g.chunk)-co)
 		c := d.chunkOwn(ci)
-		v, l := d.applyPiece(c, co, rest[:k])
+		v, l := d.applyPiece(c, co, rest[:k], strict)
 		viol += v
 		limit += l
 		if g.kind == NAND {
 			limit += d.pageDone(ci, c)
-		} else if u := g.unitAt(p); u != lastUnit {
-			d.unitRW(u).progNs = d.now
-			lastUnit = u
 		}
 		p += int64(k)
 		rest = rest[k:]
@@ -583,20 +592,23 @@ func (d *Device) countRefused(err error, off int64, data []byte) {
 }
 
 // applyPiece programs src at data offset co of chunk c (owned by the
-// device) and counts the program per write block. It returns the bytes that
-// asked a bit to return to the erased state and the write blocks programmed
-// past MaxPrograms.
-func (d *Device) applyPiece(c *chunk, co int, src []byte) (viol, limit int) {
+// device), counts the program per write block and stamps the chunk's program
+// time. It returns the bytes that asked a bit to return to the erased state
+// and the write blocks programmed past MaxPrograms. checked says a strict
+// check found no such bit: then every bit programmed in the cells is
+// programmed in src too, so the result ((old^ev)|(src^ev))^ev is src itself.
+func (d *Device) applyPiece(c *chunk, co int, src []byte, checked bool) (viol, limit int) {
 	g := d.g
 	dst := c.data[co : co+len(src)]
 	switch {
-	case c.blank || g.cfg.NoExplicitErase:
+	case c.blank || g.cfg.NoExplicitErase || checked:
 		// Erased cells take the data as is: ((ev^ev)|(x^ev))^ev = x.
 		copy(dst, src)
 	default:
 		viol = programBytes(dst, src, g.ev)
 	}
 	c.blank = false
+	c.progNs = d.now
 	if c.progs != nil {
 		wb := int(g.wb)
 		for j := co / wb; j < (co+len(src))/wb; j++ {
@@ -611,8 +623,8 @@ func (d *Device) applyPiece(c *chunk, co int, src []byte) (viol, limit int) {
 	return viol, limit
 }
 
-// pageDone accounts one NAND program of page (NOP, in-order rule, time of
-// the last program) and returns how many of those rules it broke.
+// pageDone accounts one NAND program of page (NOP, in-order rule) and
+// returns how many of those rules it broke.
 func (d *Device) pageDone(page int, c *chunk) (limit int) {
 	g := d.g
 	if g.cfg.NOP > 0 && int(c.nop) >= g.cfg.NOP {
@@ -627,7 +639,6 @@ func (d *Device) pageDone(page int, c *chunk) (limit int) {
 		limit++
 	}
 	m.hi = max(m.hi, pib)
-	m.progNs = d.now
 	return limit
 }
 
@@ -761,7 +772,9 @@ func (d *Device) eraseUnit(u int) {
 	m := d.unitRW(u)
 	m.erases++
 	m.hi = 0
-	m.reads = 0
+	if d.reads.getOr(u) != 0 {
+		*d.reads.ptr(u, d.gen) = 0
+	}
 }
 
 // ---- wear ----
@@ -783,20 +796,47 @@ func (d *Device) EraseCount(u int) uint32 {
 	return d.unit(u).erases
 }
 
-// ReadsSinceErase returns how many read operations touched unit u since its
-// last erase (read disturb grows with it).
+// TrackReads turns per-unit read counting (ReadsSinceErase) on or off. It is
+// off on a new device: counting makes every read write per-unit metadata,
+// which on a device restored from a snapshot first copies a table leaf, so
+// only fault models that need the count (read disturb) turn it on. The
+// setting is part of the device state (snapshots keep it). Turning it off
+// keeps the counts; they no longer grow, and an erase still resets its unit's.
+func (d *Device) TrackReads(on bool) {
+	if on && d.reads.top == nil {
+		d.reads = newTable[uint32](d.g.units())
+	}
+	d.track = on
+}
+
+// TracksReads reports whether the device counts reads per unit (TrackReads).
+func (d *Device) TracksReads() bool { return d.track }
+
+// ReadsSinceErase returns how many read operations (Read, ReadPage; not
+// ReadOOB) touched unit u since its last erase while the device tracked reads
+// (TrackReads): with tracking on since the erase, exactly the reads since the
+// erase; with tracking never on, 0. Read disturb grows with it.
 func (d *Device) ReadsSinceErase(u int) uint32 {
 	if u < 0 || u >= d.g.units() {
 		return 0
 	}
-	return d.unit(u).reads
+	return d.reads.getOr(u)
 }
 
 // LastProgramNs returns the simulated time of the last program into unit u
-// (retention grows with the time since).
+// since its last erase (0 when nothing was programmed since; retention grows
+// with the time since). Every program counts — Program, ProgramPage, WriteOOB
+// and the raw ApplyProgram and ApplyProgramPage — whatever TrackReads says;
+// Poke does not (it is not a program).
 func (d *Device) LastProgramNs(u int) int64 {
 	if u < 0 || u >= d.g.units() {
 		return 0
 	}
-	return d.unit(u).progNs
+	var t int64
+	for ci := d.g.chunksUnit[u]; ci < d.g.chunksUnit[u+1]; ci++ {
+		if c := d.chunkRO(ci); c != nil {
+			t = max(t, c.progNs)
+		}
+	}
+	return t
 }

@@ -149,8 +149,8 @@ func (d *Device) programPage(page int, data, oob []byte, strict bool) error {
 	}
 	c := d.chunkOwn(page)
 	wasBlank := c.blank
-	viol, limit := d.applyPiece(c, 0, data)
-	if wasBlank {
+	viol, limit := d.applyPiece(c, 0, data, strict)
+	if wasBlank || strict {
 		copy(c.data[co:], oob)
 	} else {
 		viol += programBytes(c.data[co:co+len(oob)], oob, g.ev)

@@ -14,6 +14,8 @@ type Snapshot struct {
 	g      *geometry
 	chunks table[*chunk]
 	units  table[unitMeta]
+	reads  table[uint32]
+	track  bool
 	prot   []bool
 	nprot  int
 	stuck  []stuckBit
@@ -28,7 +30,7 @@ type Snapshot struct {
 // change to any chunk or metadata leaf copies that piece first.
 func (d *Device) Snapshot() *Snapshot {
 	s := &Snapshot{
-		g: d.g, chunks: d.chunks.clone(), units: d.units.clone(),
+		g: d.g, chunks: d.chunks.clone(), units: d.units.clone(), reads: d.reads.clone(), track: d.track,
 		prot: d.prot, nprot: d.nprot, stuck: d.stuck,
 		now: d.now, seq: d.seq, rng: d.rng, off: d.off, stats: d.stats,
 	}
@@ -54,6 +56,7 @@ func (d *Device) restore(s *Snapshot) {
 	d.gen = newGen()
 	d.chunks = s.chunks.clone()
 	d.units = s.units.clone()
+	d.reads, d.track = s.reads.clone(), s.track
 	d.prot, d.nprot, d.stuck = s.prot, s.nprot, s.stuck
 	d.now, d.seq, d.rng, d.off, d.stats = s.now, s.seq, s.rng, s.off, s.stats
 	d.ecc = ECCReport{}
@@ -81,6 +84,17 @@ func FromSnapshot(s *Snapshot) *Device {
 
 // Now is the simulated time at which the snapshot was taken.
 func (s *Snapshot) Now() int64 { return s.now }
+
+// WithNow returns a snapshot of the same state with its clock at ns
+// (negative: 0), sharing everything else with s. A fault model that cuts
+// power at an instant T uses it: the array is what it was when the power
+// died, and a device restored from it resumes at T — not at the start of the
+// interrupted operation, nor after an idle gap the device never lived through.
+func (s *Snapshot) WithNow(ns int64) *Snapshot {
+	c := *s
+	c.now = min(max(ns, 0), maxNs<<12)
+	return &c
+}
 
 // Seq is the number of operations the device had issued when the snapshot was taken.
 func (s *Snapshot) Seq() uint64 { return s.seq }

@@ -63,6 +63,15 @@ func (t *table[T]) ptr(i int, gen uint64) *T {
 
 func (t table[T]) clone() table[T] { return table[T]{top: slices.Clone(t.top)} }
 
+// getOr is get on a table that may not be allocated yet (top nil): zero.
+func (t *table[T]) getOr(i int) T {
+	if t.top == nil {
+		var zero T
+		return zero
+	}
+	return t.get(i)
+}
+
 // chunk is the stored state of one chunk of the array.
 type chunk struct {
 	gen   uint64
@@ -71,17 +80,23 @@ type chunk struct {
 	unst  []byte  // unstable (metastable) bits: read randomly; nil if none
 	progs []uint8 // programs per write block since erase (MaxPrograms); nil unless limited
 	nop   uint16  // NAND: programs of this page since erase
+	// progNs: simulated time of the last program into the chunk since its
+	// erase (0: none). Kept in the chunk, which a program owns anyway, so a
+	// program never copies per-unit metadata (LastProgramNs is the max over
+	// the unit's chunks).
+	progNs int64
 	// blank: untouched since the last erase (data all erase value, no
 	// program counted), so a program is a plain copy.
 	blank bool
 }
 
-// unitMeta is per-erase-unit state.
+// unitMeta is per-erase-unit state. It is small (a leaf of 256 units is
+// 2 KiB) and only erases and NAND programs change it: a read never does, and
+// the read counters of read disturb live in their own table, written only
+// while the device tracks reads (TrackReads).
 type unitMeta struct {
 	erases uint32 // erase cycles (wear)
 	hi     int32  // NAND: highest page programmed since erase, plus one (0: none)
-	reads  uint32 // read operations touching the unit since its erase (read disturb)
-	progNs int64  // simulated time of the last program into the unit (retention)
 }
 
 // chunkRO returns chunk i for reading (nil = erased).
@@ -111,7 +126,7 @@ func (d *Device) chunkOwn(i int) *chunk {
 		}
 		*p = c
 	case c.gen != d.gen:
-		n := &chunk{gen: d.gen, data: slices.Clone(c.data), nop: c.nop, blank: c.blank}
+		n := &chunk{gen: d.gen, data: slices.Clone(c.data), nop: c.nop, blank: c.blank, progNs: c.progNs}
 		n.flip = slices.Clone(c.flip)
 		n.unst = slices.Clone(c.unst)
 		n.progs = slices.Clone(c.progs)
@@ -137,6 +152,7 @@ func (d *Device) eraseChunk(i int) {
 		c.nop = 0
 		c.blank = true
 	}
+	c.progNs = 0
 	c.flip, c.unst = nil, nil
 }
 
