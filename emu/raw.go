@@ -140,34 +140,169 @@ func (d *Device) AddWear(u int, n uint32) {
 	}
 }
 
-func (d *Device) overlay(off int64, mask []byte, get func(c *chunk) *[]byte, xor bool) error {
+// overlayKind selects a chunk's overlay.
+type overlayKind uint8
+
+const (
+	ovFlip overlayKind = iota // bit errors (XOR)
+	ovUnst                    // unstable bits (OR)
+)
+
+func (c *chunk) overlay(k overlayKind) *[]byte {
+	if k == ovFlip {
+		return &c.flip
+	}
+	return &c.unst
+}
+
+func (d *Device) overlay(off int64, mask []byte, k overlayKind) error {
 	if err := d.rawRange(off, len(mask)); err != nil {
 		return err
 	}
-	d.eachChunk(off, len(mask), func(ci, co, _ int, q []byte) {
-		nz := false
-		for _, b := range q {
-			if b != 0 {
-				nz = true
-				break
-			}
+	d.eachChunk(off, len(mask), func(ci, co, _ int, q []byte) { d.overlayPiece(ci, co, q, k) }, mask)
+	return nil
+}
+
+// overlayPiece merges mask q into overlay k of chunk ci at storage column co
+// (NAND: the spare area starts at the page size).
+func (d *Device) overlayPiece(ci, co int, q []byte, k overlayKind) {
+	if allZero(q) {
+		return
+	}
+	c := d.chunkOwn(ci) // overlays do not change the stored bits: blank stays
+	ov := c.overlay(k)
+	if *ov == nil {
+		*ov = make([]byte, d.g.store)
+	}
+	if k == ovFlip {
+		xorBytes((*ov)[co:co+len(q)], q)
+		if allZero(*ov) {
+			*ov = nil // every error toggled away: the fast read path again
 		}
-		if !nz {
-			return
+		return
+	}
+	for i, b := range q {
+		(*ov)[co+i] |= b
+	}
+}
+
+// peekOverlay copies overlay k of chunk ci at storage column co into p.
+func (d *Device) peekOverlay(ci, co int, p []byte, k overlayKind) {
+	if c := d.chunkRO(ci); c != nil && *c.overlay(k) != nil {
+		copy(p, (*c.overlay(k))[co:co+len(p)])
+		return
+	}
+	clear(p)
+}
+
+// allZero reports whether every byte of b is 0.
+func allZero(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if le.Uint64(b[i:]) != 0 {
+			return false
 		}
-		c := d.chunkRW(ci)
-		ov := get(c)
-		if *ov == nil {
-			*ov = make([]byte, d.g.store)
+	}
+	for ; i < len(b); i++ {
+		if b[i] != 0 {
+			return false
 		}
-		for i, b := range q {
-			if xor {
-				(*ov)[co+i] ^= b
-			} else {
-				(*ov)[co+i] |= b
-			}
-		}
-	}, mask)
+	}
+	return true
+}
+
+// oobArgs validates n spare bytes of page for an OOB raw accessor.
+func (d *Device) oobArgs(page, n int) error {
+	if err := d.needNAND(); err != nil {
+		return err
+	}
+	if err := d.checkPageIndex(page); err != nil || n > d.OOBSize() {
+		return fmt.Errorf("%w: %d OOB bytes of page %d", ErrOutOfRange, n, page)
+	}
+	return nil
+}
+
+// PeekFlips copies the bit-error overlay of [off, off+len(p)) into p: a set
+// bit is a bit that reads inverted (XorFlips; on NAND with ECC, an error
+// against the stored data). Fault models use it to leave bytes that already
+// carry an error alone.
+func (d *Device) PeekFlips(off int64, p []byte) error {
+	if err := d.rawRange(off, len(p)); err != nil {
+		return err
+	}
+	d.eachChunk(off, len(p), func(ci, co, k int, _ []byte) {
+		d.peekOverlay(ci, co, p[:k], ovFlip)
+		p = p[k:]
+	}, nil)
+	return nil
+}
+
+// PeekUnstable copies the unstable-bit overlay of [off, off+len(p)) into p:
+// a set bit reads randomly (SetUnstable) until its unit is erased.
+func (d *Device) PeekUnstable(off int64, p []byte) error {
+	if err := d.rawRange(off, len(p)); err != nil {
+		return err
+	}
+	d.eachChunk(off, len(p), func(ci, co, k int, _ []byte) {
+		d.peekOverlay(ci, co, p[:k], ovUnst)
+		p = p[k:]
+	}, nil)
+	return nil
+}
+
+// XorFlipsOOB toggles bit errors in page's spare area from its start, like
+// XorFlips: ReadOOB and the spare part of ReadPage return the stored bits XOR
+// the errors (the ECC model does not cover spare bytes). Erase clears them.
+func (d *Device) XorFlipsOOB(page int, mask []byte) error {
+	if err := d.oobArgs(page, len(mask)); err != nil {
+		return err
+	}
+	d.overlayPiece(page, int(d.g.chunk), mask, ovFlip)
+	return nil
+}
+
+// SetUnstableOOB marks the bits set in mask, in page's spare area from its
+// start, as unstable like SetUnstable: every read of them returns a fresh
+// random value until the block is erased.
+func (d *Device) SetUnstableOOB(page int, mask []byte) error {
+	if err := d.oobArgs(page, len(mask)); err != nil {
+		return err
+	}
+	d.overlayPiece(page, int(d.g.chunk), mask, ovUnst)
+	return nil
+}
+
+// PeekFlipsOOB copies the bit-error overlay of page's spare area into p.
+func (d *Device) PeekFlipsOOB(page int, p []byte) error {
+	if err := d.oobArgs(page, len(p)); err != nil {
+		return err
+	}
+	d.peekOverlay(page, int(d.g.chunk), p, ovFlip)
+	return nil
+}
+
+// PeekUnstableOOB copies the unstable-bit overlay of page's spare area into p.
+func (d *Device) PeekUnstableOOB(page int, p []byte) error {
+	if err := d.oobArgs(page, len(p)); err != nil {
+		return err
+	}
+	d.peekOverlay(page, int(d.g.chunk), p, ovUnst)
+	return nil
+}
+
+// SetStuckOOB makes bit (0–7) of spare byte col of page stuck at value, like
+// SetStuck: ReadOOB and ReadPage return that value whatever was programmed or
+// erased, erases and snapshots keep the defect (a worn spare cell can make a
+// bad-block mark appear in what the driver reads; IsBad looks at the stored
+// bits).
+func (d *Device) SetStuckOOB(page, col int, bit uint, value bool) error {
+	if err := d.oobArgs(page, col+1); err != nil {
+		return err
+	}
+	if col < 0 || bit > 7 {
+		return fmt.Errorf("%w: stuck bit %d at OOB byte %d of page %d", ErrOutOfRange, bit, col, page)
+	}
+	d.setStuck(int64(page)*int64(d.g.store)+d.g.chunk+int64(col), bit, value)
 	return nil
 }
 
@@ -175,14 +310,14 @@ func (d *Device) overlay(off int64, mask []byte, get func(c *chunk) *[]byte, xor
 // unstable: every read returns a fresh random value for them (drawn from the
 // device's seeded generator) until the unit is erased.
 func (d *Device) SetUnstable(off int64, mask []byte) error {
-	return d.overlay(off, mask, func(c *chunk) *[]byte { return &c.unst }, false)
+	return d.overlay(off, mask, ovUnst)
 }
 
 // XorFlips toggles the bit errors at [off, off+len(mask)): reads return the
 // stored bits XOR the error overlay; on NAND the ECC engine sees them as
 // errors against the stored (programmed) data. Erase clears them.
 func (d *Device) XorFlips(off int64, mask []byte) error {
-	return d.overlay(off, mask, func(c *chunk) *[]byte { return &c.flip }, true)
+	return d.overlay(off, mask, ovFlip)
 }
 
 // FlipCount returns the number of bit errors currently in the overlay of
@@ -209,7 +344,13 @@ func (d *Device) SetStuck(off int64, bit uint, value bool) error {
 	if err := d.rawRange(off, 1); err != nil || bit > 7 {
 		return fmt.Errorf("%w: stuck bit %d at %d", ErrOutOfRange, bit, off)
 	}
-	addr := int64(off/d.g.chunk)*int64(d.g.store) + off%d.g.chunk
+	d.setStuck(int64(off/d.g.chunk)*int64(d.g.store)+off%d.g.chunk, bit, value)
+	return nil
+}
+
+// setStuck adds a stuck bit at storage address addr (copy on change: the
+// list is shared with snapshots).
+func (d *Device) setStuck(addr int64, bit uint, value bool) {
 	var val byte
 	if value {
 		val = 1 << bit
@@ -225,7 +366,6 @@ func (d *Device) SetStuck(off int64, bit uint, value bool) error {
 		st[i] = stuckBit{addr: addr, mask: 1 << bit, val: val}
 	}
 	d.stuck = st
-	return nil
 }
 
 // Rand returns the next value of the device's deterministic generator.
