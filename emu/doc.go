@@ -53,17 +53,26 @@
 //
 // Peek, Poke, PeekOOB, PokeOOB (stored bits), ApplyProgram, ApplyProgramPage
 // and ApplyErase (the physics without rule checks, clock or hooks), AddWear,
-// XorFlips, FlipCount, SetUnstable, SetStuck, Rand (the device's seeded
-// generator), Cost, PageCost, Pieces, Timing, EraseCount, ReadsSinceErase,
-// LastProgramNs, MarkBad, PowerOff and PowerOn. A Hook may also implement
-// Observer to see every operation's final result (Tracer does).
+// the overlays XorFlips, SetUnstable, SetStuck and their spare-area forms
+// XorFlipsOOB, SetUnstableOOB, SetStuckOOB, read back with PeekFlips,
+// PeekUnstable (and OOB forms) and FlipCount, Rand and SetRandSeed (the
+// device's seeded generator, which unstable bits draw from), Cost, PageCost,
+// Pieces, Timing, EraseCount, ReadsSinceErase (counted only while TrackReads
+// is on: counting makes reads write metadata), LastProgramNs, MarkBad,
+// PowerOff and PowerOn. A Hook may also implement Observer to see every
+// operation's final result, whoever stopped it (Tracer does), and Annotator
+// to take notes from the fault hooks after it in a Hooks chain (Annotators).
 //
 // # Snapshots, images, traces
 //
 // Snapshot is copy-on-write at chunk granularity (NOR: at most 4 KiB; NAND:
 // a page): taking one copies one pointer per 256 chunks, snapshots are
 // immutable and shareable between goroutines, and FromSnapshot starts any
-// number of devices from one. Large devices are sparse: erased chunks take no
+// number of devices from one (WithNow: the same state at another instant,
+// for a cut inside an operation). After a restore, only what an operation
+// changes is copied: a program copies its chunks (its time lives there), an
+// erase or NAND page program one 2 KiB leaf of per-unit metadata, a read
+// nothing unless reads are tracked. Large devices are sparse: erased chunks take no
 // memory. SaveImage and Load read and write the native_sim flash.bin layout
 // with an optional JSON sidecar (Config, wear, clock, counters) and NAND OOB
 // separate or interleaved; saves are atomic. ReadHex/WriteHex handle Intel

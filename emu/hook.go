@@ -84,11 +84,43 @@ type Observer interface {
 	Done(d *Device, op *Op, err error)
 }
 
+// Annotator is implemented by hooks that record operations (Tracer). A fault
+// hook finds the annotators of a chain with Annotators and calls Annotate to
+// attach a note (what it did, e.g. the power cut) to the operation in
+// progress, so the record says why the operation was not applied.
+type Annotator interface {
+	Annotate(note string)
+}
+
+// Annotators returns the Annotators in h: h itself, or the members of a Hooks
+// chain (nested chains included), in order. nil for none.
+func Annotators(h Hook) []Annotator {
+	var out []Annotator
+	var walk func(h Hook)
+	walk = func(h Hook) {
+		switch v := h.(type) {
+		case Hooks:
+			for _, m := range v {
+				walk(m)
+			}
+		case Annotator:
+			out = append(out, v)
+		}
+	}
+	walk(h)
+	return out
+}
+
 // Hook returns the installed hook or nil.
 func (d *Device) Hook() Hook { return d.hook }
 
 // Hooks runs several hooks in order: the first Before error wins (later hooks
-// do not see the op); every After sees the result of the previous one.
+// do not see the op's Before, and no After runs); every After sees the result
+// of the previous one; Done runs for every Observer of the chain, also when a
+// Before stopped the op. So an observer placed before a fault hook (a Tracer
+// ahead of faults' injector, as faults.Attach arranges) sees every operation:
+// its Before and After as issued, and in Done the final result, the cut one
+// included, with the notes the fault hook left through Annotator.
 type Hooks []Hook
 
 // Before implements Hook.

@@ -1,6 +1,7 @@
 package emu
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sync"
@@ -264,4 +265,51 @@ func TestStateHash(t *testing.T) {
 	require.NoError(t, c.Program(0, []byte{1, 2, 3, 4}))
 	require.NoError(t, e.Program(4096, []byte{1, 2, 3, 4}))
 	assert.NotEqual(t, c.StateHash(), e.StateHash())
+}
+
+// TestHooksObserverOrder: whatever the order of a Tracer and a hook that
+// cuts in Before, the trace records the cut operation (not applied) with the
+// cutter's note; a Tracer ahead of the cutter also saw its Before.
+func TestHooksObserverOrder(t *testing.T) {
+	tests := []struct {
+		name  string
+		chain func(tr *Tracer, cut Hook) Hook
+	}{
+		{"tracer first", func(tr *Tracer, cut Hook) Hook { return Hooks{tr, cut} }},
+		{"tracer after the cutter", func(tr *Tracer, cut Hook) Hook { return Hooks{cut, tr} }},
+		{"nested", func(tr *Tracer, cut Hook) Hook { return Hooks{Hooks{funcHook{}, tr}, Hooks{cut}} }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			d := mustNew(t, norCfg())
+			tr := NewTracer(&buf)
+			var h Hook
+			cut := funcHook{before: func(d *Device, op *Op) error {
+				if op.Seq != 1 {
+					return nil
+				}
+				for _, a := range Annotators(h) {
+					a.Annotate("cut by the test")
+				}
+				d.PowerOff()
+				return ErrPowerLoss
+			}}
+			h = tc.chain(tr, cut)
+			d.SetHook(h)
+			require.Len(t, Annotators(h), 1)
+			require.NoError(t, d.Program(0, rep(0, 4)))
+			require.ErrorIs(t, d.Program(4, rep(0, 4)), ErrPowerLoss)
+			require.NoError(t, tr.Flush())
+			recs := readTrace(t, buf.Bytes())
+			require.Len(t, recs, 2)
+			assert.True(t, recs[0].Applied)
+			assert.Empty(t, recs[0].Fault)
+			assert.False(t, recs[1].Applied)
+			assert.Equal(t, -5, recs[1].Errno)
+			assert.Equal(t, "cut by the test", recs[1].Fault)
+		})
+	}
+	assert.Nil(t, Annotators(nil))
+	assert.Nil(t, Annotators(funcHook{}))
 }

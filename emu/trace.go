@@ -43,7 +43,8 @@ type TraceRecord struct {
 // Put the Tracer first in a Hooks chain: it then sees every operation
 // (also those a later hook stops in Before, recorded as not applied) and the
 // device's own result in After. Raw changes a fault hook makes (partial
-// programs) are not recorded; annotate them.
+// programs) are not recorded; the fault hook annotates them (Tracer is an
+// Annotator; faults' injector finds it with Annotators).
 type Tracer struct {
 	w       *bufio.Writer
 	NoData  bool // leave program data out (smaller traces; Replay then cannot apply programs)
