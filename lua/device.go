@@ -25,6 +25,8 @@ type Device struct {
 	ctl *api.Ctl
 	// wbuf is reused by write so that a write does not allocate.
 	wbuf []byte
+	// trace is the running operation trace (dev:trace, --trace), if any.
+	trace *deviceTrace
 }
 
 func (d *Device) luaType() string { return deviceType.name }
@@ -81,8 +83,11 @@ func DeviceOf(v glua.LValue) (*Device, bool) {
 }
 
 // NewDevice wraps an emulated device as a Lua value of this state.
+// With Options.Trace, the first device wrapped in a state is traced.
 func (s *State) NewDevice(d *emu.Device) glua.LValue {
-	return s.newUserData(deviceType, &Device{Dev: d})
+	dev := &Device{Dev: d}
+	s.autoTrace(dev)
+	return s.newUserData(deviceType, dev)
 }
 
 var deviceType = &udType{name: "flashemu.device", short: "device",
@@ -109,6 +114,7 @@ func init() {
 		{"restore", "dev:restore(snap)", "return to a snapshot's state", devRestore},
 		{"save", "dev:save(path)", "write the content to a raw image file (atomically)", devSave},
 		{"dump", "dev:dump() --> data", "the whole content as a string", devDump},
+		{"trace", "dev:trace(path [, {data=true}]) | dev:trace() --> true | nil, msg, errno", "record every operation as JSON Lines into path (written atomically when the trace stops: dev:trace() or the end of the script)", devTrace},
 		{"power_off", "dev:power_off()", "cut the power: every op raises a power-loss error until power_on", devPowerOff},
 		{"power_on", "dev:power_on()", "restore power", devPowerOn},
 		{"powered", "dev:powered() --> bool", "whether the device has power", devPowered},

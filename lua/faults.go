@@ -255,6 +255,7 @@ func faultsAttach(s *State, L *glua.LState) int {
 	if d.Inj != nil {
 		d.Inj.Detach()
 		d.Inj = nil
+		d.rehook()
 	}
 	inj, err := faults.Attach(d.Dev, plan)
 	if err != nil {
@@ -282,6 +283,7 @@ func faultsClear(s *State, L *glua.LState) int {
 	if d.Inj != nil {
 		d.Inj.Detach()
 		d.Inj = nil
+		d.rehook()
 	}
 	return 0
 }

@@ -21,6 +21,7 @@ func init() {
 			{"chips", "flash.chips() --> {info, ...}", "the chip presets (name, type, geometry, clock)", flashChips},
 			{"load", "flash.load(path [, opts]) --> dev", "a device holding a raw (.bin) or Intel HEX (.hex) image; opts as for nor/nand, type=\"nand\" for NAND", flashLoad},
 			{"from_snapshot", "flash.from_snapshot(snap) --> dev", "a new device in a snapshot's state", flashFromSnapshot},
+			{"replay", "flash.replay(dev, path [, {before=SEQ, test=NAME}]) --> n | nil, msg, errno", "re-apply the programs and erases of an operation trace (dev:trace, --trace) to dev; before=SEQ stops at the first record with seq >= SEQ; returns the number of records applied", flashReplay},
 			{"map", "flash.map(dev, dts) --> {label = area, ...} | nil, msg, errno", "a flash map from a devicetree fixed-partitions fragment", flashMap},
 		},
 	})

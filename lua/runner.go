@@ -306,6 +306,7 @@ func testState(ctx context.Context, prog *Program, opts TestOptions, buf *bytes.
 // collect runs the file's top level once and lists its test names.
 func collect(ctx context.Context, prog *Program, opts TestOptions) ([]string, string, error) {
 	var buf bytes.Buffer
+	opts.State.Trace = nil // only the tests' own runs are traced
 	s, _, cancel, err := testState(ctx, prog, opts, &buf)
 	if err != nil {
 		return nil, buf.String(), err
@@ -324,6 +325,9 @@ func runOne(ctx context.Context, prog *Program, opts TestOptions, i int, name st
 	start := time.Now()
 	var buf bytes.Buffer
 	r := TestResult{File: prog.Path, Name: name}
+	if opts.State.Trace != nil {
+		opts.State.TraceTag = r.FullName()
+	}
 	s, tctx, cancel, err := testState(ctx, prog, opts, &buf)
 	if err != nil {
 		r.Status, r.Msg, r.Output, r.Elapsed = Fail, err.Error(), buf.String(), time.Since(start)

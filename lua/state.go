@@ -53,6 +53,13 @@ type Options struct {
 	// TestMode makes describe/it collect tests for the test runner instead
 	// of running them at once.
 	TestMode bool
+	// Trace, when set, records every operation of the first device the
+	// state makes (NewDevice: the REPL's or run's dev, else the script's
+	// first flash.nor/nand/chip/load/from_snapshot) into the sink, as
+	// dev:trace does. TraceTag, when set, is added to every record as
+	// "test" (flashemu test --trace: the test's full name).
+	Trace    *TraceSink
+	TraceTag string
 }
 
 func (o Options) memoryLimit() int64 {
@@ -81,7 +88,11 @@ type State struct {
 	stdout io.Writer
 	// values is per-state binding data (Value, SetValue).
 	values map[any]any
-	closed bool
+	// traces are the running operation traces (trace.go); autoTraced is
+	// set once Options.Trace has its device.
+	traces     []*deviceTrace
+	autoTraced bool
+	closed     bool
 }
 
 // NewState makes a fresh state with every flashemu module preloaded and set
@@ -133,12 +144,19 @@ func newState(opts Options, prog *Program) (s *State, err error) {
 }
 
 // Close releases the state. Using it afterwards is an error.
+// Running traces are finished first (see FinishTraces).
 func (s *State) Close() {
 	if !s.closed {
+		_ = s.finishTraces()
 		s.closed = true
 		s.L.Close()
 	}
 }
+
+// FinishTraces stops every running operation trace of the state (dev:trace
+// files are committed, Options.Trace records flushed) and returns the first
+// write error. Close does it too, without reporting errors.
+func (s *State) FinishTraces() error { return s.finishTraces() }
 
 // Options returns the options the state was made with.
 func (s *State) Options() Options { return s.opts }

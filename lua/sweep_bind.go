@@ -77,6 +77,7 @@ func (s *State) bindSweep(L *glua.LState, ctx context.Context, nested bool, def 
 	b := &SweepBinding{Def: def, main: s, L: L, ctx: ctx, nested: nested, prog: s.prog}
 	b.wopts = s.opts
 	b.wopts.TestMode = true
+	b.wopts.Trace = nil // --trace follows the defining state's first device only
 	b.wopts.Stdout = c.WorkerStdout
 	sw := &faults.Sweep{
 		Name:         def.Name,

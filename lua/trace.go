@@ -1,0 +1,429 @@
+package lua
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+
+	"github.com/flashemu/flashemu/emu"
+	glua "github.com/yuin/gopher-lua"
+)
+
+// Operation traces: dev:trace(path) records every operation of a device as
+// JSON Lines (emu.TraceRecord: seq, op, off, len, page, start_ns, dur_ns,
+// errno, error, applied, data, fault) through an emu.Tracer chained FIRST
+// in the device's hooks, so it sees the operations a fault hook stops
+// (power cuts: recorded with applied=false) and the device's own results.
+// Operations the faults injector failed or cut carry the injector's events
+// in "fault". The file is written atomically: it appears (or replaces the
+// old one) when the trace stops — dev:trace(), dev:trace(false), or the end
+// of the script.
+//
+// flash.replay (and flashemu image replay) re-apply a trace's applied
+// programs and erases to a device (emu.Replay) to reproduce its array.
+
+// deviceTrace is a running trace of one device.
+type deviceTrace struct {
+	tr *emu.Tracer
+	d  *Device
+	// file is the trace file for dev:trace(path); nil for a trace into an
+	// Options.Trace sink (the sink's owner commits it).
+	file *AtomicFile
+	// sink is the tagging writer into an Options.Trace sink.
+	sink *tagWriter
+	// events is how many injector events were seen (annotations); noted
+	// is set when a fault hook annotated the operation in progress itself.
+	events int
+	noted  bool
+}
+
+// Annotate implements emu.Annotator, so fault hooks that annotate the
+// tracers of a chain (emu.Annotators) reach this one.
+func (t *deviceTrace) Annotate(note string) {
+	t.noted = true
+	t.tr.Annotate(note)
+}
+
+// Before implements emu.Hook.
+func (t *deviceTrace) Before(d *emu.Device, op *emu.Op) error { return t.tr.Before(d, op) }
+
+// After implements emu.Hook.
+func (t *deviceTrace) After(d *emu.Device, op *emu.Op, err error) error {
+	return t.tr.After(d, op, err)
+}
+
+// Done implements emu.Observer: the record, annotated with what the faults
+// injector did to a failed operation (unless it annotated it itself).
+func (t *deviceTrace) Done(d *emu.Device, op *emu.Op, err error) {
+	if err != nil && t.d.Inj != nil && !t.noted {
+		evs := t.d.Inj.Events()
+		for _, e := range evs[min(t.events, len(evs)):] {
+			if e.Seq == op.Seq {
+				t.tr.Annotate(e.String())
+			}
+		}
+		t.events = len(evs)
+	}
+	t.noted = false
+	t.tr.Done(d, op, err)
+}
+
+// finish flushes the trace and, for a trace file, commits it.
+func (t *deviceTrace) finish() error {
+	err := t.tr.Flush()
+	if t.sink != nil {
+		if e := t.sink.flush(); err == nil {
+			err = e
+		}
+	}
+	if t.file != nil {
+		if err != nil {
+			t.file.Abort()
+			return err
+		}
+		return t.file.Commit()
+	}
+	return err
+}
+
+// TraceSink collects the trace of the first device of each state made
+// with it in Options.Trace (flashemu run/test --trace FILE). Records of a
+// state with Options.TraceTag carry it as "test". Safe for concurrent use.
+type TraceSink struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// NewTraceSink makes a sink writing to w.
+func NewTraceSink(w io.Writer) *TraceSink { return &TraceSink{w: w} }
+
+// write writes whole lines.
+func (s *TraceSink) write(p []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err := s.w.Write(p)
+	return err
+}
+
+// tagWriter buffers a tracer's output and passes whole lines to a sink,
+// inserting "test":TAG first in each JSON object when tagged.
+type tagWriter struct {
+	sink *TraceSink
+	tag  []byte // `"test":"name",` or nil
+	buf  bytes.Buffer
+	err  error
+}
+
+func newTagWriter(sink *TraceSink, tag string) *tagWriter {
+	w := &tagWriter{sink: sink}
+	if tag != "" {
+		q, _ := json.Marshal(tag)
+		w.tag = append(append([]byte(`"test":`), q...), ',')
+	}
+	return w
+}
+
+func (w *tagWriter) Write(p []byte) (int, error) {
+	w.buf.Write(p)
+	if w.buf.Len() >= 1<<16 {
+		if err := w.flushLines(); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// flushLines passes the complete lines buffered so far.
+func (w *tagWriter) flushLines() error {
+	b := w.buf.Bytes()
+	end := bytes.LastIndexByte(b, '\n')
+	if end < 0 {
+		return nil
+	}
+	lines := b[:end+1]
+	var out []byte
+	if w.tag == nil {
+		out = lines
+	} else {
+		out = make([]byte, 0, len(lines)+len(w.tag)*bytes.Count(lines, []byte("\n")))
+		for len(lines) > 0 {
+			i := bytes.IndexByte(lines, '\n')
+			l := lines[:i+1]
+			lines = lines[i+1:]
+			if len(l) > 1 && l[0] == '{' {
+				out = append(out, '{')
+				out = append(out, w.tag...)
+				out = append(out, l[1:]...)
+			} else {
+				out = append(out, l...)
+			}
+		}
+	}
+	if err := w.sink.write(out); err != nil && w.err == nil {
+		w.err = err
+	}
+	w.buf.Next(end + 1)
+	return w.err
+}
+
+func (w *tagWriter) flush() error {
+	if err := w.flushLines(); err != nil {
+		return err
+	}
+	if w.buf.Len() > 0 { // a last line without newline (never from emu.Tracer)
+		if err := w.sink.write(w.buf.Bytes()); err != nil && w.err == nil {
+			w.err = err
+		}
+		w.buf.Reset()
+	}
+	return w.err
+}
+
+// ----- hook chain -----
+
+// withoutHook returns h with x removed (recursively through emu.Hooks).
+func withoutHook(h, x emu.Hook) emu.Hook {
+	if h == nil || h == x {
+		return nil
+	}
+	hs, ok := h.(emu.Hooks)
+	if !ok {
+		return h
+	}
+	var out emu.Hooks
+	for _, e := range hs {
+		if e = withoutHook(e, x); e != nil {
+			out = append(out, e)
+		}
+	}
+	switch len(out) {
+	case 0:
+		return nil
+	case 1:
+		return out[0]
+	}
+	return out
+}
+
+// rehook installs the device's hooks with the trace (if any) first:
+// trace, then whatever else is installed (the faults injector).
+func (d *Device) rehook() {
+	h := d.Dev.Hook()
+	if d.trace != nil {
+		h = withoutHook(h, d.trace)
+		if h == nil {
+			d.Dev.SetHook(d.trace)
+		} else {
+			d.Dev.SetHook(emu.Hooks{d.trace, h})
+		}
+		return
+	}
+	d.Dev.SetHook(h)
+}
+
+// startTrace starts tracing d into a file or a sink.
+func (s *State) startTrace(d *Device, file *AtomicFile, sink *TraceSink, tag string, noData bool) {
+	t := &deviceTrace{d: d, file: file}
+	if file != nil {
+		t.tr = emu.NewTracer(file)
+	} else {
+		t.sink = newTagWriter(sink, tag)
+		t.tr = emu.NewTracer(t.sink)
+	}
+	t.tr.NoData = noData
+	if d.Inj != nil {
+		t.events = len(d.Inj.Events())
+	}
+	d.trace = t
+	d.rehook()
+	s.traces = append(s.traces, t)
+}
+
+// stopTrace ends d's trace (if any) and returns its write error.
+func (s *State) stopTrace(d *Device) error {
+	t := d.trace
+	if t == nil {
+		return nil
+	}
+	d.Dev.SetHook(withoutHook(d.Dev.Hook(), t))
+	d.trace = nil
+	for i, x := range s.traces {
+		if x == t {
+			s.traces = append(s.traces[:i], s.traces[i+1:]...)
+			break
+		}
+	}
+	return t.finish()
+}
+
+// finishTraces ends every running trace (State.Close); the first error is
+// returned.
+func (s *State) finishTraces() error {
+	var first error
+	for len(s.traces) > 0 {
+		t := s.traces[0]
+		if err := s.stopTrace(t.d); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// autoTrace starts the Options.Trace trace on the first device of the state.
+func (s *State) autoTrace(d *Device) {
+	if s.opts.Trace == nil || s.autoTraced {
+		return
+	}
+	s.autoTraced = true
+	s.startTrace(d, nil, s.opts.Trace, s.opts.TraceTag, false)
+}
+
+// devTrace is dev:trace(path [, {data=true}]) / dev:trace() / dev:trace(false).
+func devTrace(s *State, L *glua.LState) int {
+	d, a := checkDevice(L, "trace")
+	if !a.present(2) || L.Get(2) == glua.LFalse {
+		if err := s.stopTrace(d); err != nil {
+			return s.pushFailure(L, fmt.Errorf("%w: trace: %v", emu.ErrInvalid, err))
+		}
+		L.Push(glua.LTrue)
+		return 1
+	}
+	path := s.checkPath(a, 2)
+	f := a.opts(3)
+	noData := !f.boolean("data", true)
+	f.done()
+	if err := s.stopTrace(d); err != nil {
+		return s.pushFailure(L, fmt.Errorf("%w: previous trace: %v", emu.ErrInvalid, err))
+	}
+	file, err := CreateAtomic(path)
+	if err != nil {
+		return s.pushFailure(L, fileError(err))
+	}
+	s.startTrace(d, file, nil, "", noData)
+	L.Push(glua.LTrue)
+	return 1
+}
+
+// fileError gives an OS error an errno (ENOENT, EACCES, else EIO) for the
+// Lua nil, msg, errno convention.
+func fileError(err error) error {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("%w: %v", errNoEnt, err)
+	case errors.Is(err, os.ErrPermission):
+		return fmt.Errorf("%w: %v", errAccess, err)
+	}
+	return fmt.Errorf("%w: %v", errFileIO, err)
+}
+
+var (
+	errNoEnt  = emu.NewError("lua: no such file", emu.ENOENT)
+	errAccess = emu.NewError("lua: permission denied", emu.EACCES)
+	errFileIO = emu.NewError("lua: file error", emu.EIO)
+)
+
+// ----- replay -----
+
+// ReplayOptions select the records of a trace that ReplayTrace applies.
+type ReplayOptions struct {
+	// Before, when HasBefore, stops the replay at the first record whose
+	// seq is ≥ Before: the device is left as it was just before that
+	// operation.
+	Before    uint64
+	HasBefore bool
+	// Test keeps only the records tagged "test": Test (a flashemu test
+	// --trace file). A trace holding several tests' records needs it.
+	Test string
+}
+
+// ErrTraceChoice is returned when a trace holds the records of several
+// tests and no ReplayOptions.Test chooses one.
+var ErrTraceChoice = emu.NewError("lua: the trace holds several tests' records (choose one)", emu.EINVAL)
+
+// ReplayTrace re-applies the applied programs and erases of the trace in r
+// to d (emu.Replay: raw accessors, no clock, no hooks) and returns how
+// many records it applied.
+func ReplayTrace(d *emu.Device, r io.Reader, o ReplayOptions) (int, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	applied := 0
+	firstTest, haveTest := "", false
+	for line := 1; ; line++ {
+		b, rerr := br.ReadBytes('\n')
+		if t := bytes.TrimSpace(b); len(t) > 0 {
+			var head struct {
+				Seq     uint64  `json:"seq"`
+				Test    *string `json:"test"`
+				Op      string  `json:"op"`
+				Applied bool    `json:"applied"`
+			}
+			if err := json.Unmarshal(t, &head); err != nil {
+				return applied, fmt.Errorf("%w: line %d: %v", emu.ErrCorruptTrace, line, err)
+			}
+			test := ""
+			if head.Test != nil {
+				test = *head.Test
+			}
+			skip := false
+			switch {
+			case o.Test != "":
+				skip = test != o.Test
+			case !haveTest:
+				firstTest, haveTest = test, true
+			case test != firstTest:
+				return applied, fmt.Errorf("%w: %q and %q (line %d)", ErrTraceChoice, firstTest, test, line)
+			}
+			if !skip {
+				if o.HasBefore && head.Seq >= o.Before {
+					return applied, nil
+				}
+				if err := emu.Replay(d, bytes.NewReader(t)); err != nil {
+					return applied, fmt.Errorf("%w (trace line %d)", err, line)
+				}
+				if head.Applied && head.Op != "read" && head.Op != "read_oob" {
+					applied++
+				}
+			}
+		}
+		if rerr == io.EOF {
+			return applied, nil
+		}
+		if rerr != nil {
+			return applied, fmt.Errorf("%w: line %d: %v", emu.ErrCorruptTrace, line, rerr)
+		}
+	}
+}
+
+// flashReplay is flash.replay(dev, path [, {before=SEQ, test=NAME}]).
+func flashReplay(s *State, L *glua.LState) int {
+	a := argsOf(L, "replay")
+	d := checkUD[Device](a, 1, deviceType)
+	path := s.checkPath(a, 2)
+	f := a.opts(3)
+	var o ReplayOptions
+	if f.has("before") {
+		b := f.int("before", 0)
+		if b < 0 {
+			f.fail("before", strconv.FormatInt(b, 10)+" is negative")
+		}
+		o.Before, o.HasBefore = uint64(b), true
+	}
+	o.Test = f.str("test", "")
+	f.done()
+	file, err := os.Open(path)
+	if err != nil {
+		return s.pushFailure(L, fileError(err))
+	}
+	defer file.Close()
+	n, err := ReplayTrace(d.Dev, file, o)
+	if err != nil {
+		return s.pushFailure(L, err)
+	}
+	L.Push(glua.LNumber(n))
+	return 1
+}
