@@ -112,7 +112,7 @@ func init() {
 		{"unit_at", "dev:unit_at(off) --> index, start, size", "the erase unit holding off (index from 0)", devUnitAt},
 		{"snapshot", "dev:snapshot() --> snap", "capture the whole device state (copy-on-write, cheap)", devSnapshot},
 		{"restore", "dev:restore(snap)", "return to a snapshot's state", devRestore},
-		{"save", "dev:save(path)", "write the content to a raw image file (atomically)", devSave},
+		{"save", "dev:save(path [, {sidecar=false, oob=\"separate\"|\"interleaved\"|\"none\", format=\"raw\"|\"hex\", base=0}]) --> true | nil, msg, errno", "write the content to a raw (native_sim flash.bin) or Intel HEX image, atomically; sidecar=true also writes PATH.json (geometry, wear, clock, counters)", devSave},
 		{"dump", "dev:dump() --> data", "the whole content as a string", devDump},
 		{"trace", "dev:trace(path [, {data=true}]) | dev:trace() --> true | nil, msg, errno", "record every operation as JSON Lines into path (written atomically when the trace stops: dev:trace() or the end of the script)", devTrace},
 		{"power_off", "dev:power_off()", "cut the power: every op raises a power-loss error until power_on", devPowerOff},
@@ -487,20 +487,6 @@ func devDump(s *State, L *glua.LState) int {
 		a.raise("%v", err)
 	}
 	L.Push(glua.LString(bytesToString(buf)))
-	return 1
-}
-
-func devSave(s *State, L *glua.LState) int {
-	d, a := checkDevice(L, "save")
-	path := s.checkPath(a, 2)
-	buf, err := content(d.Dev)
-	if err == nil {
-		err = WriteFileAtomic(path, buf)
-	}
-	if err != nil {
-		return s.pushFailure(L, err)
-	}
-	L.Push(glua.LTrue)
 	return 1
 }
 

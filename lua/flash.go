@@ -2,7 +2,6 @@ package lua
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/flashemu/flashemu/emu"
 	glua "github.com/yuin/gopher-lua"
@@ -19,7 +18,7 @@ func init() {
 			{"nand", "flash.nand{page=, oob=, pages_per_block=, blocks=, nop=, ecc_bits=, ecc_step=, bad_blocks=, seed=, ...} --> dev", "a NAND device (defaults: 2048+64, 64 pages/block, 1024 blocks, NOP 4, 4-bit ECC)", flashNAND},
 			{"chip", "flash.chip(name [, overrides]) --> dev", "a chip preset, optionally with overrides", flashChip},
 			{"chips", "flash.chips() --> {info, ...}", "the chip presets (name, type, geometry, clock)", flashChips},
-			{"load", "flash.load(path [, opts]) --> dev", "a device holding a raw (.bin) or Intel HEX (.hex) image; opts as for nor/nand, type=\"nand\" for NAND", flashLoad},
+			{"load", "flash.load(path [, opts]) --> dev | nil, msg, errno", "a device holding a raw (.bin) or Intel HEX (.hex) image; geometry, wear and clock from PATH.json when present (sidecar=false ignores it), else opts as for nor/nand (type=\"nand\" for NAND; oob_layout=\"separate\"|\"interleaved\"|\"none\")", flashLoad},
 			{"from_snapshot", "flash.from_snapshot(snap) --> dev", "a new device in a snapshot's state", flashFromSnapshot},
 			{"replay", "flash.replay(dev, path [, {before=SEQ, test=NAME}]) --> n | nil, msg, errno", "re-apply the programs and erases of an operation trace (dev:trace, --trace) to dev; before=SEQ stops at the first record with seq >= SEQ; returns the number of records applied", flashReplay},
 			{"map", "flash.map(dev, dts) --> {label = area, ...} | nil, msg, errno", "a flash map from a devicetree fixed-partitions fragment", flashMap},
@@ -92,38 +91,6 @@ func flashFromSnapshot(s *State, L *glua.LState) int {
 	a := argsOf(L, "from_snapshot")
 	sn := checkUD[Snapshot](a, 1, snapshotType)
 	L.Push(s.NewDevice(emu.FromSnapshot(sn.Snap)))
-	return 1
-}
-
-func flashLoad(s *State, L *glua.LState) int {
-	a := argsOf(L, "load")
-	path := s.checkPath(a, 1)
-	data, _, _, err := ReadImage(path, 0xff)
-	if err != nil {
-		return s.pushFailure(L, err)
-	}
-	f := a.opts(2)
-	kind := emu.NOR
-	switch t := f.str("type", "nor"); strings.ToLower(t) {
-	case "nor":
-	case "nand":
-		kind = emu.NAND
-	default:
-		f.fail("type", fmt.Sprintf("%q is not \"nor\" or \"nand\"", t))
-	}
-	src := imageSource{tableSource: tableSource{f}, imageSize: int64(len(data))}
-	c := buildConfig(kind, src)
-	d, err := emu.New(c)
-	if err != nil {
-		a.raise("load: %v", err)
-	}
-	if int64(len(data)) > d.Size() {
-		return s.pushFailure(L, fmt.Errorf("%w: %s holds %d bytes, the device %d", emu.ErrCorruptImage, path, len(data), d.Size()))
-	}
-	if err := d.Poke(0, data); err != nil {
-		return s.pushFailure(L, err)
-	}
-	L.Push(s.NewDevice(d))
 	return 1
 }
 

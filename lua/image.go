@@ -1,0 +1,186 @@
+package lua
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/flashemu/flashemu/emu"
+	glua "github.com/yuin/gopher-lua"
+)
+
+// Images: dev:save and flash.load over emu's image API (SaveImage, Load,
+// WriteHex): the native_sim flash.bin layout, an optional JSON sidecar
+// (PATH.json: configuration, wear, protection, clock, counters) and NAND
+// spare areas in PATH.oob, interleaved, or left out. Every file is written
+// atomically.
+
+// isHexPath reports an Intel HEX file name (.hex, .ihex, .ihx).
+func isHexPath(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".hex", ".ihex", ".ihx":
+		return true
+	}
+	return false
+}
+
+// oobLayout reads a spare-area layout option ("separate", "interleaved",
+// "none") called key: dev:save's oob, flash.load's oob_layout (there oob is
+// the NAND spare size, as in flash.nand).
+func oobLayout(f *fields, key string) (emu.OOBLayout, bool) {
+	if !f.has(key) {
+		return emu.OOBSeparate, false
+	}
+	var l emu.OOBLayout
+	name := f.str(key, "")
+	if err := l.UnmarshalText([]byte(name)); err != nil || name == "" {
+		f.fail(key, fmt.Sprintf("%q is not \"separate\", \"interleaved\" or \"none\"", name))
+	}
+	return l, true
+}
+
+// SaveImage writes d to path: Intel HEX when format is "hex" (base added
+// to every address), else the raw layout with opts (sidecar, OOB).
+func SaveImage(d *emu.Device, path, format string, base uint32, opts emu.ImageOptions) error {
+	if format == "hex" {
+		a, err := CreateAtomic(path)
+		if err != nil {
+			return err
+		}
+		if err := d.WriteHex(a, base); err != nil {
+			a.Abort()
+			return err
+		}
+		return a.Commit()
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s: is a directory", path)
+	}
+	return d.SaveImage(path, opts)
+}
+
+func devSave(s *State, L *glua.LState) int {
+	d, a := checkDevice(L, "save")
+	path := s.checkPath(a, 2)
+	f := a.opts(3)
+	format := "raw"
+	if isHexPath(path) {
+		format = "hex"
+	}
+	format = f.str("format", format)
+	if format != "raw" && format != "hex" {
+		f.fail("format", fmt.Sprintf("%q is not \"raw\" or \"hex\"", format))
+	}
+	base := f.int("base", 0)
+	if base < 0 || base > 0xffffffff || base%16 != 0 {
+		f.fail("base", fmt.Sprintf("%d is not a 16-aligned 32-bit address", base))
+	}
+	var opts emu.ImageOptions
+	opts.Sidecar = f.boolean("sidecar", false)
+	opts.OOB, _ = oobLayout(f, "oob")
+	f.done()
+	if format == "hex" && (opts.Sidecar || d.Dev.Kind() == emu.NAND) {
+		return s.pushFailure(L, fmt.Errorf("%w: Intel HEX holds the data area of a NOR device only (no sidecar, no spare areas)", emu.ErrInvalid))
+	}
+	if err := SaveImage(d.Dev, path, format, uint32(base), opts); err != nil {
+		return s.pushFailure(L, imageError(err))
+	}
+	L.Push(glua.LTrue)
+	return 1
+}
+
+// imageError gives file errors an errno; emu's errors keep theirs.
+func imageError(err error) error {
+	var en emu.Errnoer
+	if errors.As(err, &en) {
+		return err
+	}
+	return fileError(err)
+}
+
+// geometryKeys are the flash.load options that describe the device.
+func geometryGiven(t *glua.LTable) bool {
+	given := false
+	if t == nil {
+		return false
+	}
+	t.ForEach(func(k, _ glua.LValue) {
+		if ks, ok := k.(glua.LString); ok && ks != "sidecar" && ks != "oob_layout" && ks != "type" {
+			given = true
+		}
+	})
+	return given
+}
+
+// flashLoad is flash.load(path [, opts]).
+func flashLoad(s *State, L *glua.LState) int {
+	a := argsOf(L, "load")
+	path := s.checkPath(a, 1)
+	if st, err := os.Stat(path); err != nil {
+		return s.pushFailure(L, fileError(err))
+	} else if st.IsDir() {
+		return s.pushFailure(L, fmt.Errorf("%w: %s is a directory", errFileIO, path))
+	}
+	f := a.opts(2)
+	useSidecar := false
+	if f.has("sidecar") {
+		useSidecar = f.boolean("sidecar", false)
+	} else if _, err := os.Stat(emu.SidecarPath(path)); err == nil && !isHexPath(path) {
+		useSidecar = true
+	}
+	layout, layoutGiven := oobLayout(f, "oob_layout")
+	kind := emu.NOR
+	switch t := f.str("type", "nor"); strings.ToLower(t) {
+	case "nor":
+	case "nand":
+		kind = emu.NAND
+	default:
+		f.fail("type", fmt.Sprintf("%q is not \"nor\" or \"nand\"", t))
+	}
+	if useSidecar && !geometryGiven(f.t) {
+		f.done()
+		d, err := emu.Load(path, nil, emu.ImageOptions{Sidecar: true})
+		if err != nil {
+			return s.pushFailure(L, imageError(err))
+		}
+		L.Push(s.NewDevice(d))
+		return 1
+	}
+	if isHexPath(path) && (useSidecar || layoutGiven) {
+		a.argError(2, "an Intel HEX image has no sidecar or spare areas")
+	}
+	data, _, isHex, err := ReadImage(path, 0xff)
+	if err != nil {
+		return s.pushFailure(L, imageError(err))
+	}
+	src := imageSource{tableSource: tableSource{f}, imageSize: int64(len(data))}
+	c := buildConfig(kind, src)
+	if useSidecar || (!isHex && c.Kind == emu.NAND && (layoutGiven || fileExists(emu.OOBPath(path)))) {
+		// The exact image layout through emu (sidecar, spare areas).
+		d, err := emu.Load(path, &c, emu.ImageOptions{Sidecar: useSidecar, OOB: layout})
+		if err != nil {
+			return s.pushFailure(L, imageError(err))
+		}
+		L.Push(s.NewDevice(d))
+		return 1
+	}
+	d, err := emu.New(c)
+	if err != nil {
+		a.raise("load: %v", err)
+	}
+	if int64(len(data)) > d.Size() {
+		return s.pushFailure(L, fmt.Errorf("%w: %s holds %d bytes, the device %d", emu.ErrCorruptImage, path, len(data), d.Size()))
+	}
+	if err := d.Poke(0, data); err != nil {
+		return s.pushFailure(L, err)
+	}
+	L.Push(s.NewDevice(d))
+	return 1
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
