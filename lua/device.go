@@ -106,6 +106,7 @@ func init() {
 		{"info", "dev:info() --> table", "geometry: type, size, erase_unit, write_block, erase_value, regions, ...", devInfo},
 		{"stats", "dev:stats() --> table", "counters: reads, writes, erases, bytes_read, bytes_written, ...", devStats},
 		{"wear", "dev:wear() --> {n, ...}", "erase count per erase unit (1-based list)", devWear},
+		{"wear_report", "dev:wear_report{svg=path, csv=path, title=, endurance=, columns=} --> true | svg, csv | nil, msg, errno", "report.wear of this device's erase counts (heatmap SVG, CSV)", devWearReport},
 		{"clock", "dev:clock() --> ns", "simulated time in ns", devClock},
 		{"cycles", "dev:cycles() --> n", "simulated time in cycles of the device clock", devCycles},
 		{"timing", "dev:timing() --> table", "the timing model's parameters", devTiming},
