@@ -234,13 +234,16 @@ print(("  %d months, %d scrubs, all %d records intact; erases of blocks 1 and 2:
 ------------------------------------------------------------------------
 print("\n== 4. Read disturb: a config page read at every boot")
 local boot = chip()
-faults.bitflips(boot, {read_disturb = 0.002, seed = SEED})
+faults.bitflips(boot, {read_disturb = 0.03, seed = SEED})
 local CFG = 4                                   -- block 4: page 0 is the config
 write_records(boot, CFG, 1001, N)
 local boots, worst_seen, lost = 0, 0, nil
 while boots < 200000 do
-  for _ = 1, 200 do assert(boot:read(page_off(CFG, 0), PAGE)) end -- 200 boots
-  boots = boots + 200
+  for _ = 1, 200 do                             -- 200 boots read the config
+    boots = boots + 1
+    local ok, msg, errno = boot:read(page_off(CFG, 0), PAGE)
+    if not ok then assert(errno == EBADMSG, msg) break end -- the scan reports it
+  end
   local r = scan(boot, CFG, N)
   if r.worst > worst_seen or #r.bad > 0 then
     worst_seen = math.max(worst_seen, r.worst)
@@ -250,9 +253,11 @@ while boots < 200000 do
   if #r.bad > 0 then lost = r.bad break end
 end
 assert(lost and worst_seen >= THRESHOLD, "read disturb must first need ECC, then defeat it")
--- Scrubbing now saves what ECC can still correct; the rest is gone.
+-- Scrubbing now saves what ECC can still correct; the rest is gone (the
+-- scrub's own reads disturb too, so it may lose a page more than the scan).
 local gone = copy_block(boot, CFG, 5, N)
-assert(#gone == #lost, "the scrub must lose exactly the uncorrectable pages")
+assert(#gone >= #lost, "the scrub cannot save an uncorrectable page")
+faults.clear(boot)                              -- look at the copy as written
 local saved = 0
 for p = 0, N - 1 do
   local page, bf = assert(read_page(boot, 5, p))
@@ -263,7 +268,7 @@ for p = 0, N - 1 do
     assert(page == ("\255"):rep(PAGE), "a lost record's page must be left erased")
   end
 end
-assert(saved == N - #lost)
+assert(saved == N - #gone, "the copy must hold every record the scrub could read")
 print(("  scrubbed late: %d of %d records saved, %d lost; the copy reads clean"):format(saved, N, #gone))
 print("  " .. ecc_stats(boot) .. " (the config page's own corrections count at every boot)")
 
