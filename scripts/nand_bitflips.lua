@@ -170,7 +170,10 @@ print("  after erase and rewrite the page reads clean; " .. ecc_stats(dev))
 -- age runs a chip with retention loss for up to months, scanning its
 -- records monthly; with scrub it copies the block when the worst step
 -- reaches THRESHOLD. It returns what happened.
-local RETENTION = 0.000005 -- Poisson rate of leaking bits per block per second
+-- Retention: each block loses programmed bits at random, on average
+-- RETENTION per second since it was programmed (more on worn blocks; see
+-- faults.bitflips). 5e-6/s is about 13 bits a month per block.
+local RETENTION = 0.000005
 local function age(months, scrub)
   local d = chip()
   faults.bitflips(d, {retention = RETENTION, seed = SEED})
@@ -211,7 +214,7 @@ end
 print("\n== 2. Retention: the chip ages, nobody scrubs")
 local plain = age(120, false)
 assert(plain.first_corrected and plain.lost, "ageing must first need ECC, then defeat it")
-assert(plain.first_threshold < plain.month, "ECC must correct silently before it fails")
+assert(plain.first_threshold and plain.first_threshold < plain.month, "ECC must correct silently before it fails")
 print(("  ECC first corrected in month %d, reached %d/%d in month %d; page %d lost in month %d:"):format(
   plain.first_corrected, THRESHOLD, ECC_BITS, plain.first_threshold, plain.lost.page, plain.month))
 print(("    %s (errno %d); the raw page's CRC32: %s"):format(plain.lost.msg, plain.lost.errno,
@@ -234,6 +237,9 @@ print(("  %d months, %d scrubs, all %d records intact; erases of blocks 1 and 2:
 ------------------------------------------------------------------------
 print("\n== 4. Read disturb: a config page read at every boot")
 local boot = chip()
+-- Read disturb: each read of a block flips one of its erased bits with
+-- probability 0.03 (growing with the reads since its erase; see
+-- faults.bitflips).
 faults.bitflips(boot, {read_disturb = 0.03, seed = SEED})
 local CFG = 4                                   -- block 4: page 0 is the config
 write_records(boot, CFG, 1001, N)
