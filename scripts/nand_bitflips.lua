@@ -170,9 +170,10 @@ print("  after erase and rewrite the page reads clean; " .. ecc_stats(dev))
 -- age runs a chip with retention loss for up to months, scanning its
 -- records monthly; with scrub it copies the block when the worst step
 -- reaches THRESHOLD. It returns what happened.
--- Retention: each block loses programmed bits at random, on average
--- RETENTION per second since it was programmed (more on worn blocks; see
--- faults.bitflips). 5e-6/s is about 13 bits a month per block.
+-- Retention: each block has leak events at random, on average RETENTION
+-- per second since it was programmed (more on worn blocks; see
+-- faults.bitflips); an event turns a random bit of the block back to erased
+-- if it was programmed. 5e-6/s is about 13 events a month per block.
 local RETENTION = 0.000005
 local function age(months, scrub)
   local d = chip()
