@@ -14,6 +14,8 @@ import (
 type FCB struct {
 	F    *fcb.FCB
 	Area *Area
+	// buf is reused for payloads by walk, entries and scan.
+	buf []byte
 }
 
 func (f *FCB) luaType() string { return fcbType.name }
@@ -43,6 +45,8 @@ func init() {
 		{"push", "log:push(data) --> loc | nil, msg, errno", "append, write and finish one entry", fcbPush},
 		{"walk", "log:walk(fn [, sector]) --> true | nil, msg, errno", "fcb_walk: fn(e) for every entry (e.data, e.len, e.sector, e.area_off); return true to stop", fcbWalk},
 		{"entries", "for e in log:entries() do ... end", "iterate over the entries, oldest first", fcbEntries},
+		{"scan", "log:scan(fn [, sector]) --> true | nil, msg, errno", "allocation-light walk: fn(data, sector, elem_off, area_off) for every entry, oldest first; return true to stop", fcbScan},
+		{"dropped", "log:dropped() --> {{index=, offset=, skipped=, non_erased_bytes=, reason=}, ...}", "what repair mode gave up (torn sector headers, torn entry tails); empty without repair", fcbDropped},
 		{"getnext", "log:getnext([loc]) --> loc | nil, msg, errno", "fcb_getnext: the entry after loc (the first without loc)", fcbGetNext},
 		{"read", "log:read(loc) --> data | nil, msg, errno", "the payload of the entry at loc", fcbRead},
 		{"rotate", "log:rotate() --> true | nil, msg, errno", "fcb_rotate: erase the oldest sector", fcbRotate},
@@ -169,11 +173,28 @@ func fcbPush(s *State, L *glua.LState) int {
 	return 1
 }
 
-// entryTable is what walk and entries yield: a location with its data.
+// entryTable is what walk and entries yield: a location with its data
+// (a fresh table the caller may keep).
 func entryTable(L *glua.LState, loc fcb.Loc, data []byte) *glua.LTable {
-	t := locTable(L, loc)
+	t := L.CreateTable(0, 7)
+	t.RawSetString("sector", glua.LNumber(loc.Sector))
+	t.RawSetString("sector_off", glua.LNumber(loc.SectorOff))
+	t.RawSetString("elem_off", glua.LNumber(loc.ElemOff))
+	t.RawSetString("data_off", glua.LNumber(loc.DataOff))
+	t.RawSetString("area_off", glua.LNumber(loc.AreaOff()))
+	t.RawSetString("len", glua.LNumber(loc.Len))
 	t.RawSetString("data", glua.LString(data))
 	return t
+}
+
+// payload reads the entry at loc into f's reusable buffer; the result is
+// valid until the next call.
+func (f *FCB) payload(loc fcb.Loc) ([]byte, error) {
+	if cap(f.buf) < loc.Len {
+		f.buf = make([]byte, loc.Len)
+	}
+	n, err := f.F.Read(loc, f.buf[:loc.Len])
+	return f.buf[:n], err
 }
 
 // errStopWalk stops a walk whose Lua callback returned true or raised.
@@ -188,7 +209,7 @@ func fcbWalk(s *State, L *glua.LState) int {
 	}
 	var raised glua.LValue
 	err := f.F.WalkSector(sector, func(loc fcb.Loc) error {
-		data, err := f.F.ReadData(loc)
+		data, err := f.payload(loc)
 		if err != nil {
 			return err
 		}
@@ -244,7 +265,7 @@ func fcbEntries(s *State, L *glua.LState) int {
 			}
 			L.RaiseError("%v", err)
 		}
-		data, err := f.F.ReadData(next)
+		data, err := f.payload(next)
 		if err != nil {
 			done = true
 			if errors.Is(err, PowerLossErr) {
@@ -340,5 +361,68 @@ func fcbState(s *State, L *glua.LState) int {
 	t.RawSetString("align", glua.LNumber(st.Align))
 	t.RawSetString("erase_value", glua.LNumber(st.EraseValue))
 	L.Push(t)
+	return 1
+}
+
+// fcbScan is log:scan(fn [, sector]): fcb_walk calling fn(data, sector,
+// elem_off, area_off) with positional values instead of an entry table
+// (no table per entry: one payload string and three numbers).
+func fcbScan(s *State, L *glua.LState) int {
+	f, a := checkFCB(L, "scan")
+	fn := a.function(2)
+	sector := int(a.optInt(3, fcb.NoSector))
+	if sector != fcb.NoSector && (sector < 0 || sector >= len(f.F.Sectors())) {
+		a.argError(3, fmt.Sprintf("sector %d out of range [0, %d)", sector, len(f.F.Sectors())))
+	}
+	var raised glua.LValue
+	err := f.F.WalkSector(sector, func(loc fcb.Loc) error {
+		data, err := f.payload(loc)
+		if err != nil {
+			return err
+		}
+		L.Push(fn)
+		L.Push(glua.LString(data))
+		L.Push(glua.LNumber(loc.Sector))
+		L.Push(glua.LNumber(loc.ElemOff))
+		L.Push(glua.LNumber(loc.AreaOff()))
+		if perr := L.PCall(4, 1, nil); perr != nil {
+			raised = raisedValue(perr)
+			return errStopWalk
+		}
+		stop := glua.LVAsBool(L.Get(-1))
+		L.Pop(1)
+		if stop {
+			return fcb.SkipAll
+		}
+		return nil
+	})
+	if raised != nil {
+		L.Error(raised, 0)
+	}
+	if err != nil {
+		return s.pushFailure(L, err)
+	}
+	L.Push(glua.LTrue)
+	return 1
+}
+
+// droppedTable renders what FCB repair mode gave up.
+func droppedTable(L *glua.LState, ds []fcb.DroppedSector) *glua.LTable {
+	t := L.CreateTable(len(ds), 0)
+	for _, d := range ds {
+		e := L.CreateTable(0, 5)
+		e.RawSetString("index", glua.LNumber(d.Index))
+		e.RawSetString("offset", glua.LNumber(d.Offset))
+		e.RawSetString("skipped", glua.LNumber(d.Skipped))
+		e.RawSetString("non_erased_bytes", glua.LNumber(d.NonErasedBytes))
+		e.RawSetString("reason", glua.LString(d.Reason))
+		t.Append(e)
+	}
+	return t
+}
+
+func fcbDropped(s *State, L *glua.LState) int {
+	f, _ := checkFCB(L, "dropped")
+	L.Push(droppedTable(L, f.F.Dropped()))
 	return 1
 }

@@ -36,6 +36,7 @@ func init() {
 		{"load", "store:load(key) --> value | nil [, msg, errno]", "the newest value of key; nil when absent", settingsLoad},
 		{"delete", "store:delete(key) --> true | nil, msg, errno", "settings_delete", settingsDelete},
 		{"all", "store:all() --> {key = value, ...}", "every live key with its value", settingsAll},
+		{"dropped", "store:dropped() --> {{index=, offset=, skipped=, non_erased_bytes=, reason=}, ...}", "what the FCB's repair mode gave up at mount (torn sector headers, torn record tails)", settingsDropped},
 	}
 }
 
@@ -146,4 +147,10 @@ func checkStore(a args, n int) streamflash.Store {
 	}
 	a.typeError(n, "settings store or table")
 	return nil
+}
+
+func settingsDropped(s *State, L *glua.LState) int {
+	st, _ := checkSettings(L, "dropped")
+	L.Push(droppedTable(L, st.Store.FCB().Dropped()))
+	return 1
 }

@@ -2,6 +2,7 @@ package lua
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 // every acknowledged entry is there.
 const benchFCBScript = `
 local ENTRIES = tonumber(arg[1]) or 330
+local WALK = arg[2] or "entries" -- how the check walks: entries, walk or scan
 local function u32le(n)
   return string.char(n % 256, math.floor(n / 256) % 256, math.floor(n / 65536) % 256, math.floor(n / 16777216) % 256)
 end
@@ -36,13 +38,20 @@ sweep.define("fcb1000", {
     local log, msg = fcb.new(area(dev), OPTS)
     if not log then error("fcb_init: " .. msg) end
     local seen = {}
-    for e in log:entries() do
-      local body = e.data:sub(1, -5)
-      if u32le(check.crc32(body)) ~= e.data:sub(-4) then
-        error(("entry at %d: CRC32 mismatch"):format(e.area_off))
+    local function entry(data, area_off)
+      local body = data:sub(1, -5)
+      if u32le(check.crc32(body)) ~= data:sub(-4) then
+        error(("entry at %d: CRC32 mismatch"):format(area_off))
       end
       local i = tonumber(body:sub(7))
       if i then seen[i] = true end
+    end
+    if WALK == "scan" then
+      assert(log:scan(function(data, sector, elem_off, area_off) entry(data, area_off) end))
+    elseif WALK == "walk" then
+      assert(log:walk(function(e) entry(e.data, e.area_off) end))
+    else
+      for e in log:entries() do entry(e.data, e.area_off) end
     end
     for _, i in ipairs(acked) do
       if not seen[i] then error(("acked entry %d missing (%d acked)"):format(i, #acked)) end
@@ -53,10 +62,10 @@ sweep.define("fcb1000", {
 `
 
 // benchSweep compiles the FCB scenario and binds it.
-func benchSweep(tb testing.TB, entries string) (*SweepBinding, func()) {
+func benchSweep(tb testing.TB, entries string, walk ...string) (*SweepBinding, func()) {
 	prog, err := CompileString("bench_fcb.lua", benchFCBScript)
 	require.NoError(tb, err)
-	s, err := LoadSweeps(context.Background(), prog, Options{Args: []string{entries}})
+	s, err := LoadSweeps(context.Background(), prog, Options{Args: append([]string{entries}, walk...)})
 	require.NoError(tb, err)
 	b, err := s.BindSweep(context.Background(), s.Sweep("fcb1000"), SweepConfig{})
 	require.NoError(tb, err)
@@ -67,35 +76,45 @@ func benchSweep(tb testing.TB, entries string) (*SweepBinding, func()) {
 // scenario (~1,000 operations; fcb_init + full walk + CRC32 checks per
 // branch) with 1 and 2 jobs. Metrics: branches/s, cpu-ns/branch (process
 // CPU time per checked branch), overhead = sweep wall ÷ (recording workload
-// + sum of checks), and the operation count.
+// + sum of checks), and the operation count. The check walks with
+// log:entries() (jobs=N), log:walk(fn) (walk/jobs=N) or the allocation-light
+// log:scan(fn) (scan/jobs=N).
 func BenchmarkSweepLuaFCBOp(b *testing.B) {
-	for _, jobs := range []int{1, 2} {
-		b.Run(map[int]string{1: "jobs=1", 2: "jobs=2"}[jobs], func(b *testing.B) {
-			bd, done := benchSweep(b, "330")
-			defer done()
-			b.ReportAllocs()
-			var wall, work, checked, cpu int64
-			var r *faults.Result
-			for b.Loop() {
-				var err error
-				c0 := processCPUNs()
-				r, err = faults.Run(context.Background(), bd.Sweep, faults.Options{Jobs: jobs})
-				cpu += processCPUNs() - c0
-				require.NoError(b, err)
-				require.True(b, r.OK(), "%v", r.Failures)
-				wall += r.WallNs
-				work += r.RecordNs + r.CheckNs
-				checked += int64(r.Checked)
+	for _, walk := range []string{"entries", "walk", "scan"} {
+		for _, jobs := range []int{1, 2} {
+			name := fmt.Sprintf("jobs=%d", jobs)
+			if walk != "entries" {
+				name = walk + "/" + name
 			}
-			b.ReportMetric(float64(checked)/(float64(wall)/1e9), "branches/s")
-			// CPU per branch (whole process: checks, recording, GC) does
-			// not depend on what else the machine runs.
-			b.ReportMetric(float64(cpu)/float64(checked), "cpu-ns/branch")
-			b.ReportMetric(float64(wall)/float64(work), "overhead")
-			b.ReportMetric(float64(r.WorkloadOps), "ops")
-			b.ReportMetric(float64(r.Checked), "checked")
-		})
+			b.Run(name, func(b *testing.B) { benchSweepOp(b, walk, jobs) })
+		}
 	}
+}
+
+func benchSweepOp(b *testing.B, walk string, jobs int) {
+	bd, done := benchSweep(b, "330", walk)
+	defer done()
+	b.ReportAllocs()
+	var wall, work, checked, cpu int64
+	var r *faults.Result
+	for b.Loop() {
+		var err error
+		c0 := processCPUNs()
+		r, err = faults.Run(context.Background(), bd.Sweep, faults.Options{Jobs: jobs})
+		cpu += processCPUNs() - c0
+		require.NoError(b, err)
+		require.True(b, r.OK(), "%v", r.Failures)
+		wall += r.WallNs
+		work += r.RecordNs + r.CheckNs
+		checked += int64(r.Checked)
+	}
+	b.ReportMetric(float64(checked)/(float64(wall)/1e9), "branches/s")
+	// CPU per branch (whole process: checks, recording, GC) does
+	// not depend on what else the machine runs.
+	b.ReportMetric(float64(cpu)/float64(checked), "cpu-ns/branch")
+	b.ReportMetric(float64(wall)/float64(work), "overhead")
+	b.ReportMetric(float64(r.WorkloadOps), "ops")
+	b.ReportMetric(float64(r.Checked), "checked")
 }
 
 // BenchmarkSweepLuaFCBSpeedup runs the sweep with 1 and 2 jobs alternately
