@@ -342,6 +342,10 @@ type ReplayOptions struct {
 	Test string
 }
 
+// ErrNoTestRecords is returned when ReplayOptions.Test names a test the
+// trace has no records of.
+var ErrNoTestRecords = emu.NewError("lua: no records of that test in the trace", emu.ENOENT)
+
 // ErrTraceChoice is returned when a trace holds the records of several
 // tests and no ReplayOptions.Test chooses one.
 var ErrTraceChoice = emu.NewError("lua: the trace holds several tests' records (choose one)", emu.EINVAL)
@@ -351,7 +355,7 @@ var ErrTraceChoice = emu.NewError("lua: the trace holds several tests' records (
 // many records it applied.
 func ReplayTrace(d *emu.Device, r io.Reader, o ReplayOptions) (int, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
-	applied := 0
+	applied, matched := 0, false
 	firstTest, haveTest := "", false
 	for line := 1; ; line++ {
 		b, rerr := br.ReadBytes('\n')
@@ -379,6 +383,7 @@ func ReplayTrace(d *emu.Device, r io.Reader, o ReplayOptions) (int, error) {
 				return applied, fmt.Errorf("%w: %q and %q (line %d)", ErrTraceChoice, firstTest, test, line)
 			}
 			if !skip {
+				matched = true
 				if o.HasBefore && head.Seq >= o.Before {
 					return applied, nil
 				}
@@ -391,6 +396,9 @@ func ReplayTrace(d *emu.Device, r io.Reader, o ReplayOptions) (int, error) {
 			}
 		}
 		if rerr == io.EOF {
+			if o.Test != "" && !matched {
+				return 0, fmt.Errorf("%w: %q", ErrNoTestRecords, o.Test)
+			}
 			return applied, nil
 		}
 		if rerr != nil {

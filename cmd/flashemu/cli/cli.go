@@ -104,13 +104,16 @@ func commands() []*command {
 		{name: "repl", args: "", short: "interactive Lua prompt with a device bound to dev (the default command)",
 			flags: concat(deviceFlags, sandboxFlags[:1], []flagSpec{{name: "mem-limit", arg: "SIZE", help: "memory ceiling per chunk (default 1G)"}}), run: cmdREPL},
 		{name: "run", args: "SCRIPT.lua [args...]", short: "run a script; arg holds the args",
-			flags: concat(sandboxFlags, deviceFlags), script: true, run: cmdRun},
+			flags: concat(sandboxFlags, deviceFlags, []flagSpec{
+				{name: "trace", arg: "FILE", help: "record every operation of dev (or of the script's first device) to FILE as JSON Lines"},
+			}), script: true, run: cmdRun},
 		{name: "test", args: "[PATH...]", short: "run Lua tests (*_test.lua under dirs, or named files)",
 			flags: concat(sandboxFlags, []flagSpec{
 				{name: "run", arg: "REGEX", help: "run only tests whose file/describe/it name matches"},
 				{name: "json", help: "print events like go test -json"},
 				{name: "junit", arg: "FILE", help: "also write a JUnit XML report to FILE"},
 				{name: "shard", arg: "I/N", help: "run shard I (0-based) of N; N alone takes I from TEST_SHARD_INDEX or JOB_COMPLETION_INDEX"},
+				{name: "trace", arg: "FILE", help: "record every operation of each test's first device to FILE as JSON Lines, tagged \"test\""},
 			}), run: cmdTest},
 		{name: "sweep", args: "SCRIPT.lua", short: "run the power-cut sweeps a script defines; failures print a one-line ID that --only ID replays",
 			flags: sweepFlags, run: cmdSweep},
@@ -130,14 +133,20 @@ func commands() []*command {
 					{name: "json", help: "print one JSON array of entries"},
 				}, run: cmdFCBWalk},
 		}},
-		{name: "image", short: "inspect flash images", sub: []*command{
-			{name: "info", args: "IMAGE", short: "size, erased ratio and a per-sector summary of a raw or Intel HEX image",
+		{name: "image", short: "inspect, convert and replay flash images", sub: []*command{
+			{name: "info", args: "IMAGE", short: "size, erased ratio, per-sector summary and sidecar (wear) of a raw or Intel HEX image",
 				flags: []flagSpec{
 					{name: "sector-size", arg: "N", help: "summary unit (default 4K)"},
 					{name: "erase-value", arg: "V", help: "erase value (default 0xff)"},
 					{name: "json", help: "print JSON"},
 				}, run: cmdImageInfo},
+			{name: "replay", args: "[IMAGE] TRACE -o OUT", short: "re-apply an operation trace (dev:trace, --trace, sweep --dump) to an image or a blank device and write the result",
+				flags: imageReplayFlags, run: cmdImageReplay},
+			{name: "convert", args: "IN OUT", short: "convert between raw and Intel HEX images (by extension: .hex, .ihex, .ihx)",
+				flags: imageConvertFlags, run: cmdImageConvert},
 		}},
+		{name: "wear", args: "IMAGE|SIDECAR.json", short: "erase counts per unit from an image's sidecar: summary, heatmap SVG, CSV",
+			flags: wearFlags, run: cmdWear},
 		{name: "version", short: "print the version", run: cmdVersion},
 	}
 }

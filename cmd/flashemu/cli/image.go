@@ -127,6 +127,7 @@ type imageInfo struct {
 	SectorSize int64         `json:"sector_size"`
 	Runs       []sectorRun   `json:"runs"`
 	CRC32      string        `json:"crc32"`
+	Sidecar    *sidecarInfo  `json:"sidecar,omitempty"`
 	sectors    []sectorState `json:"-"`
 }
 
@@ -173,11 +174,18 @@ func cmdImageInfo(c *invocation) error {
 	if err != nil {
 		return err
 	}
+	if err := checkReadable("image", path); err != nil {
+		return err
+	}
 	data, base, isHex, err := lua.ReadImage(path, byte(ev))
 	if err != nil {
 		return err
 	}
-	info := imageInfo{Path: path, Format: "raw", Size: int64(len(data)), EraseValue: byte(ev), SectorSize: int64(ss),
+	sc, err := readSidecarInfo(path)
+	if err != nil {
+		return err
+	}
+	info := imageInfo{Sidecar: sc, Path: path, Format: "raw", Size: int64(len(data)), EraseValue: byte(ev), SectorSize: int64(ss),
 		CRC32: fmt.Sprintf("%08x", crc32.ChecksumIEEE(data))}
 	if isHex {
 		info.Format, info.Base = "ihex", base
@@ -241,6 +249,9 @@ func cmdImageInfo(c *invocation) error {
 			detail = fmt.Sprintf("  %d bytes used", r.Used)
 		}
 		fmt.Fprintf(w, "  %-11s 0x%08x-0x%08x  %s%s\n", label, r.Start, r.End-1, r.State, detail)
+	}
+	if sc != nil {
+		sc.print(w)
 	}
 	return nil
 }

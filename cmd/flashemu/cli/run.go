@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/lua"
 )
 
@@ -35,22 +37,64 @@ func cmdRun(c *invocation) error {
 	if err != nil {
 		return err
 	}
-	s, err := prog.NewState(opts)
+	var dev *emu.Device
+	if dc := c.deviceChoice(); !dc.IsZero() {
+		if dev, err = lua.OpenDevice(dc); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	trace, err := c.startTrace(&opts)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	if dc := c.deviceChoice(); !dc.IsZero() {
-		d, err := lua.OpenDevice(dc)
-		if err != nil {
-			return usagef("%v", err)
-		}
-		s.SetGlobal("dev", s.NewDevice(d))
+	s, err := prog.NewState(opts)
+	if err != nil {
+		trace.Abort()
+		return err
+	}
+	if dev != nil {
+		s.SetGlobal("dev", s.NewDevice(dev))
 	}
 	ctx, stop := c.interruptible(context.Background())
 	defer stop()
 	ctx, cancel := withTimeout(ctx, timeout)
 	defer cancel()
 	_, err = prog.Run(ctx, s)
+	terr := s.FinishTraces()
+	s.Close()
+	if cerr := c.commitTrace(trace, terr); err == nil {
+		err = cerr
+	}
 	return err
+}
+
+// startTrace opens --trace FILE (atomically: it appears when the run ends)
+// and sets it as the state's trace sink. It returns nil without --trace.
+func (c *invocation) startTrace(opts *lua.Options) (*lua.AtomicFile, error) {
+	path := c.p.str("trace", "")
+	if path == "" {
+		return nil, nil
+	}
+	f, err := lua.CreateAtomic(path)
+	if err != nil {
+		return nil, fmt.Errorf("--trace: %v", err)
+	}
+	opts.Trace = lua.NewTraceSink(f)
+	return f, nil
+}
+
+// commitTrace writes the --trace file (also after a failed run: that trace
+// is the one worth reading). terr is the states' trace error.
+func (c *invocation) commitTrace(f *lua.AtomicFile, terr error) error {
+	if f == nil {
+		return nil
+	}
+	if terr != nil {
+		f.Abort()
+		return fmt.Errorf("--trace: %v", terr)
+	}
+	if err := f.Commit(); err != nil {
+		return fmt.Errorf("--trace: %v", err)
+	}
+	return nil
 }

@@ -60,9 +60,16 @@ func cmdTest(c *invocation) error {
 		junit = &lua.JUnitReporter{}
 		rep = append(rep, junit)
 	}
+	trace, err := c.startTrace(&to.State)
+	if err != nil {
+		return err
+	}
 	ctx, stop := c.interruptible(context.Background())
 	defer stop()
 	sum := lua.RunTests(ctx, files, to, rep)
+	if err := c.commitTrace(trace, nil); err != nil {
+		return err
+	}
 	if junit != nil {
 		if err := junit.WriteFile(c.p.str("junit", ""), sum); err != nil {
 			return fmt.Errorf("--junit: %v", err)
