@@ -29,11 +29,15 @@ type AtomicFile struct {
 // Abort.
 var ErrAtomicClosed = errors.New("lua: atomic file already committed or aborted")
 
-// CreateAtomic starts writing path atomically. The directory must exist.
+// CreateAtomic starts writing path atomically. Missing parent directories
+// are created.
 func CreateAtomic(path string) (*AtomicFile, error) {
 	dir := filepath.Dir(path)
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return nil, fmt.Errorf("%s: is a directory", path)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {

@@ -58,6 +58,9 @@ func SaveImage(d *emu.Device, path, format string, base uint32, opts emu.ImageOp
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("%s: is a directory", path)
 	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
 	return d.SaveImage(path, opts)
 }
 

@@ -103,13 +103,17 @@ func TestSaveLoadFileErrors(t *testing.T) {
 	out := luaOut(t, Options{}, `
 local dev = flash.nor{size = 4096, sector = 4096}
 print(dev:save("dir.bin"))
-print(dev:save("nodir/x.bin"))
+print(dev:save("new/dir/x.bin"))                 -- parent directories are made
 print(flash.load("dir.bin"))
-print(dev:trace("nodir/t.jsonl"))`)
+print(dev:trace("dir.bin/t.jsonl"), dev:trace())
+print(dev:save("new/dir/x.bin/y.bin"))          -- a parent is a file`)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	require.Len(t, lines, 4, out)
+	require.Len(t, lines, 5, out)
 	assert.Regexp(t, `^nil\t.*dir.bin: is a directory\t-5$`, lines[0])
-	assert.Regexp(t, `^nil\tlua: no such file: .*\t-2$`, lines[1])
+	assert.Equal(t, "true", lines[1])
 	assert.Regexp(t, `^nil\tlua: file error: dir.bin is a directory\t-5$`, lines[2])
-	assert.Regexp(t, `^nil\tlua: no such file: .*\t-2$`, lines[3])
+	assert.Equal(t, "true\ttrue", lines[3])
+	assert.Regexp(t, `^nil\t.*\t-5$`, lines[4])
+	assert.FileExists(t, "new/dir/x.bin")
+	assert.FileExists(t, "dir.bin/t.jsonl")
 }

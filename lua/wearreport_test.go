@@ -82,7 +82,8 @@ func TestReportArgumentErrors(t *testing.T) {
 	}
 	// File errors are nil, msg, errno.
 	t.Chdir(t.TempDir())
-	out := luaOut(t, Options{}, `print(report.wear{counts = {1}, svg = "no/dir.svg"})`)
-	assert.True(t, strings.HasPrefix(out, "nil\tlua: no such file: "), out)
-	assert.True(t, strings.HasSuffix(out, "\t-2\n"), out)
+	require.NoError(t, os.WriteFile("file", nil, 0o644))
+	out := luaOut(t, Options{}, `print(report.wear{counts = {1}, svg = "file/x.svg"})`)
+	assert.True(t, strings.HasPrefix(out, "nil\tlua: file error: "), out)
+	assert.True(t, strings.HasSuffix(out, "\t-5\n"), out)
 }
