@@ -110,7 +110,15 @@ func (d *Device) begin(k OpKind, off, n int64, data []byte, page int) *Op {
 	// it with write barriers (the hottest line of every operation).
 	op := &d.op
 	op.Kind, op.Off, op.Len, op.Page, op.Seq, op.Start = k, off, n, page, d.seq, d.now
-	op.Data, op.OOB, op.OOBLen = data, nil, 0
+	// Pointer stores cost write barriers: store only what changes (end
+	// clears both, so a read normally stores none).
+	if data != nil || op.Data != nil {
+		op.Data = data
+	}
+	if op.OOB != nil {
+		op.OOB = nil
+	}
+	op.OOBLen = 0
 	op.Dur = d.opCost(k, off, n)
 	d.seq++
 	return op
@@ -157,13 +165,34 @@ func pageCmdKind(k OpKind) OpKind {
 
 // run executes body between the hook's Before and After and accounts the op.
 func (d *Device) run(op *Op, body func() error) error {
-	if d.hook != nil {
-		if err := d.hook.Before(d, op); err != nil {
-			d.stats.Interrupted++
-			return d.end(op, err)
-		}
+	if err := d.before(op); err != nil {
+		return err
 	}
-	err := body()
+	return d.finish(op, body())
+}
+
+// before runs the hook's Before. A non-nil result means the hook stopped
+// the operation, which is then accounted (the caller returns the result).
+// The hot operations call before and finish around their body directly
+// rather than through run's closure; before inlines to one test without a
+// hook.
+func (d *Device) before(op *Op) error {
+	if d.hook == nil {
+		return nil
+	}
+	return d.hookBefore(op)
+}
+
+func (d *Device) hookBefore(op *Op) error {
+	if err := d.hook.Before(d, op); err != nil {
+		d.stats.Interrupted++
+		return d.end(op, err)
+	}
+	return nil
+}
+
+// finish runs the hook's After on the body's result and accounts the op.
+func (d *Device) finish(op *Op, err error) error {
 	if d.hook != nil {
 		err = d.hook.After(d, op, err)
 	}
@@ -194,7 +223,9 @@ func (d *Device) end(op *Op, err error) error {
 	if d.obs != nil {
 		d.obs.Done(d, op, err)
 	}
-	op.Data, op.OOB = nil, nil // do not keep the caller's buffers alive
+	if op.Data != nil || op.OOB != nil {
+		op.Data, op.OOB = nil, nil // do not keep the caller's buffers alive
+	}
 	return err
 }
 
@@ -281,14 +312,17 @@ func (d *Device) Read(off int64, p []byte) error {
 	if d.off {
 		return d.failed(ErrPowerLoss)
 	}
-	if err := d.g.checkRange(off, n); err != nil {
-		return d.failed(err)
+	if !d.g.inRange(off, n) {
+		return d.failed(d.g.checkRange(off, n))
 	}
-	if d.g.cfg.AlignedReads && (!d.g.aligned(off) || !d.g.aligned(n)) {
+	if d.g.cfg.AlignedReads && !d.g.aligned2(off, n) {
 		return d.failed(fmt.Errorf("%w: read at %d length %d (write block %d)", ErrMisaligned, off, n, d.g.wb))
 	}
 	op := d.begin(OpRead, off, n, nil, -1)
-	return d.run(op, func() error { return d.read(off, p) })
+	if err := d.before(op); err != nil {
+		return err
+	}
+	return d.finish(op, d.read(off, p))
 }
 
 // read copies the array view of [off, off+len(p)) into p, counting reads
@@ -461,10 +495,10 @@ func (d *Device) Program(off int64, data []byte) error {
 	if d.off {
 		return d.failed(ErrPowerLoss)
 	}
-	if err := d.g.checkRange(off, n); err != nil {
-		return d.failed(err)
+	if !d.g.inRange(off, n) {
+		return d.failed(d.g.checkRange(off, n))
 	}
-	if !d.g.aligned(off) || !d.g.aligned(n) {
+	if !d.g.aligned2(off, n) {
 		return d.failed(fmt.Errorf("%w: program at %d length %d (write block %d)", ErrMisaligned, off, n, d.g.wb))
 	}
 	if err := d.checkProtect(off, n); err != nil {
@@ -476,7 +510,10 @@ func (d *Device) Program(off int64, data []byte) error {
 		}
 	}
 	op := d.begin(OpProgram, off, n, data, -1)
-	return d.run(op, func() error { return d.program(off, data, d.strict()) })
+	if err := d.before(op); err != nil {
+		return err
+	}
+	return d.finish(op, d.program(off, data, d.strict()))
 }
 
 // strict reports whether rule violations refuse the program.
@@ -497,6 +534,10 @@ func violates(dst, src []byte, ev byte) bool {
 			(le.Uint64(o[16:])^evw)&^(le.Uint64(n[16:])^evw) |
 			(le.Uint64(o[24:])^evw)&^(le.Uint64(n[24:])^evw)
 		dst, src = dst[32:], src[32:]
+	}
+	for len(src) >= 8 {
+		acc |= (le.Uint64(dst) ^ evw) &^ (le.Uint64(src) ^ evw)
+		dst, src = dst[8:], src[8:]
 	}
 	for i := range src {
 		acc |= uint64((dst[i] ^ ev) &^ (src[i] ^ ev))
@@ -547,6 +588,19 @@ func nonzeroBytes(v uint64) int {
 // rules fails the whole program before anything changes.
 func (d *Device) program(off int64, data []byte, strict bool) error {
 	g := d.g
+	if ci, co := g.split(off); g.kind == NOR && g.cfg.MaxPrograms == 0 && co+len(data) <= int(g.chunk) {
+		// The common case, one NOR chunk without program limits: the check
+		// (bits only) and the apply in one step.
+		if strict {
+			if err := d.checkBits(ci, d.chunkRO(ci), co, data); err != nil {
+				d.countRefused(err, off, data)
+				return err
+			}
+		}
+		v, _ := d.applyPiece(d.chunkOwn(ci), co, data, strict)
+		d.stats.Violations += uint64(v)
+		return nil
+	}
 	if strict {
 		if err := d.checkProgram(off, data); err != nil {
 			d.countRefused(err, off, data)

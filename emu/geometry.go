@@ -195,6 +195,14 @@ func (g *geometry) aligned(v int64) bool {
 	return v%g.wb == 0
 }
 
+// aligned2 reports whether a and b are both multiples of the write block.
+func (g *geometry) aligned2(a, b int64) bool {
+	if g.wbShift >= 0 {
+		return (a|b)&(g.wb-1) == 0
+	}
+	return a%g.wb == 0 && b%g.wb == 0
+}
+
 func gcd(a, b int64) int64 {
 	for b != 0 {
 		a, b = b, a%b
