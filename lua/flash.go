@@ -21,6 +21,7 @@ func init() {
 			{"load", "flash.load(path [, opts]) --> dev | nil, msg, errno", "a device holding a raw (.bin) or Intel HEX (.hex) image; geometry, wear and clock from PATH.json when present (sidecar=false ignores it), else opts as for nor/nand (type=\"nand\" for NAND; oob_layout=\"separate\"|\"interleaved\"|\"none\")", flashLoad},
 			{"from_snapshot", "flash.from_snapshot(snap) --> dev", "a new device in a snapshot's state", flashFromSnapshot},
 			{"replay", "flash.replay(dev, path [, {before=SEQ, test=NAME}]) --> n | nil, msg, errno", "re-apply the programs and erases of an operation trace (dev:trace, --trace) to dev; before=SEQ stops at the first record with seq >= SEQ; returns the number of records applied", flashReplay},
+			{"read_trace", "flash.read_trace(path [, {test=NAME}]) --> {{seq=, op=, off=, len=, start_ns=, dur_ns=, errno=, applied=, fault=, data=}, ...} | nil, msg, errno", "the records of an operation trace (data: the programmed bytes)", flashReadTrace},
 			{"map", "flash.map(dev, dts) --> {label = area, ...} | nil, msg, errno", "a flash map from a devicetree fixed-partitions fragment", flashMap},
 		},
 	})

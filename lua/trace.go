@@ -3,6 +3,7 @@ package lua
 import (
 	"bufio"
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -433,5 +434,85 @@ func flashReplay(s *State, L *glua.LState) int {
 		return s.pushFailure(L, err)
 	}
 	L.Push(glua.LNumber(n))
+	return 1
+}
+
+// maxTraceRead bounds the trace file flash.read_trace loads into Lua.
+const maxTraceRead = 256 << 20
+
+// flashReadTrace is flash.read_trace(path [, {test=NAME}]): the records of
+// a trace as a list of tables (seq, op, off, len, page, start_ns, dur_ns,
+// errno, error, applied, fault, test, and data: the programmed bytes).
+func flashReadTrace(s *State, L *glua.LState) int {
+	a := argsOf(L, "read_trace")
+	path := s.checkPath(a, 1)
+	f := a.opts(2)
+	test, filter := f.str("test", ""), f.has("test")
+	f.done()
+	st, err := os.Stat(path)
+	if err != nil {
+		return s.pushFailure(L, fileError(err))
+	}
+	if st.IsDir() {
+		return s.pushFailure(L, fmt.Errorf("%w: %s is a directory", errFileIO, path))
+	}
+	if st.Size() > maxTraceRead {
+		return s.pushFailure(L, fmt.Errorf("%w: %s is %d bytes (flash.read_trace reads up to %d; use flash.replay)", emu.ErrCorruptTrace, path, st.Size(), maxTraceRead))
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return s.pushFailure(L, fileError(err))
+	}
+	out := L.NewTable()
+	for line, rest := 1, b; len(rest) > 0; line++ {
+		l := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			l, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		var r struct {
+			emu.TraceRecord
+			Test string `json:"test"`
+		}
+		r.Page = -1
+		if err := json.Unmarshal(l, &r); err != nil {
+			return s.pushFailure(L, fmt.Errorf("%w: line %d: %v", emu.ErrCorruptTrace, line, err))
+		}
+		if filter && r.Test != test {
+			continue
+		}
+		data, err := hex.DecodeString(r.Data)
+		if err != nil {
+			return s.pushFailure(L, fmt.Errorf("%w: line %d: data: %v", emu.ErrCorruptTrace, line, err))
+		}
+		t := L.CreateTable(0, 14)
+		t.RawSetString("seq", glua.LNumber(r.Seq))
+		t.RawSetString("op", glua.LString(r.Op))
+		t.RawSetString("off", glua.LNumber(r.Off))
+		t.RawSetString("len", glua.LNumber(r.Len))
+		t.RawSetString("page", glua.LNumber(r.Page))
+		t.RawSetString("start_ns", glua.LNumber(r.StartNs))
+		t.RawSetString("dur_ns", glua.LNumber(r.DurNs))
+		t.RawSetString("errno", glua.LNumber(r.Errno))
+		t.RawSetString("applied", glua.LBool(r.Applied))
+		if r.Error != "" {
+			t.RawSetString("error", glua.LString(r.Error))
+		}
+		if r.Fault != "" {
+			t.RawSetString("fault", glua.LString(r.Fault))
+		}
+		if r.Test != "" {
+			t.RawSetString("test", glua.LString(r.Test))
+		}
+		if r.Data != "" {
+			t.RawSetString("data", glua.LString(data))
+		}
+		out.Append(t)
+	}
+	L.Push(out)
 	return 1
 }

@@ -46,8 +46,11 @@ dev:power_on()
 print(dev:write(4, "\255"))              -- misaligned: failed, applied=false
 assert(dev:trace())                      -- stop: the file appears
 print(dev:trace(false))                  -- stopping twice is fine
+local r = flash.read_trace("t.jsonl")
+print(#r, r[4].op, r[4].data, r[4].applied, r[4].errno, r[4].fault:match("cut during") ~= nil, r[3].data)
+print(#flash.read_trace("t.jsonl", {test = "x"}), select(3, flash.read_trace("none.jsonl")))
 `)
-	assert.Regexp(t, "^abcd\nfalse\ttrue\nnil\temu: misaligned: [^\t]*\t-22\ntrue\n$", out)
+	assert.Regexp(t, "^abcd\nfalse\ttrue\nnil\temu: misaligned: [^\t]*\t-22\ntrue\n4\tprogram\tefghijkl\tfalse\t-5\ttrue\tnil\n0\t-2\n$", out)
 	recs := traceRecords(t, "t.jsonl")
 	require.Len(t, recs, 4, "erase, program, read, cut program (the misaligned write fails validation and reaches no hook)")
 	ops := []string{}
@@ -86,15 +89,18 @@ print(n > 100, copy:dump() == dev:dump())
 local early = flash.nor{size = 16384, sector = 4096, write_block = 4}
 assert(flash.replay(early, "t.jsonl", {before = 5}))
 print(early:dump() == dev:dump())
+local recs = assert(flash.read_trace("t.jsonl"))
+print(#recs > 100, recs[1].seq, recs[1].op, recs[1].applied, recs[2].op)
 print(flash.replay(copy, "missing.jsonl"))
 print(pcall(flash.replay, copy, "/etc/passwd"))
 `)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	require.Len(t, lines, 4, out)
+	require.Len(t, lines, 5, out)
 	assert.Equal(t, "true\ttrue", lines[0])
 	assert.Equal(t, "false", lines[1])
-	assert.Regexp(t, `^nil\tlua: no such file: open missing.jsonl: .*\t-2$`, lines[2])
-	assert.Regexp(t, `^false\t.*bad argument #2 to 'replay' \(.*sandbox`, lines[3])
+	assert.Equal(t, "true\t0\tread\ttrue\tread", lines[2], "fcb_init reads the sector headers first")
+	assert.Regexp(t, `^nil\tlua: no such file: open missing.jsonl: .*\t-2$`, lines[3])
+	assert.Regexp(t, `^false\t.*bad argument #2 to 'replay' \(.*sandbox`, lines[4])
 }
 
 func TestReplayTraceOptions(t *testing.T) {
