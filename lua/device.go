@@ -156,12 +156,28 @@ func (s *State) pushFailure(L *glua.LState, err error) int {
 // range-checks); it prevents a huge allocation for an impossible read.
 func readLen(d *emu.Device, n int64) bool { return n <= d.Size() }
 
+// ErrTooLarge is returned for a single buffer (a read) larger than half
+// the state's memory limit: reading a whole 1 TiB device into a Lua string
+// is refused instead of exhausting the host's memory.
+var ErrTooLarge = emu.NewError("lua: buffer too large for the memory limit", emu.ENOMEM)
+
+// checkAlloc refuses a buffer of n bytes past half the memory limit.
+func (s *State) checkAlloc(n int64) error {
+	if lim := s.opts.memoryLimit(); lim > 0 && n > lim/2 {
+		return fmt.Errorf("%w: %d bytes (limit %d)", ErrTooLarge, n, lim)
+	}
+	return nil
+}
+
 func devRead(s *State, L *glua.LState) int {
 	d, a := checkDevice(L, "read")
 	off := a.int(2)
 	n := a.nonNeg(3)
 	if !readLen(d.Dev, n) {
 		return s.pushFailure(L, fmt.Errorf("%w: read of %d bytes on a %d-byte device", emu.ErrOutOfRange, n, d.Dev.Size()))
+	}
+	if err := s.checkAlloc(n); err != nil {
+		return s.pushFailure(L, err)
 	}
 	buf := make([]byte, n)
 	if err := d.Dev.Read(off, buf); err != nil {
@@ -251,6 +267,9 @@ func devPeek(s *State, L *glua.LState) int {
 	n := a.nonNeg(3)
 	if !readLen(d.Dev, n) {
 		a.argError(3, "beyond the device")
+	}
+	if err := s.checkAlloc(n); err != nil {
+		a.argError(3, err.Error())
 	}
 	buf := make([]byte, n)
 	if err := d.Dev.Peek(off, buf); err != nil {
@@ -638,6 +657,9 @@ func areaRead(s *State, L *glua.LState) int {
 	n := a.nonNeg(3)
 	if n > ar.Area.Size() {
 		return s.pushFailure(L, fmt.Errorf("%w: read of %d bytes from a %d-byte area", api.ErrOutOfBounds, n, ar.Area.Size()))
+	}
+	if err := s.checkAlloc(n); err != nil {
+		return s.pushFailure(L, err)
 	}
 	buf := make([]byte, n)
 	if err := ar.Area.Read(off, buf); err != nil {
