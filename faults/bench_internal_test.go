@@ -32,7 +32,7 @@ func BenchmarkTornVariant4K(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				v := emu.FromSnapshot(pre)
-				t.program(v, emu.OpProgram, 0, -1, data, tear{unit: i % units, frac: 0.5, model: m}, &r)
+				t.program(v, &opRec{kind: emu.OpProgram, n: 4096, page: -1, data: data}, tear{unit: i % units, frac: 0.5, model: m}, &r)
 				_ = v.Snapshot()
 				i++
 			}

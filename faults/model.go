@@ -80,7 +80,6 @@ type devInfo struct {
 	ecc        bool  // NAND with ECC: torn bits are ECC errors against the intended data
 	pageSize   int64
 	oobSize    int
-	blockErase []emu.EraseTime
 	progModel  Model // device default for programs
 	eraseModel Model // device default for erases
 }
@@ -89,9 +88,8 @@ func infoOf(d *emu.Device) *devInfo {
 	c := d.Config()
 	inf := &devInfo{
 		kind: c.Kind, ev: c.EraseValue, wb: int64(c.WriteBlock),
-		strict:     c.Violations == emu.ViolationsStrict,
-		noErase:    c.NoExplicitErase,
-		blockErase: c.Timing.BlockErase,
+		strict:  c.Violations == emu.ViolationsStrict,
+		noErase: c.NoExplicitErase,
 	}
 	switch c.Kind {
 	case emu.NAND:

@@ -41,14 +41,18 @@ func propDevice(t *testing.T, r *rand.Rand) (*emu.Device, string) {
 type propOp struct {
 	kind emu.OpKind
 	off  int64
-	page int
-	data []byte
+	page int    // NAND page of a page command (ProgramPage, WriteOOB), else 0 and oob nil
+	data []byte // program data (WriteOOB: its spare data)
+	oob  []byte // ProgramPage's spare data (non-nil: the op is a ProgramPage)
 	n    int64
 }
 
 func (o propOp) run(d *emu.Device) error {
 	switch o.kind {
 	case emu.OpProgram:
+		if o.oob != nil {
+			return d.ProgramPage(o.page, o.data, o.oob)
+		}
 		return d.Program(o.off, o.data)
 	case emu.OpProgramOOB:
 		return d.WriteOOB(o.page, o.data)
@@ -75,6 +79,17 @@ func randOp(r *rand.Rand, d *emu.Device, next []int) propOp {
 				data[0] = 0xff // keep the bad-block mark byte clear
 			}
 			return propOp{kind: emu.OpProgramOOB, off: int64(p * d.PageSize()), page: p, data: data}
+		case r.IntN(3) == 0:
+			// A page command: data (possibly none) and spare together.
+			p := next[b]
+			next[b]++
+			pg := int(start)/d.PageSize() + p
+			data := randBytes(r.Uint64(), d.PageSize()*r.IntN(2))
+			oob := randBytes(r.Uint64(), 1+r.IntN(d.OOBSize()))
+			if p == 0 {
+				oob[0] = 0xff // keep the bad-block mark byte clear
+			}
+			return propOp{kind: emu.OpProgram, off: int64(pg * d.PageSize()), page: pg, data: data, oob: oob}
 		default:
 			p := next[b]
 			next[b]++
@@ -157,7 +172,7 @@ func TestPropertyTornOpsRespectPhysics(t *testing.T) {
 					require.Failf(t, "forbidden bit", "%s: stored byte %#x old %#x data %#x got %#x", ctx, i, beforeData[i], op.data[p-op.off], afterData[i])
 				}
 			}
-			require.Equal(t, beforeOOB, afterOOB, ctx)
+			checkOOB(t, ctx, d, op.page, op.oob, beforeOOB, afterOOB)
 			// What reads return (unstable bits drawn, ECC applied) is within
 			// the physics too, every time.
 			for rd := 0; rd < 3; rd++ {
@@ -173,19 +188,36 @@ func TestPropertyTornOpsRespectPhysics(t *testing.T) {
 			}
 		case emu.OpProgramOOB:
 			require.Equal(t, beforeData, afterData, ctx)
-			so := op.page * d.OOBSize()
-			for i := range afterOOB {
-				if i < so || i >= so+len(op.data) {
-					require.Equal(t, beforeOOB[i], afterOOB[i], "%s: OOB byte %d outside the op changed", ctx, i)
-				} else {
-					require.True(t, inRange(beforeOOB[i], op.data[i-so], afterOOB[i], d.EraseValue()), "%s: OOB byte %d", ctx, i)
-				}
-			}
+			checkOOB(t, ctx, d, op.page, op.data, beforeOOB, afterOOB)
 		case emu.OpErase:
 			checkTornErase(t, ctx, d, op, inj, frac, beforeData, afterData, beforeOOB, afterOOB, wear)
 		}
 	}
 	require.Greater(t, tornCount, iters/2, "most iterations must actually tear an operation")
+}
+
+// checkOOB checks that a program wrote at most oob into page's spare area
+// (stored bits and what ReadOOB returns, unstable bits drawn) and left every
+// other spare byte alone.
+func checkOOB(t *testing.T, ctx string, d *emu.Device, page int, oob, beforeOOB, afterOOB []byte) {
+	so := page * d.OOBSize()
+	for i := range afterOOB {
+		if i < so || i >= so+len(oob) {
+			require.Equal(t, beforeOOB[i], afterOOB[i], "%s: OOB byte %d outside the op changed", ctx, i)
+		} else {
+			require.True(t, inRange(beforeOOB[i], oob[i-so], afterOOB[i], d.EraseValue()), "%s: OOB byte %d", ctx, i)
+		}
+	}
+	if len(oob) == 0 {
+		return
+	}
+	got := make([]byte, len(oob))
+	for rd := 0; rd < 3; rd++ {
+		require.NoError(t, d.ReadOOB(page, got), ctx)
+		for j := range got {
+			require.True(t, inRange(beforeOOB[so+j], oob[j], got[j], d.EraseValue()), "%s: read %d OOB byte %d", ctx, rd, j)
+		}
+	}
 }
 
 func checkTornErase(t *testing.T, ctx string, d *emu.Device, op propOp, inj *faults.Injector, frac float64,

@@ -63,20 +63,15 @@ func variantsFor(k emu.OpKind, mode CutMode) []variant {
 	return progVariants[:1]
 }
 
-// opRec is a copy of a mutating operation, kept to tear it later.
-type opRec struct {
-	kind   emu.OpKind
-	off, n int64
-	page   int
-	data   []byte
-}
-
 // lazyTear is a torn state not computed yet: the pre-operation snapshot and
-// how to tear the operation.
+// how to tear the operation (and, for a cut at an instant, that instant:
+// the clock of the torn state).
 type lazyTear struct {
-	pre *emu.Snapshot
-	op  *opRec
-	tr  tear
+	pre   *emu.Snapshot
+	op    *opRec
+	tr    tear
+	at    int64
+	hasAt bool
 }
 
 // point is one branch: a cut point with the device state at the cut.
@@ -109,8 +104,11 @@ func (p *point) materialise(t *tearer) {
 	lz := p.lazy
 	d := emu.FromSnapshot(lz.pre)
 	r := newRNG(p.seed)
-	t.apply(d, lz.op.kind, lz.op.off, lz.op.n, lz.op.page, lz.op.data, lz.tr, &r)
+	t.apply(d, lz.op, lz.tr, &r)
 	p.snap = d.Snapshot()
+	if lz.hasAt {
+		p.snap = p.snap.WithNow(lz.at)
+	}
 	p.lazy = nil
 }
 
@@ -131,7 +129,7 @@ type recorder struct {
 	want    *cut // replay: the only cut to record
 	points  []*point
 	pre     *emu.Snapshot // current op's pre-op snapshot (lazily taken)
-	opr     *opRec        // current op, copied lazily
+	opr     *opRec        // current op (buffers copied), made lazily
 	capture func(*point)  // replay: called with the wanted point
 }
 
@@ -155,7 +153,9 @@ func (r *recorder) snapBefore(d *emu.Device) *emu.Snapshot {
 
 func (r *recorder) rec(op *emu.Op) *opRec {
 	if r.opr == nil {
-		r.opr = &opRec{kind: op.Kind, off: op.Off, n: op.Len, page: op.Page, data: slices.Clone(op.Data)}
+		o := recOf(op)
+		o.data, o.oob = slices.Clone(o.data), slices.Clone(o.oob)
+		r.opr = &o
 	}
 	return r.opr
 }
@@ -194,7 +194,7 @@ func (r *recorder) Before(d *emu.Device, op *emu.Op) error {
 			return nil
 		}
 		m := r.model(op.Kind)
-		units := r.inf.unitsOf(d, op.Kind, op.Off, op.Len, m)
+		units := r.inf.unitsOf(d, r.rec(op), m)
 		vars := variantsFor(op.Kind, r.cuts.Mode)
 		for i := 0; i < units; i++ {
 			for v, vr := range vars {
@@ -210,7 +210,10 @@ func (r *recorder) Before(d *emu.Device, op *emu.Op) error {
 
 // timeCuts records the instants of the every-Δt schedule that fall before
 // the end of op: in the idle time before it (the state before op), or inside
-// it (op torn at that fraction; a read changes nothing).
+// it (op torn at that fraction; a read changes nothing). The branch's clock
+// is the cut instant T: the device powered off then, so its recovery starts
+// at T, not at the start of the interrupted op or after an idle gap it
+// never lived through.
 func (r *recorder) timeCuts(d *emu.Device, op *emu.Op) {
 	end := op.Start + op.Dur
 	for r.nextT < end {
@@ -224,13 +227,13 @@ func (r *recorder) timeCuts(d *emu.Device, op *emu.Op) {
 			continue
 		}
 		if T <= op.Start || !op.Kind.Mutates() || op.Dur <= 0 {
-			r.add(c, r.snapBefore(d), nil)
+			r.add(c, r.snapBefore(d).WithNow(T), nil)
 			continue
 		}
 		frac := float64(T-op.Start) / float64(op.Dur)
 		m := r.model(op.Kind)
-		unit, lf := r.inf.locate(d, op.Kind, op.Off, op.Len, op.Dur, frac, m)
-		r.add(c, nil, &lazyTear{pre: r.snapBefore(d), op: r.rec(op), tr: tear{unit: unit, frac: lf, model: m}})
+		unit, lf := r.inf.locate(d, r.rec(op), op.Dur, frac, m)
+		r.add(c, nil, &lazyTear{pre: r.snapBefore(d), op: r.rec(op), tr: tear{unit: unit, frac: lf, model: m}, at: T, hasAt: true})
 	}
 }
 

@@ -64,31 +64,58 @@ func unitSpan(off, n, us int64, i int) (s, e int64) {
 	return s, e
 }
 
+// opRec describes a mutating operation to tear: the fields of an emu.Op a
+// torn state depends on. A NAND page command (ProgramPage: kind OpProgram
+// with page >= 0; WriteOOB: OpProgramOOB) carries its spare bytes in oob
+// (WriteOOB's data is its spare data).
+type opRec struct {
+	kind   emu.OpKind
+	off, n int64
+	page   int
+	data   []byte
+	oob    []byte
+}
+
+// recOf describes op without copying its buffers (the injector tears it
+// while the operation is in flight).
+func recOf(op *emu.Op) opRec {
+	r := opRec{kind: op.Kind, off: op.Off, n: op.Len, page: op.Page, data: op.Data, oob: op.OOB}
+	if op.Kind == emu.OpProgramOOB {
+		r.data, r.oob = nil, op.Data
+	}
+	return r
+}
+
+// pageCmd reports whether the operation is one NAND page program command
+// (ProgramPage or WriteOOB): all its bits, data and spare, move in one
+// tPROG, so it is one torn unit whatever the model.
+func (o *opRec) pageCmd() bool {
+	return o.kind == emu.OpProgramOOB || o.kind == emu.OpProgram && o.page >= 0
+}
+
 // locateProgram maps a fraction f of a program's duration (total ns) to the
 // unit being programmed then and the fraction of that unit done. Time is
-// charged per program page as the device does (Cost); within a page it is
-// taken as linear in bytes.
+// charged per program page as the device does (emu Pieces); within a page
+// it is taken as linear in bytes.
 func (inf *devInfo) locateProgram(d *emu.Device, off, n, total int64, f float64, m Model) (int, float64) {
 	us := inf.unitSize(m)
-	pp := inf.progPage
 	pos := f * float64(n)
 	if total > 0 {
 		t := f * float64(total)
 		acc := 0.0
-		for p := off; p < off+n; {
-			e := min((p/pp+1)*pp, off+n)
-			c := float64(d.Cost(emu.OpProgram, p, e-p))
-			if t < acc+c || e == off+n {
+		d.Pieces(emu.OpProgram, off, n, func(ps, pe, ns int64) bool {
+			c := float64(ns)
+			if t < acc+c || pe == off+n {
 				lf := 0.0
 				if c > 0 {
 					lf = min(max((t-acc)/c, 0), 1)
 				}
-				pos = float64(p-off) + lf*float64(e-p)
-				break
+				pos = float64(ps-off) + lf*float64(pe-ps)
+				return false
 			}
 			acc += c
-			p = e
-		}
+			return true
+		})
 	}
 	cnt := unitCount(off, n, us)
 	abs := float64(off) + pos
@@ -102,35 +129,21 @@ func (inf *devInfo) locateProgram(d *emu.Device, off, n, total int64, f float64,
 	return i, lf
 }
 
-// erasePieces calls fn for each erase command covering [off, off+n): the
-// largest aligned block erase that fits, else one erase unit (emu's rule).
-func (inf *devInfo) erasePieces(d *emu.Device, off, n int64, fn func(i int, ps, pe int64) bool) {
+// erasePieces calls fn for each erase command covering [off, off+n), as
+// the device issues and charges them (emu Pieces: the largest aligned
+// block erase that fits, else one erase unit): its index, range and cost.
+func (inf *devInfo) erasePieces(d *emu.Device, off, n int64, fn func(i int, ps, pe, ns int64) bool) {
 	i := 0
-	for p := off; p < off+n; i++ {
-		var cmd int64
-		for _, b := range inf.blockErase {
-			bs := int64(b.Size)
-			if bs > cmd && p%bs == 0 && off+n-p >= bs {
-				cmd = bs
-			}
-		}
-		if cmd == 0 {
-			_, _, sz, ok := d.UnitAt(p)
-			if !ok {
-				return
-			}
-			cmd = sz
-		}
-		if !fn(i, p, p+cmd) {
-			return
-		}
-		p += cmd
-	}
+	d.Pieces(emu.OpErase, off, n, func(ps, pe, ns int64) bool {
+		ok := fn(i, ps, pe, ns)
+		i++
+		return ok
+	})
 }
 
 func (inf *devInfo) erasePieceCount(d *emu.Device, off, n int64) int {
 	cnt := 0
-	inf.erasePieces(d, off, n, func(int, int64, int64) bool { cnt++; return true })
+	inf.erasePieces(d, off, n, func(int, int64, int64, int64) bool { cnt++; return true })
 	return cnt
 }
 
@@ -140,8 +153,8 @@ func (inf *devInfo) locateErase(d *emu.Device, off, n, total int64, f float64) (
 	t := f * float64(total)
 	acc := 0.0
 	idx, lf := 0, f
-	inf.erasePieces(d, off, n, func(i int, ps, pe int64) bool {
-		c := float64(d.Cost(emu.OpErase, ps, pe-ps))
+	inf.erasePieces(d, off, n, func(i int, ps, pe, ns int64) bool {
+		c := float64(ns)
 		idx = i
 		if total <= 0 {
 			// No timing: by bytes.
@@ -165,26 +178,29 @@ func (inf *devInfo) locateErase(d *emu.Device, off, n, total int64, f float64) (
 	return idx, lf
 }
 
-// locate resolves where a fraction f of op falls.
-func (inf *devInfo) locate(d *emu.Device, k emu.OpKind, off, n, total int64, f float64, m Model) (int, float64) {
-	switch k {
-	case emu.OpProgram:
-		return inf.locateProgram(d, off, n, total, f, m)
-	case emu.OpErase:
-		return inf.locateErase(d, off, n, total, f)
+// locate resolves where a fraction f of op (total ns long) falls: the torn
+// unit and the fraction of it done.
+func (inf *devInfo) locate(d *emu.Device, o *opRec, total int64, f float64, m Model) (int, float64) {
+	switch {
+	case o.pageCmd():
+		return 0, f
+	case o.kind == emu.OpProgram:
+		return inf.locateProgram(d, o.off, o.n, total, f, m)
+	case o.kind == emu.OpErase:
+		return inf.locateErase(d, o.off, o.n, total, f)
 	}
 	return 0, f
 }
 
 // unitsOf is the number of torn units of an operation under model m.
-func (inf *devInfo) unitsOf(d *emu.Device, k emu.OpKind, off, n int64, m Model) int {
-	switch k {
-	case emu.OpProgram:
-		return unitCount(off, n, inf.unitSize(m))
-	case emu.OpErase:
-		return inf.erasePieceCount(d, off, n)
-	case emu.OpProgramOOB:
+func (inf *devInfo) unitsOf(d *emu.Device, o *opRec, m Model) int {
+	switch {
+	case o.pageCmd():
 		return 1
+	case o.kind == emu.OpProgram:
+		return unitCount(o.off, o.n, inf.unitSize(m))
+	case o.kind == emu.OpErase:
+		return inf.erasePieceCount(d, o.off, o.n)
 	}
 	return 0
 }
@@ -282,14 +298,15 @@ func violates(old, data []byte, ev byte) bool {
 	return false
 }
 
-// program leaves on d the result of programming data at off (OOB programs:
-// into page's spare area) interrupted as tr. It returns the torn span
-// (device offsets; for OOB the page's offset and the OOB length).
-func (t *tearer) program(d *emu.Device, k emu.OpKind, off int64, page int, data []byte, tr tear, r *rng) (s, e int64) {
+// program leaves on d the result of program o interrupted as tr. It
+// returns the torn span (device offsets; for a spare-only page program the
+// page's offset and the spare length).
+func (t *tearer) program(d *emu.Device, o *opRec, tr tear, r *rng) (s, e int64) {
 	inf := t.inf
-	if k == emu.OpProgramOOB {
-		return t.programOOB(d, off, page, data, tr, r)
+	if o.pageCmd() {
+		return t.programPage(d, o, tr, r)
 	}
+	off, data := o.off, o.data
 	n := int64(len(data))
 	if inf.strict && !inf.noErase {
 		old := grow(&t.c, len(data))
@@ -321,53 +338,83 @@ func (t *tearer) program(d *emu.Device, k emu.OpKind, off int64, page int, data 
 		// The intended data is stored; transitions that did not firmly land
 		// read randomly until erased.
 		_ = d.ApplyProgram(s, nw)
-		for i := range sel {
-			sel[i] = pend[i] &^ sel[i]
-		}
+		missed(pend, sel)
 		_ = d.SetUnstable(s, sel)
 	case inf.ecc:
 		// NAND ECC was computed over the intended data: bits that did not
 		// land are bit errors the ECC engine sees.
 		_ = d.ApplyProgram(s, nw)
-		for i := range sel {
-			sel[i] = pend[i] &^ sel[i]
-		}
+		missed(pend, sel)
 		_ = d.XorFlips(s, sel)
 	default:
-		for i := range old {
-			old[i] ^= sel[i]
-		}
+		xorBytes(old, sel)
 		_ = d.ApplyProgram(s, old)
 	}
 	return s, e
 }
 
-func (t *tearer) programOOB(d *emu.Device, off int64, page int, data []byte, tr tear, r *rng) (int64, int64) {
+// missed turns sel (the transitions that landed) into those of pend that
+// did not.
+func missed(pend, sel []byte) {
+	for i := range sel {
+		sel[i] = pend[i] &^ sel[i]
+	}
+}
+
+func xorBytes(p, m []byte) {
+	for i := range p {
+		p[i] ^= m[i]
+	}
+}
+
+// programPage tears one NAND page program command (ProgramPage with data
+// and spare, or WriteOOB): every pending transition of the data and the
+// spare area moves in parallel, so both are torn together, with one draw
+// over their union, and the command consumes one of the page's NOP
+// programs (emu ApplyProgramPage). Metastable leaves the intended bits
+// stored and the missed ones unstable, in both areas; on NAND with ECC the
+// missed data bits are bit errors against the intended data, while the
+// spare area (not covered by the ECC model) keeps the raw torn bits.
+func (t *tearer) programPage(d *emu.Device, o *opRec, tr tear, r *rng) (int64, int64) {
 	inf := t.inf
-	old := grow(&t.a, len(data))
-	if d.PeekOOB(page, old) != nil {
-		return off, off
+	data, oob := o.data, o.oob
+	nd := len(data)
+	all := grow(&t.a, nd+len(oob)) // the old bits, data then spare
+	if d.Peek(o.off, all[:nd]) != nil || d.PeekOOB(o.page, all[nd:]) != nil {
+		return o.off, o.off
 	}
-	if inf.strict && violates(old, data, inf.ev) {
-		return off, off
+	if inf.strict && (violates(all[:nd], data, inf.ev) || violates(all[nd:], oob, inf.ev)) {
+		// A strict device refuses such a program before it starts.
+		return o.off, o.off
 	}
-	pend := grow(&t.b, len(data))
-	for i := range pend {
-		pend[i] = (data[i] ^ inf.ev) &^ (old[i] ^ inf.ev)
+	pend := grow(&t.b, len(all))
+	for i, nw := range data {
+		pend[i] = (nw ^ inf.ev) &^ (all[i] ^ inf.ev)
 	}
-	sel := grow(&t.c, len(data))
-	// The spare area has no unstable-bit overlay: Metastable tears like Scatter.
+	for i, nw := range oob {
+		pend[nd+i] = (nw ^ inf.ev) &^ (all[nd+i] ^ inf.ev)
+	}
+	sel := grow(&t.c, len(all))
 	selectBits(pend, sel, tr.frac, tr.sub, r)
-	for i := range old {
-		old[i] ^= sel[i]
+	switch {
+	case tr.model == Metastable:
+		_ = d.ApplyProgramPage(o.page, data, oob)
+		missed(pend, sel)
+		_ = d.SetUnstable(o.off, sel[:nd])
+		_ = d.SetUnstableOOB(o.page, sel[nd:])
+	case inf.ecc:
+		xorBytes(all[nd:], sel[nd:])
+		_ = d.ApplyProgramPage(o.page, data, all[nd:])
+		missed(pend[:nd], sel[:nd])
+		_ = d.XorFlips(o.off, sel[:nd])
+	default:
+		xorBytes(all, sel)
+		_ = d.ApplyProgramPage(o.page, all[:nd], all[nd:])
 	}
-	_ = d.PokeOOB(page, old)
-	// The interrupted page program still consumed one of the page's NOP
-	// partial programs: re-program one byte with its own value.
-	var one [1]byte
-	_ = d.Peek(off, one[:])
-	_ = d.ApplyProgram(off, one[:])
-	return off, off + int64(len(data))
+	if nd == 0 {
+		return o.off, o.off + int64(len(oob))
+	}
+	return o.off, o.off + int64(nd)
 }
 
 // erase leaves on d the result of erasing [off, off+n) interrupted as tr:
@@ -376,7 +423,7 @@ func (t *tearer) programOOB(d *emu.Device, off int64, page int, data []byte, tr 
 // untouched. It returns the torn span.
 func (t *tearer) erase(d *emu.Device, off, n int64, tr tear, r *rng) (s, e int64) {
 	s, e = off, off
-	t.inf.erasePieces(d, off, n, func(i int, ps, pe int64) bool {
+	t.inf.erasePieces(d, off, n, func(i int, ps, pe, _ int64) bool {
 		switch {
 		case i < tr.unit:
 			for p := ps; p < pe; {
@@ -488,13 +535,13 @@ func (t *tearer) eraseUnit(d *emu.Device, u int, tr tear, r *rng) {
 	}
 }
 
-// apply tears operation k at [off, off+n) (data for programs) as tr.
-func (t *tearer) apply(d *emu.Device, k emu.OpKind, off, n int64, page int, data []byte, tr tear, r *rng) (s, e int64) {
-	switch k {
+// apply tears operation o as tr.
+func (t *tearer) apply(d *emu.Device, o *opRec, tr tear, r *rng) (s, e int64) {
+	switch o.kind {
 	case emu.OpProgram, emu.OpProgramOOB:
-		return t.program(d, k, off, page, data, tr, r)
+		return t.program(d, o, tr, r)
 	case emu.OpErase:
-		return t.erase(d, off, n, tr, r)
+		return t.erase(d, o.off, o.n, tr, r)
 	}
-	return off, off
+	return o.off, o.off
 }
