@@ -30,6 +30,9 @@ type Injector struct {
 	t       tearer
 	pending *arm // a fraction-1 cut that fires when the current op completes
 	pendFr  float64
+	// tracked: the device counted reads before a disturb fault turned
+	// counting on (Detach restores it).
+	tracked bool
 }
 
 // arm is the runtime state of one fault.
@@ -45,7 +48,15 @@ type arm struct {
 
 // Attach arms plan on d and installs the injector as d's hook (after any
 // hook already installed, so observers such as a trace still see every
-// operation). The plan's seed is the root of every random choice.
+// operation, the ones the injector cuts included, and get its events as
+// annotations: see emu.Hooks and emu.Annotators).
+//
+// The plan's seed is the root of every random choice: the faults' draws and
+// also the values unstable bits read as, since Attach restarts the device's
+// generator (emu SetRandSeed) from a seed derived from the plan's. The same
+// plan on the same device state and script gives the same reads, whatever
+// the device's own Config.Seed. A read-disturb fault turns the device's
+// read counting on (emu TrackReads): the reads it counts start then.
 func Attach(d *emu.Device, plan Plan) (*Injector, error) {
 	if d == nil {
 		return nil, badPlan("nil device")
@@ -53,8 +64,9 @@ func Attach(d *emu.Device, plan Plan) (*Injector, error) {
 	if err := plan.Validate(); err != nil {
 		return nil, err
 	}
-	inj := &Injector{dev: d, inf: infoOf(d), plan: Plan{Seed: plan.Seed}}
+	inj := &Injector{dev: d, inf: infoOf(d), plan: Plan{Seed: plan.Seed}, tracked: d.TracksReads()}
 	inj.t.inf = inj.inf
+	d.SetRandSeed(derive(plan.Seed, devRandLabel))
 	for _, f := range plan.Faults {
 		if err := inj.Add(f); err != nil {
 			return nil, err
@@ -69,8 +81,16 @@ func Attach(d *emu.Device, plan Plan) (*Injector, error) {
 	return inj, nil
 }
 
-// Detach removes the injector, restoring the hook that was there before.
-func (inj *Injector) Detach() { inj.dev.SetHook(inj.prev) }
+// devRandLabel derives the device generator's seed from the plan seed (fault
+// i draws from derive(seed, i); no plan has 2^32 faults).
+const devRandLabel = 0xdef1ce << 32
+
+// Detach removes the injector, restoring the hook that was there before
+// (and the device's read counting as it was before Attach).
+func (inj *Injector) Detach() {
+	inj.dev.SetHook(inj.prev)
+	inj.dev.TrackReads(inj.tracked)
+}
 
 // Device is the device the injector is attached to.
 func (inj *Injector) Device() *emu.Device { return inj.dev }
@@ -137,6 +157,8 @@ func (inj *Injector) Add(f Fault) error {
 		a.done = true
 	case KindRetention:
 		a.retained = map[int]int64{}
+	case KindDisturb:
+		d.TrackReads(true)
 	}
 	inj.arms = append(inj.arms, a)
 	if !a.done {
@@ -197,12 +219,18 @@ func (a *arm) wants(c opClass) (before, after bool) {
 	return false, false
 }
 
+// record keeps e and hands it, as a note, to the annotators (tracers) of
+// the device's hook chain: the record of the operation in progress (or the
+// next one) says what the injector did.
 func (inj *Injector) record(a *arm, e Event) {
 	e.Fault = a.idx
 	if u, _, _, ok := inj.dev.UnitAt(e.Off); ok {
 		e.Unit = u
 	}
 	inj.events = append(inj.events, e)
+	for _, an := range emu.Annotators(inj.dev.Hook()) {
+		an.Annotate(e.String())
+	}
 }
 
 // Before implements emu.Hook.
@@ -306,8 +334,9 @@ func (inj *Injector) tearOp(d *emu.Device, op *emu.Op, a *arm, frac float64, m M
 		return
 	}
 	m = inj.inf.modelFor(op.Kind, m)
-	unit, lf := inj.inf.locate(d, op.Kind, op.Off, op.Len, op.Dur, frac, m)
-	s, e := inj.t.apply(d, op.Kind, op.Off, op.Len, op.Page, op.Data, tear{unit: unit, frac: lf, model: m}, &a.r)
+	o := recOf(op)
+	unit, lf := inj.inf.locate(d, &o, op.Dur, frac, m)
+	s, e := inj.t.apply(d, &o, tear{unit: unit, frac: lf, model: m}, &a.r)
 	what := EvTornProgram
 	if op.Kind == emu.OpErase {
 		what = EvTornErase
@@ -437,13 +466,17 @@ func (inj *Injector) wearStuck(d *emu.Device, op *emu.Op, a *arm) {
 
 // flipToward flips a random bit of unit u that is currently programmed
 // (toErased) or erased (!toErased), if the chosen bit is in that state and
-// carries no error yet. It returns the offset and bit, or -1.
+// carries no error yet (neither a bit error nor an unstable bit; other bits
+// of its byte may). It returns the offset and bit, or -1.
 func (inj *Injector) flipToward(d *emu.Device, u int, toErased bool, r *rng) (int64, int) {
 	start, size := d.Unit(u)
 	off := start + int64(r.intn(int(size)))
 	bit := r.intn(8)
-	var b [1]byte
-	if d.Peek(off, b[:]) != nil || d.FlipCount(off, 1) != 0 {
+	var b, f, us [1]byte
+	if d.Peek(off, b[:]) != nil || d.PeekFlips(off, f[:]) != nil || d.PeekUnstable(off, us[:]) != nil {
+		return -1, 0
+	}
+	if (f[0]|us[0])>>bit&1 != 0 {
 		return -1, 0
 	}
 	programmed := ((b[0]^inj.inf.ev)>>bit)&1 == 1
