@@ -1,0 +1,58 @@
+package faults_test
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/faults"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestTimeCutClockAtTheInstant: a time cut's branch resumes at the cut
+// instant T — inside an operation (torn or a read) and in idle time the
+// workload spent with Advance — not at the interrupted operation's start or
+// after the idle gap. Depth 2 cuts its recovery at instants counted from T.
+func TestTimeCutClockAtTheInstant(t *testing.T) {
+	const every = 1_000_000
+	s := logSweep("clock", 6, false)
+	s.Cuts = faults.Cuts{Mode: faults.CutTime, EveryNs: every}
+	s.Depth = 2
+	s.Check = func(d *emu.Device, acked []any) error {
+		if d.Now()%every != 0 {
+			return fmt.Errorf("branch clock %d ns is not a cut instant", d.Now())
+		}
+		return recoverAndCheck(d, acked)
+	}
+	inner := s.Workload
+	s.Workload = func(d *emu.Device, ack func(any)) error {
+		if err := inner(d, ack); err != nil {
+			return err
+		}
+		d.Advance(3*every + every/2) // idle: three instants fall in the gap
+		return d.Erase(8192, 4096)   // 45 ms: many instants inside it
+	}
+	r := run(t, s, faults.Options{Jobs: 2, ListBranches: true})
+	require.True(t, r.OK(), "%v", failureIDs(r))
+	require.Len(t, r.Levels, 2)
+	assert.Positive(t, r.Levels[1].Checked)
+
+	n := 0
+	for _, b := range r.List {
+		if b.Depth != 1 || b.Verdict == "dup" {
+			continue
+		}
+		_, sched, _, err := faults.ParseID(b.ID)
+		require.NoError(t, err)
+		T, err := strconv.ParseInt(strings.TrimPrefix(sched[0], "t"), 10, 64)
+		require.NoError(t, err)
+		rep, err := faults.Replay(s, b.ID, faults.ReplayOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, T, rep.Before.Now(), "%s: the replayed branch resumes at the instant", b.ID)
+		n++
+	}
+	assert.Greater(t, n, 40)
+}
