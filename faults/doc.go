@@ -7,14 +7,23 @@
 //
 // A Plan is plain data: a seed and a list of Faults. Attach arms a plan on an
 // emu.Device by installing an Injector as the device's hook (emu's operation
-// seam). Every random choice comes from the plan seed, split per fault, so
-// the same plan, device and script give the same bits; Plan.String renders a
-// line such as
+// seam). Every random choice comes from the plan seed, split per fault —
+// and the values unstable bits read as too: Attach restarts the device's
+// generator (emu SetRandSeed) from the plan seed, so the same plan, device
+// and script give the same bits and the same reads, whatever the device's
+// own seed. Plan.String renders a line such as
 //
 //	seed=7;cut:after_ops=3,fraction=0.25,model=prefix;flip:off=4096,bit=3
 //
 // that ParsePlan reads back to reproduce a failure exactly. What the injector
-// did is recorded as Events (what, where, when in simulated time).
+// did is recorded as Events (what, where, when in simulated time) and handed,
+// as notes, to the tracers ahead of it in the device's hook chain (emu
+// Annotators): a trace shows every operation, the cut one included (not
+// applied, -EIO) with what the cut left. Read disturb turns on the device's
+// read counting (emu TrackReads) when it is armed; retention reads the
+// program times emu always keeps (LastProgramNs). Both flip a bit only if it
+// carries no error yet (emu PeekFlips, PeekUnstable); other bits of the same
+// byte may still flip.
 //
 // # Power cuts
 //
@@ -40,6 +49,14 @@
 // intended content, so the ECC engine corrects a few and fails on many, and
 // unstable bits give errors that change between reads.
 //
+// A NAND page command — ProgramPage (data and spare area in one tPROG) or
+// WriteOOB — is one torn unit whatever the model: its data and spare bits
+// move together, so both are torn with one draw over their union, replayed
+// with emu ApplyProgramPage (one NOP). Metastable leaves the missed spare
+// bits unstable (emu SetUnstableOOB) like the data's; with ECC the data's
+// missed bits become bit errors while the spare area, which the ECC model
+// does not cover, keeps the raw torn bits.
+//
 // Device defaults (DefaultModels): MCU internal NOR (program page = write
 // block): Prefix program, Partial erase; page-buffered (SPI) NOR: Scatter
 // program, Preprogram erase; NAND: Scatter program, Metastable erase.
@@ -57,6 +74,11 @@
 // branch runs with the same recording hook, and its cut points are the next
 // level's branches. The branch list, IDs and verdicts do not depend on Jobs;
 // Shard splits the last level's unique branches j by j mod Total.
+//
+// A time cut (CutTime) leaves its branch at the cut instant T: the torn (or
+// untouched) state with the device clock at T, not at the start of the
+// interrupted operation or past an idle gap the device never lived through;
+// the recovery's own time cuts count from T.
 //
 // Every failure has an ID "NAME:SCHEDULE:SEED" (see sweep_id.go for the
 // token grammar, e.g. "log:12b:1", "log:41a/3u0v2:1", "log:t150000:1") that
@@ -101,4 +123,20 @@
 // Device, Setup and Workload are called on the goroutine that calls Run or
 // Replay; CheckFactory and the checks run on worker goroutines (one
 // CheckFunc per worker, never shared). Replay uses CheckFactory(0).
+//
+// # Reading sweep failures: format limits are not emulator artefacts
+//
+// A unit or bit sweep of Zephyr's FCB (package fcb) finds, besides the torn
+// headers and torn lengths its mount refuses (ENOMSG, EIO), branches where
+// a torn, never-finished entry is walked as valid: the append was cut after
+// the length and (part of) the data landed but before the CRC-8 byte was
+// written, so that byte still holds the erase value 0xFF — and for about one
+// torn payload in 256 the CRC-8 of the torn bytes is 0xFF too. FCB's walk
+// then accepts the entry and hands back corrupt data. This is a limit of the
+// format (an 8-bit check over data it cannot tell from a finished write),
+// reproduced because the torn bits are plausible, not an emulator artefact:
+// Zephyr's fcb_walk, which package fcb ports line for line, accepts the same
+// image the same way (settings' torn-write test sees the same rate).
+// Checks that need more carry their own checksum in the payload (the FCB
+// sweep tests use a CRC32 and see these branches as "CRC32 mismatch").
 package faults
