@@ -29,13 +29,22 @@ type Device struct {
 	op     Op
 	stats  Stats
 	ecc    ECCReport
-	page   []byte      // NAND scratch: one page of raw data for ECC decisions
-	erased []byte      // NAND: one erased page (stored content of a nil chunk)
-	memo   [2]costMemo // last read and program cost (hot path)
+	page   []byte    // NAND scratch: one page of raw data for ECC decisions
+	erased []byte    // NAND: one erased page (stored content of a nil chunk)
+	memo   costMemos // read and program costs seen (hot path)
 }
 
-// costMemo remembers the cost of the last read or program: the cost depends
-// on the length and on the offset only modulo the program (NAND: read) page.
+// 1<<memoBits is the number of read (and of program) costs a device remembers:
+// a file system's walk issues a handful of distinct lengths (a 2-byte
+// length, a header, a payload), each of which would otherwise pay the
+// timing formula's divisions on every read.
+const memoBits = 4
+
+// costMemos are a direct-mapped cache of read and program costs.
+type costMemos [2][1 << memoBits]costMemo
+
+// costMemo remembers the cost of a read or program: the cost depends on the
+// length and on the offset only modulo the program (NAND: read) page.
 type costMemo struct {
 	ok     bool
 	mod, n int64
@@ -124,7 +133,7 @@ func (d *Device) begin(k OpKind, off, n int64, data []byte, page int) *Op {
 	return op
 }
 
-// opCost is g.cost with a one-entry memo for reads and programs.
+// opCost is g.cost with a small cache for reads and programs.
 func (d *Device) opCost(k OpKind, off, n int64) int64 {
 	if k != OpRead && k != OpProgram {
 		return d.g.cost(k, off, n)
@@ -138,7 +147,7 @@ func (d *Device) opCost(k OpKind, off, n int64) int64 {
 	default:
 		mod = off % period
 	}
-	m := &d.memo[k-OpRead]
+	m := &d.memo[k-OpRead][(uint64(n)*0x9e3779b97f4a7c15+uint64(mod)*0xbf58476d1ce4e5b9)>>(64-memoBits)]
 	if m.ok && m.mod == mod && m.n == n {
 		return m.ns
 	}

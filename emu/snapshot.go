@@ -52,6 +52,9 @@ func (d *Device) Restore(s *Snapshot) error {
 }
 
 func (d *Device) restore(s *Snapshot) {
+	if d.g != s.g {
+		d.memo = costMemos{} // costs depend on the geometry's timing
+	}
 	d.g = s.g
 	d.gen = newGen()
 	d.chunks = s.chunks.clone()
@@ -60,7 +63,6 @@ func (d *Device) restore(s *Snapshot) {
 	d.prot, d.nprot, d.stuck = s.prot, s.nprot, s.stuck
 	d.now, d.seq, d.rng, d.off, d.stats = s.now, s.seq, s.rng, s.off, s.stats
 	d.ecc = ECCReport{}
-	d.memo = [2]costMemo{}
 	if d.g.kind == NAND && (d.page == nil || len(d.page) != d.g.store || d.erased[0] != d.g.ev) {
 		d.initScratch()
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math/big"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -306,4 +307,51 @@ func TestPieces(t *testing.T) {
 			assert.False(t, called)
 		})
 	}
+}
+
+// TestCostCache: every read and program is charged exactly Cost, whatever
+// the mix of lengths and offsets that share (and evict) the device's cost
+// cache, and a restore onto a device of another timing charges the
+// snapshot's timing.
+func TestCostCache(t *testing.T) {
+	for _, chip := range []string{"w25q128jv", "mt29f1g08", "nrf52840"} {
+		t.Run(chip, func(t *testing.T) {
+			d, err := NewChip(chip)
+			require.NoError(t, err)
+			wb := int64(d.WriteBlock())
+			lens := []int64{1, 2, 3, 8, 12, 16, 31, 64, 100, 256, 300, 2048, 4096}
+			seed := testSeed(t)
+			rng := rand.New(rand.NewPCG(seed, 7))
+			buf := make([]byte, 8192)
+			for i := 0; i < 3000; i++ {
+				n := lens[rng.IntN(len(lens))]
+				off := rng.Int64N(64 << 10)
+				k := OpRead
+				if rng.IntN(3) == 0 {
+					k = OpProgram
+					n = (n + wb - 1) / wb * wb
+					off = off / wb * wb
+				}
+				if d.Kind() == NAND && k == OpProgram {
+					continue // page order rules: reads cover NAND's page-periodic costs
+				}
+				before := d.Now()
+				if k == OpRead {
+					require.NoError(t, d.Read(off, buf[:n]))
+				} else {
+					_ = d.Program(off, buf[:n]) // refused or not, the op is charged
+				}
+				require.Equal(t, d.g.cost(k, off, n), d.Now()-before, "%v %d+%d (op %d)", k, off, n, i)
+			}
+		})
+	}
+	// Same geometry, other timing: the restored device charges the snapshot's.
+	slow := norCfg(func(c *Config) { c.Timing = Timing{ClockHz: 1e6, BusBits: 1, ReadNs: 100} })
+	fast := norCfg(func(c *Config) { c.Timing = Timing{ClockHz: 1e8, BusBits: 4} })
+	a, b := mustNew(t, slow), mustNew(t, fast)
+	_ = read(t, b, 0, 16) // b caches its own cost of a 16-byte read
+	require.NoError(t, b.Restore(a.Snapshot()))
+	now := b.Now()
+	_ = read(t, b, 0, 16)
+	assert.Equal(t, a.Cost(OpRead, 0, 16), b.Now()-now)
 }
