@@ -12,6 +12,9 @@
 --             rotate the oldest sector away when no free sector is left;
 --   settings  a settings store rewriting 4 keys of 900 bytes (compaction
 --             copies the live values forward, then erases);
+--   naive     the FCB ring on sectors 1-7 plus a configuration record
+--             rewritten in place in sector 0 (erase + write) every 8
+--             records: a hot spot that wears out long before the ring;
 --
 -- or your own: add a function to WORKLOADS below. It reports the erase
 -- counts per sector, the cycles to the first failure, the simulated time
@@ -20,14 +23,18 @@
 --
 --   wear.csv        unit,offset,size,erases at the first failure
 --   wear.svg        the same as a heatmap (report.wear)
+--   flash.bin       the flash at the first failure, with flash.bin.json (its
+--                   wear and clock): flashemu wear OUTDIR/flash.bin
 --   endurance.svg   the endurance curve: sectors failed against erase
 --                   cycles, measured by erasing a fresh copy of the chip
 --                   sector by sector until every sector has failed
 --
--- Self-checks (the script fails if one does not hold): the first failure
--- comes at the weakest sector's endurance, wear is level across the ring
--- (max - min <= 1 for fcb), every sector's endurance is within the spread,
--- and the files hold what dev:wear() says.
+-- Self-checks (the script fails if one does not hold): the failing sector
+-- fails at its own endurance; with a levelled workload (fcb, settings)
+-- that is the weakest sector's, and for fcb the wear is level across the
+-- ring (max - min <= 1); with naive it is sector 0, long before the rest;
+-- every sector's endurance is within the spread, and the files hold what
+-- dev:wear() says.
 
 local OUT = arg[1] or "out/wear_endurance"
 local ENDURANCE = tonumber(arg[2] or "300")
@@ -61,6 +68,26 @@ function WORKLOADS.fcb(dev)
   end
 end
 
+function WORKLOADS.naive(dev)
+  local log = assert(fcb.new(dev:area{label = "log", offset = SECTOR, size = (SECTORS - 1) * SECTOR}, {magic = 0x57454152, version = 1}))
+  local record = ("x"):rep(400)
+  local n = 0
+  while true do
+    if n % 8 == 0 then -- the configuration, rewritten in place
+      local ok, msg, errno = dev:erase(0, SECTOR)
+      if not ok then return n, msg, errno end
+      assert(dev:write(0, ("config %08d\n"):format(n))) -- 16 bytes: whole words
+    end
+    if log:free_sectors() == 0 then
+      local ok, msg, errno = log:rotate()
+      if not ok then return n, msg, errno end
+    end
+    local loc, msg, errno = log:push(("%08d"):format(n) .. record)
+    if not loc then return n, msg, errno end
+    n = n + 1
+  end
+end
+
 function WORKLOADS.settings(dev)
   local store = assert(settings.fcb(dev:area{label = "settings"}))
   local value = ("v"):rep(900)
@@ -73,7 +100,7 @@ function WORKLOADS.settings(dev)
 end
 
 local workload = WORKLOADS[WORKLOAD]
-if not workload then error("unknown workload " .. WORKLOAD .. " (fcb, settings)") end
+if not workload then error("unknown workload " .. WORKLOAD .. " (fcb, settings, naive)") end
 
 -- 1. Hammer until the first erase failure.
 local dev = new_device()
@@ -120,11 +147,12 @@ print("endurance per sector: " .. table.concat(endurance, " "))
 
 -- 3. Reports.
 assert(dev:wear_report{svg = OUT .. "/wear.svg", csv = OUT .. "/wear.csv", endurance = sorted[1],
-  title = ("%s workload: wear at the first failure (%d cycles)"):format(WORKLOAD, cycles)})
+  title = WORKLOAD .. " workload, 8 x 4 KiB"})
+assert(dev:save(OUT .. "/flash.bin", {sidecar = true}))
 assert(report.curve{svg = OUT .. "/endurance.svg", points = points,
   title = ("endurance %d +/- %d %%, seed %d"):format(ENDURANCE, SPREAD * 100, SEED),
   x_label = "erase cycles", y_label = "sectors failed"})
-print("wrote " .. OUT .. "/wear.csv, wear.svg, endurance.svg")
+print("wrote " .. OUT .. "/wear.csv, wear.svg, endurance.svg, flash.bin")
 
 -- 4. Self-checks.
 local lo, hi = math.floor(ENDURANCE * (1 - SPREAD)), math.ceil(ENDURANCE * (1 + SPREAD))
@@ -133,7 +161,14 @@ for u, n in ipairs(endurance) do
 end
 assert(cycles == endurance[failed_unit + 1],
   ("sector %d failed after %d cycles, but endures %d"):format(failed_unit, cycles, endurance[failed_unit + 1]))
-assert(cycles == sorted[1], ("the first failure came at %d cycles, the weakest sector endures %d"):format(cycles, sorted[1]))
+if WORKLOAD == "naive" then
+  assert(failed_unit == 0, "the hot configuration sector should fail first, not sector " .. failed_unit)
+  for u = 2, SECTORS do
+    assert(wear[u] * 4 < wear[1], ("sector %d wore %d times, the hot spot only %d"):format(u - 1, wear[u], wear[1]))
+  end
+else
+  assert(cycles == sorted[1], ("the first failure came at %d cycles, the weakest sector endures %d"):format(cycles, sorted[1]))
+end
 if WORKLOAD == "fcb" then
   assert(max - min <= 1, ("an FCB ring wears evenly: min %d, max %d"):format(min, max))
 end

@@ -75,6 +75,8 @@ func TestWearEnduranceOutputs(t *testing.T) {
 		{name: "settings store", args: []string{"out/s", "300", "0.2", "1", "settings"}, dir: "out/s",
 			wantLine: "first erase failure at sector 7 after 272 completed cycles"},
 		{name: "other seed and endurance", args: []string{"o3", "120", "0.3", "3"}, dir: "o3"},
+		{name: "naive hot spot", args: []string{"out/naive", "300", "0.2", "1", "naive"}, dir: "out/naive",
+			wantLine: "naive on nor 32K (4K sectors, wb 4): 2680 records written, first erase failure at sector 0 after 335 completed cycles"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
