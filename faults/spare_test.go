@@ -206,3 +206,45 @@ func cutID(op, variant int) string {
 	}
 	return s
 }
+
+// TestMetastableEraseSpare: a metastable torn erase of a NAND block leaves
+// the spare residue unstable too (it reads randomly until erased again);
+// Partial leaves it stable.
+func TestMetastableEraseSpare(t *testing.T) {
+	for _, m := range []faults.Model{faults.Metastable, faults.Partial} {
+		t.Run(string(m), func(t *testing.T) {
+			d := newNAND(t, 4, 0)
+			for p := 9; p < 16; p++ { // block 1, not its mark page
+				require.NoError(t, d.ProgramPage(p, make([]byte, 512), make([]byte, 16)))
+			}
+			_, err := faults.Attach(d, faults.Plan{Seed: 2, Faults: []faults.Fault{faults.CutAt(d.Seq(), 0.5, m)}})
+			require.NoError(t, err)
+			require.ErrorIs(t, d.Erase(4096, 4096), faults.ErrPowerLoss)
+			d.PowerOn()
+			unst := make([]byte, 16)
+			total := 0
+			seen := map[string]bool{}
+			for p := 9; p < 16; p++ {
+				require.NoError(t, d.PeekUnstableOOB(p, unst))
+				total += ones(unst)
+				got := make([]byte, 16)
+				for i := 0; i < 4; i++ {
+					require.NoError(t, d.ReadOOB(p, got))
+					seen[string(got)] = true
+				}
+			}
+			if m == faults.Metastable {
+				assert.Positive(t, total, "residual spare bits are unstable")
+				assert.Greater(t, len(seen), 7*2, "and read differently between reads")
+			} else {
+				assert.Zero(t, total)
+				assert.LessOrEqual(t, len(seen), 7, "stable residue: one value per page")
+			}
+			require.NoError(t, d.Erase(4096, 4096))
+			for p := 9; p < 16; p++ {
+				require.NoError(t, d.PeekUnstableOOB(p, unst))
+				assert.Zero(t, ones(unst), "a completed erase clears them")
+			}
+		})
+	}
+}

@@ -525,10 +525,15 @@ func (t *tearer) eraseUnit(d *emu.Device, u int, tr tear, r *rng) {
 			_ = d.Poke(start+i, data[i:j])
 		}
 	}
+	// Spare areas keep their raw residue (no ECC over them); under
+	// Metastable it reads randomly until erased, like the data's.
 	for p := 0; p < pages; p++ {
 		q := spare[p*oob : (p+1)*oob]
 		if allZero(q) {
 			continue
+		}
+		if tr.model == Metastable {
+			_ = d.SetUnstableOOB(firstPage+p, q)
 		}
 		xorByte(q, inf.ev)
 		_ = d.PokeOOB(firstPage+p, q)
