@@ -75,6 +75,10 @@
 // level's branches. The branch list, IDs and verdicts do not depend on Jobs;
 // Shard splits the last level's unique branches j by j mod Total.
 //
+// Each branch has a seed derived from Sweep.Seed and its schedule: it draws
+// the torn bits and restarts the generator of the check's device (emu
+// SetRandSeed), so unstable bits read the same in the sweep and in Replay.
+//
 // A time cut (CutTime) leaves its branch at the cut instant T: the torn (or
 // untouched) state with the device clock at T, not at the start of the
 // interrupted operation or past an idle gap the device never lived through;

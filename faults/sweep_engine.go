@@ -315,8 +315,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 				fatal.CompareAndSwap(nil, err)
 				return
 			}
-			d := emu.FromSnapshot(p.snap)
-			d.PowerOn()
+			d := p.device()
 			var cr *recorder
 			if !last {
 				acks := p.acks

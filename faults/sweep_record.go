@@ -112,6 +112,18 @@ func (p *point) materialise(t *tearer) {
 	p.lazy = nil
 }
 
+// device returns a device in p's state, powered on for the check: the
+// power came back after the cut. Its generator (the values unstable bits
+// read as) restarts from the branch seed, so the sweep seed decides them as
+// it decides the torn bits, and a branch reads the same whichever run or
+// replay reaches it.
+func (p *point) device() *emu.Device {
+	d := emu.FromSnapshot(p.snap)
+	d.PowerOn()
+	d.SetRandSeed(derive(p.seed, devRandLabel))
+	return d
+}
+
 // recorder is the hook that turns a run into cut points. In a sweep it
 // records every cut; in a replay (want set) only the one asked for.
 type recorder struct {

@@ -115,8 +115,7 @@ func replaySchedule(s *Sweep, sched []cut, o ReplayOptions) (*ReplayResult, erro
 	t.inf = cfg.inf
 	for level := 1; ; level++ {
 		p.materialise(&t)
-		d := emu.FromSnapshot(p.snap)
-		d.PowerOn()
+		d := p.device()
 		if level == len(sched) {
 			res.Before = d.Snapshot()
 			d.SetHook(o.Trace)

@@ -1,6 +1,7 @@
 package faults_test
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -55,4 +56,40 @@ func TestTimeCutClockAtTheInstant(t *testing.T) {
 		n++
 	}
 	assert.Greater(t, n, 40)
+}
+
+// TestSweepSeedDecidesUnstableReads: a branch's check reads unstable bits
+// from a generator seeded by the branch seed: the same ID reads the same
+// values on every replay, another sweep seed reads others from the same
+// state.
+func TestSweepSeedDecidesUnstableReads(t *testing.T) {
+	var got []byte
+	s := &faults.Sweep{
+		Name:   "unstable",
+		Device: logDevice,
+		Setup: func(d *emu.Device) error {
+			if err := d.Program(0, make([]byte, 64)); err != nil {
+				return err
+			}
+			return d.SetUnstable(0, bytes.Repeat([]byte{0xff}, 64))
+		},
+		Workload: func(d *emu.Device, ack func(any)) error { return d.Program(4096, []byte{1, 2, 3, 4}) },
+		Check: func(d *emu.Device, acked []any) error {
+			got = make([]byte, 64)
+			return d.Read(0, got)
+		},
+	}
+	reads := func(id string) ([]byte, uint64) {
+		rep, err := faults.Replay(s, id, faults.ReplayOptions{})
+		require.NoError(t, err)
+		require.NoError(t, rep.Err)
+		return got, rep.Before.StateHash()
+	}
+	a, ha := reads("unstable:0b:1")
+	b, hb := reads("unstable:0b:1")
+	c, hc := reads("unstable:0b:2")
+	assert.Equal(t, a, b, "same branch, same reads")
+	assert.Equal(t, ha, hc, "the seed does not change a cut-before state")
+	assert.Equal(t, ha, hb)
+	assert.NotEqual(t, a, c, "the sweep seed decides the unstable reads")
 }
