@@ -140,9 +140,9 @@ func commands() []*command {
 					{name: "erase-value", arg: "V", help: "erase value (default 0xff)"},
 					{name: "json", help: "print JSON"},
 				}, run: cmdImageInfo},
-			{name: "replay", args: "[IMAGE] TRACE -o OUT", short: "re-apply an operation trace (dev:trace, --trace, sweep --dump) to an image or a blank device and write the result",
+			{name: "replay", args: "[IMAGE] TRACE -o OUT", short: "re-apply an operation trace (dev:trace, --trace, sweep --dump) to an image or blank device",
 				flags: imageReplayFlags, run: cmdImageReplay},
-			{name: "convert", args: "IN OUT", short: "convert between raw and Intel HEX images (by extension: .hex, .ihex, .ihx)",
+			{name: "convert", args: "IN OUT", short: "convert between raw and Intel HEX images (.hex, .ihex, .ihx)",
 				flags: imageConvertFlags, run: cmdImageConvert},
 		}},
 		{name: "wear", args: "IMAGE|SIDECAR.json", short: "erase counts per unit from an image's sidecar: summary, heatmap SVG, CSV",
@@ -383,11 +383,11 @@ func help(env Env, cmds []*command, topic []string) int {
 	for _, c := range cmds {
 		if len(c.sub) > 0 {
 			for _, s := range c.sub {
-				fmt.Fprintf(w, "  %-12s %s\n", c.name+" "+s.name, s.short)
+				fmt.Fprintf(w, "  %-13s %s\n", c.name+" "+s.name, s.short)
 			}
 			continue
 		}
-		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.short)
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.short)
 	}
 	fmt.Fprint(w, "\nFlags may appear anywhere. Numbers accept decimal, 0x hex, 0 octal and K/M/G suffixes.\nExit status: 0 success, 1 failure, 2 usage error. flashemu help COMMAND for details.\n")
 	return 0

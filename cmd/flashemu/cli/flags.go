@@ -113,6 +113,9 @@ func flagHelp(specs []flagSpec) string {
 	var b strings.Builder
 	for _, s := range specs {
 		left := "--" + s.name
+		if len(s.name) == 1 {
+			left = "-" + s.name
+		}
 		if s.arg != "" {
 			left += " " + s.arg
 		}
