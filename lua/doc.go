@@ -73,6 +73,18 @@
 // once per worker, the check looked up by sweep name). docs/lua-api.md
 // documents the Lua side.
 //
+// # Images, traces, reports
+//
+// dev:save and flash.load go through emu's image API (SaveImage: raw or
+// Intel HEX, sidecar, NAND spare areas). dev:trace records a device's
+// operations as JSON Lines through an emu.Tracer chained first in its hooks
+// (trace.go); Options.Trace (flashemu run/test --trace) traces the first
+// device of every state into a TraceSink, tagged with Options.TraceTag.
+// ReplayTrace (flash.replay, flashemu image replay) re-applies a trace. The
+// report module draws wear heatmaps, CSV tables and curves with package
+// report. Every file is written with AtomicFile (temporary file, fsync,
+// rename), so a crash keeps the old file.
+//
 // # Tests
 //
 // RunTests runs *_test.lua files (DiscoverTests finds them): describe, it,

@@ -1,6 +1,7 @@
 // Package cli is the flashemu command line: argument parsing and the
-// commands (repl, run, test, sweep, chips, fcb walk, image info, version), wired to
-// the lua package and the Zephyr ports. cmd/flashemu/main.go calls Main;
+// commands (repl, run, test, sweep, chips, fcb walk, image info, image
+// replay, image convert, wear, version), wired to the lua package, the
+// Zephyr ports and package report. cmd/flashemu/main.go calls Main;
 // tests call it in-process.
 //
 // Exit status: 0 success, 1 failure (script error, failed test), 2 usage

@@ -1,0 +1,51 @@
+package lua_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/lua"
+)
+
+// ReplayTrace rebuilds a device's array from its operation trace: here the
+// trace of an erase and two programs, replayed up to (not including)
+// operation 2.
+func ExampleReplayTrace() {
+	cfg := emu.Config{Kind: emu.NOR, Size: 8192, EraseUnit: 4096, WriteBlock: 1, EraseValue: 0xff}
+	d, _ := emu.New(cfg)
+	var trace bytes.Buffer
+	tr := emu.NewTracer(&trace)
+	d.SetHook(tr)
+	_ = d.Erase(0, 4096)
+	_ = d.Program(0, []byte("ab"))
+	_ = d.Program(2, []byte("cd"))
+	_ = tr.Flush()
+
+	fresh, _ := emu.New(cfg)
+	n, err := lua.ReplayTrace(fresh, bytes.NewReader(trace.Bytes()), lua.ReplayOptions{Before: 2, HasBefore: true})
+	buf := make([]byte, 4)
+	_ = fresh.Peek(0, buf)
+	fmt.Printf("%d operations applied, err %v: %q\n", n, err, buf)
+	// Output: 2 operations applied, err <nil>: "ab\xff\xff"
+}
+
+// CreateAtomic writes a file that appears complete or not at all.
+func ExampleCreateAtomic() {
+	dir, _ := os.MkdirTemp("", "flashemu-example")
+	defer os.RemoveAll(dir)
+	f, err := lua.CreateAtomic(filepath.Join(dir, "out", "example.txt")) // out/ is made
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Fprintln(f, "written in one piece")
+	fmt.Println(f.Commit())
+	b, _ := os.ReadFile(filepath.Join(dir, "out", "example.txt"))
+	fmt.Print(string(b))
+	// Output:
+	// <nil>
+	// written in one piece
+}
