@@ -126,3 +126,43 @@ func ExampleTracer() {
 	// {"seq":1,"op":"erase","off":4096,"len":4096,"page":-1,"start_ns":0,"dur_ns":0,"errno":0,"applied":true}
 	// true
 }
+
+// Spare-area overlays and the overlay read-back a fault model uses: a bit
+// error in the spare area shows in ReadOOB (the ECC model covers data
+// only), PeekFlipsOOB says where it is, and PeekOOB still sees the stored
+// bits.
+func ExampleDevice_XorFlipsOOB() {
+	d, _ := emu.NewChip("mt29f1g08")
+	_ = d.ProgramPage(1, nil, []byte{0xff, 0x12, 0x34})
+	_ = d.XorFlipsOOB(1, []byte{0, 0x01})
+	got, flips, stored := make([]byte, 3), make([]byte, 3), make([]byte, 3)
+	_ = d.ReadOOB(1, got)
+	_ = d.PeekFlipsOOB(1, flips)
+	_ = d.PeekOOB(1, stored)
+	fmt.Printf("read % x, flips % x, stored % x\n", got, flips, stored)
+	_ = d.Erase(0, 64*2048)
+	_ = d.PeekFlipsOOB(1, flips)
+	fmt.Printf("after erase: flips % x\n", flips)
+	// Output:
+	// read ff 13 34, flips 00 01 00, stored ff 12 34
+	// after erase: flips 00 00 00
+}
+
+// Read counting is off unless a fault model needs it (read disturb): then
+// ReadsSinceErase counts the reads of each unit since its erase.
+func ExampleDevice_TrackReads() {
+	d, _ := emu.NewChip("w25q128jv")
+	p := make([]byte, 16)
+	_ = d.Read(0, p)
+	fmt.Println(d.ReadsSinceErase(0))
+	d.TrackReads(true)
+	_ = d.Read(0, p)
+	_ = d.Read(8, p)
+	fmt.Println(d.ReadsSinceErase(0))
+	_ = d.Erase(0, 4096)
+	fmt.Println(d.ReadsSinceErase(0))
+	// Output:
+	// 0
+	// 2
+	// 0
+}
