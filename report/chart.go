@@ -47,18 +47,24 @@ func (c *Curve) WriteSVG(out io.Writer) error {
 	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
 	const W, H, left, right, top, bottom = 640, 400, 72, 24, 40, 56
 	pw, ph := float64(W-left-right), float64(H-top-bottom)
-	xmax, ymax := 1.0, 1.0
-	xmin := 0.0
-	for i, pt := range c.Points {
-		if i == 0 || pt.X < xmin {
-			xmin = min(xmin, pt.X)
+	// Non-finite points cannot be drawn and are left out; the Y axis starts
+	// at the lowest value or 0, whichever is lower.
+	pts := make([]Point, 0, len(c.Points))
+	for _, pt := range c.Points {
+		if finite(pt.X) && finite(pt.Y) {
+			pts = append(pts, pt)
 		}
-		xmax, ymax = max(xmax, pt.X), max(ymax, pt.Y)
 	}
-	xs, ys := niceStep(xmax-xmin, 6), niceStep(ymax, 5)
-	xmax, ymax = math.Ceil(xmax/xs)*xs, math.Ceil(ymax/ys)*ys
+	xmin, xmax, ymin, ymax := 0.0, 1.0, 0.0, 1.0
+	for _, pt := range pts {
+		xmin, xmax = min(xmin, pt.X), max(xmax, pt.X)
+		ymin, ymax = min(ymin, pt.Y), max(ymax, pt.Y)
+	}
+	xs, ys := niceStep(xmax-xmin, 6), niceStep(ymax-ymin, 5)
+	xmin, xmax = math.Floor(xmin/xs)*xs, math.Ceil(xmax/xs)*xs
+	ymin, ymax = math.Floor(ymin/ys)*ys, math.Ceil(ymax/ys)*ys
 	X := func(v float64) float64 { return float64(left) + (v-xmin)/(xmax-xmin)*pw }
-	Y := func(v float64) float64 { return float64(top) + ph - v/ymax*ph }
+	Y := func(v float64) float64 { return float64(top) + ph - (v-ymin)/(ymax-ymin)*ph }
 	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`+"\n", W, H, W, H)
 	p(`<title>%s</title>`+"\n", esc(c.Title))
 	p(`<rect width="100%%" height="100%%" fill="white"/>` + "\n")
@@ -68,18 +74,18 @@ func (c *Curve) WriteSVG(out io.Writer) error {
 		p(`<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#eee"/>`+"\n", x, top, x, H-bottom)
 		p(`<text x="%.1f" y="%d" text-anchor="middle" fill="#555">%s</text>`+"\n", x, H-bottom+16, fmtNum(v))
 	}
-	for v := 0.0; v <= ymax+ys/2; v += ys {
+	for v := ymin; v <= ymax+ys/2; v += ys {
 		y := Y(v)
 		p(`<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#eee"/>`+"\n", left, y, W-right, y)
 		p(`<text x="%d" y="%.1f" text-anchor="end" fill="#555">%s</text>`+"\n", left-6, y+4, fmtNum(v))
 	}
-	p(`<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333"/>`+"\n", left, H-bottom, W-right, H-bottom)
+	p(`<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#333"/>`+"\n", left, Y(max(ymin, 0)), W-right, Y(max(ymin, 0)))
 	p(`<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333"/>`+"\n", left, top, left, H-bottom)
 	p(`<text x="%d" y="%d" text-anchor="middle">%s</text>`+"\n", left+int(pw)/2, H-12, esc(c.XLabel))
 	p(`<text x="16" y="%d" text-anchor="middle" transform="rotate(-90 16 %d)">%s</text>`+"\n", top+int(ph)/2, top+int(ph)/2, esc(c.YLabel))
-	if len(c.Points) > 0 {
+	if len(pts) > 0 {
 		p(`<polyline fill="none" stroke="#c0392b" stroke-width="2" points="`)
-		for i, pt := range c.Points {
+		for i, pt := range pts {
 			if i > 0 {
 				p(" ")
 			}
@@ -90,3 +96,5 @@ func (c *Curve) WriteSVG(out io.Writer) error {
 	p("</svg>\n")
 	return bw.Flush()
 }
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

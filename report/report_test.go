@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/xml"
 	"flag"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,4 +173,38 @@ func ExampleWear_WriteCSV() {
 	// unit,offset,size,erases
 	// 0,0,4096,5
 	// 1,4096,4096,9
+}
+
+func TestCurveNonFiniteAndNegative(t *testing.T) {
+	c := &Curve{Title: "t", Points: []Point{{0, -3}, {1, math.NaN()}, {math.Inf(1), 2}, {2, 4}}}
+	var b bytes.Buffer
+	require.NoError(t, c.WriteSVG(&b))
+	wellFormed(t, b.Bytes())
+	out := b.String()
+	assert.NotContains(t, out, "NaN")
+	assert.NotContains(t, out, "Inf")
+	assert.Contains(t, out, ">-4<", "the Y axis reaches below the lowest value")
+	assert.Equal(t, 1, strings.Count(out, "<polyline"))
+	// Only the two finite points are drawn.
+	i := strings.Index(out, `points="`)
+	pts := strings.Fields(out[i+8 : i+strings.Index(out[i:], `"/>`)])
+	assert.Len(t, pts, 2)
+}
+
+func TestWearSVGLongTitleWidens(t *testing.T) {
+	short, long := &Wear{Title: "x", Counts: []uint32{1}}, &Wear{Title: strings.Repeat("long title ", 12), Counts: []uint32{1}}
+	var a, b bytes.Buffer
+	require.NoError(t, short.WriteSVG(&a))
+	require.NoError(t, long.WriteSVG(&b))
+	wa, wb := svgWidth(t, a.String()), svgWidth(t, b.String())
+	assert.Greater(t, wb, wa)
+	assert.GreaterOrEqual(t, wb, 72+8*len(long.Title))
+}
+
+func svgWidth(t *testing.T, s string) int {
+	t.Helper()
+	var w int
+	_, err := fmt.Sscanf(s[strings.Index(s, `width="`):], `width="%d"`, &w)
+	require.NoError(t, err)
+	return w
 }

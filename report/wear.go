@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Wear is the erase-count picture of one device.
@@ -80,16 +81,18 @@ func (w *Wear) WriteSVG(out io.Writer) error {
 	if cols > 32 {
 		cell = 12
 	}
-	left, top := 64, 48
+	left, top := 72, 64
 	gridW, gridH := cols*cell, rows*cell
 	legendW := 24
-	width := left + gridW + 40 + legendW + 72
-	height := top + max(gridH, 160) + 48
 	maxc := w.maxCount()
 	title := w.Title
 	if title == "" {
 		title = "Erase count per erase unit"
 	}
+	// Wide enough for the grid and legend, and for the title at ~8 px a
+	// character (14 px bold sans-serif), so a long title is never clipped.
+	width := max(left+gridW+40+legendW+72, left+8*utf8.RuneCountInString(title)+16)
+	height := top + max(gridH, 160) + 48
 	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
 	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`+"\n", width, height, width, height)
 	p(`<title>%s</title>`+"\n", esc(title))
@@ -106,7 +109,7 @@ func (w *Wear) WriteSVG(out io.Writer) error {
 		p(`<text x="%d" y="%d" text-anchor="end" fill="#555">%d</text>`+"\n", left-6, top+r*cell+cell/2+4, r*cols)
 	}
 	p(`<text x="%d" y="%d" text-anchor="middle" fill="#555" transform="rotate(-90 %d %d)">first unit of row</text>`+"\n",
-		14, top+gridH/2, 14, top+gridH/2)
+		16, top+max(gridH, 100)/2, 16, top+max(gridH, 100)/2)
 	for i, c := range w.Counts {
 		x, y := left+(i%cols)*cell, top+(i/cols)*cell
 		t := 0.0
