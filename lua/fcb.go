@@ -201,7 +201,18 @@ func (f *FCB) payload(loc fcb.Loc) ([]byte, error) {
 var errStopWalk = errors.New("stop")
 
 func fcbWalk(s *State, L *glua.LState) int {
-	f, a := checkFCB(L, "walk")
+	return walkLua(s, L, "walk", func(loc fcb.Loc, data []byte) int {
+		L.Push(entryTable(L, loc, data))
+		return 1
+	})
+}
+
+// walkLua runs fcb_walk for log:walk and log:scan: fn (argument 2) is called
+// with the values push leaves on the stack for each entry, optionally only
+// in one sector (argument 3); fn returning true stops the walk and an error
+// it raises propagates with its own position.
+func walkLua(s *State, L *glua.LState, name string, push func(loc fcb.Loc, data []byte) int) int {
+	f, a := checkFCB(L, name)
 	fn := a.function(2)
 	sector := int(a.optInt(3, fcb.NoSector))
 	if sector != fcb.NoSector && (sector < 0 || sector >= len(f.F.Sectors())) {
@@ -214,8 +225,7 @@ func fcbWalk(s *State, L *glua.LState) int {
 			return err
 		}
 		L.Push(fn)
-		L.Push(entryTable(L, loc, data))
-		if perr := L.PCall(1, 1, nil); perr != nil {
+		if perr := L.PCall(push(loc, data), 1, nil); perr != nil {
 			raised = raisedValue(perr)
 			return errStopWalk
 		}
@@ -368,42 +378,13 @@ func fcbState(s *State, L *glua.LState) int {
 // elem_off, area_off) with positional values instead of an entry table
 // (no table per entry: one payload string and three numbers).
 func fcbScan(s *State, L *glua.LState) int {
-	f, a := checkFCB(L, "scan")
-	fn := a.function(2)
-	sector := int(a.optInt(3, fcb.NoSector))
-	if sector != fcb.NoSector && (sector < 0 || sector >= len(f.F.Sectors())) {
-		a.argError(3, fmt.Sprintf("sector %d out of range [0, %d)", sector, len(f.F.Sectors())))
-	}
-	var raised glua.LValue
-	err := f.F.WalkSector(sector, func(loc fcb.Loc) error {
-		data, err := f.payload(loc)
-		if err != nil {
-			return err
-		}
-		L.Push(fn)
+	return walkLua(s, L, "scan", func(loc fcb.Loc, data []byte) int {
 		L.Push(glua.LString(data))
 		L.Push(glua.LNumber(loc.Sector))
 		L.Push(glua.LNumber(loc.ElemOff))
 		L.Push(glua.LNumber(loc.AreaOff()))
-		if perr := L.PCall(4, 1, nil); perr != nil {
-			raised = raisedValue(perr)
-			return errStopWalk
-		}
-		stop := glua.LVAsBool(L.Get(-1))
-		L.Pop(1)
-		if stop {
-			return fcb.SkipAll
-		}
-		return nil
+		return 4
 	})
-	if raised != nil {
-		L.Error(raised, 0)
-	}
-	if err != nil {
-		return s.pushFailure(L, err)
-	}
-	L.Push(glua.LTrue)
-	return 1
 }
 
 // droppedTable renders what FCB repair mode gave up.
