@@ -71,3 +71,17 @@ func parseOffset(s string) (int64, error) {
 	}
 	return int64(v), nil
 }
+
+// FormatSize is ParseSize's inverse for display: 4096 → "4K", 1<<20 → "1M",
+// 3<<30 → "3G"; a value that is not a whole number of KiB prints in bytes.
+func FormatSize(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + "G"
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + "M"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + "K"
+	}
+	return strconv.FormatInt(n, 10)
+}

@@ -6,10 +6,11 @@ import (
 	"os"
 	"path/filepath"
 
+	glua "github.com/yuin/gopher-lua"
+
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/faults"
-	glua "github.com/yuin/gopher-lua"
 )
 
 // Device is the Go value behind a Lua device userdata ("flashemu.device").
@@ -50,27 +51,14 @@ func describeDevice(d *emu.Device) string {
 		name += " "
 	}
 	if d.Kind() == emu.NAND {
-		return fmt.Sprintf("%snand %s (%d+%d pages, %d/block, %d blocks)", name, humanSize(d.Size()), d.PageSize(), d.OOBSize(), c.PagesPerBlock, d.UnitCount())
+		return fmt.Sprintf("%snand %s (%d+%d pages, %d/block, %d blocks)", name, api.FormatSize(d.Size()), d.PageSize(), d.OOBSize(), c.PagesPerBlock, d.UnitCount())
 	}
 	_, u0 := d.Unit(0)
-	units := humanSize(u0) + " sectors"
+	units := api.FormatSize(u0) + " sectors"
 	if len(d.Regions()) > 1 {
 		units = fmt.Sprintf("%d sectors, non-uniform", d.UnitCount())
 	}
-	return fmt.Sprintf("%snor %s (%s, wb %d)", name, humanSize(d.Size()), units, d.WriteBlock())
-}
-
-// humanSize prints 4096 as 4K, 1048576 as 1M, other values in bytes.
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%dG", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%dM", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%dK", n>>10)
-	}
-	return fmt.Sprintf("%d", n)
+	return fmt.Sprintf("%snor %s (%s, wb %d)", name, api.FormatSize(d.Size()), units, d.WriteBlock())
 }
 
 // DeviceOf returns the device behind a Lua value made by the flash module.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/flashemu/flashemu/api"
+
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -54,7 +56,7 @@ func (r *REPL) Prompt() string {
 		return ">> "
 	}
 	if d, ok := DeviceOf(r.S.Global("dev")); ok {
-		return fmt.Sprintf("%s %s> ", d.Dev.Kind(), humanSize(d.Dev.Size()))
+		return fmt.Sprintf("%s %s> ", d.Dev.Kind(), api.FormatSize(d.Dev.Size()))
 	}
 	return "flashemu> "
 }

@@ -3,6 +3,8 @@ package cli
 import (
 	"testing"
 
+	"github.com/flashemu/flashemu/api"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -62,9 +64,9 @@ func TestFirstPositionalSkipsFlagValues(t *testing.T) {
 }
 
 func TestHumanAndDuration(t *testing.T) {
-	assert.Equal(t, "4K", human(4096))
-	assert.Equal(t, "16M", human(16<<20))
-	assert.Equal(t, "2112", human(2112))
+	assert.Equal(t, "4K", api.FormatSize(4096))
+	assert.Equal(t, "16M", api.FormatSize(16<<20))
+	assert.Equal(t, "2112", api.FormatSize(2112))
 	assert.Equal(t, "45ms", duration(45_000_000))
 	assert.Equal(t, "400us", duration(400_000))
 	assert.Equal(t, "2s", duration(2_000_000_000))

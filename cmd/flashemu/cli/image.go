@@ -231,14 +231,14 @@ func cmdImageInfo(c *invocation) error {
 		format = fmt.Sprintf("Intel HEX, base address 0x%08x", base)
 	}
 	fmt.Fprintf(w, "image:       %s (%s)\n", path, format)
-	fmt.Fprintf(w, "size:        %d bytes (%s)\n", info.Size, human(info.Size))
+	fmt.Fprintf(w, "size:        %d bytes (%s)\n", info.Size, api.FormatSize(info.Size))
 	ratio := 0.0
 	if info.Size > 0 {
 		ratio = 100 * float64(info.Erased) / float64(info.Size)
 	}
 	fmt.Fprintf(w, "erased:      %.1f%% (%d of %d bytes equal 0x%02x)\n", ratio, info.Erased, info.Size, ev)
 	fmt.Fprintf(w, "crc32:       %s\n", info.CRC32)
-	fmt.Fprintf(w, "sectors:     %d of %s\n", len(info.sectors), human(int64(ss)))
+	fmt.Fprintf(w, "sectors:     %d of %s\n", len(info.sectors), api.FormatSize(int64(ss)))
 	for _, r := range info.Runs {
 		label := fmt.Sprintf("%d", r.First)
 		if r.Last != r.First {

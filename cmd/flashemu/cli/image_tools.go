@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/lua"
 )
@@ -288,7 +289,7 @@ func readSidecarInfo(image string) (*sidecarInfo, error) {
 		ClockNs: sc.ClockNs, Ops: sc.Seq, Erases: sc.Stats.Erases}
 	var units []string
 	for _, r := range d.Regions() {
-		units = append(units, fmt.Sprintf("%dx%s", r.Count, human(int64(r.Size))))
+		units = append(units, fmt.Sprintf("%dx%s", r.Count, api.FormatSize(int64(r.Size))))
 	}
 	info.unitDesc = strings.Join(units, "+")
 	ws := wearStats(sc.Wear)
@@ -302,7 +303,7 @@ func (s *sidecarInfo) print(w io.Writer) {
 		name = s.Chip + " " + s.Kind
 	}
 	fmt.Fprintf(w, "sidecar:     %s\n", s.Path)
-	fmt.Fprintf(w, "device:      %s, %s, %d erase units (%s)\n", name, human(s.Size), s.Units, s.unitDesc)
+	fmt.Fprintf(w, "device:      %s, %s, %d erase units (%s)\n", name, api.FormatSize(s.Size), s.Units, s.unitDesc)
 	fmt.Fprintf(w, "wear:        min %d, max %d (unit %d), mean %s erases per unit\n", s.WearMin, s.WearMax, s.MaxUnit, s.WearMean)
 	fmt.Fprintf(w, "clock:       %d ns simulated, %d operations, %d erases\n", s.ClockNs, s.Ops, s.Erases)
 }

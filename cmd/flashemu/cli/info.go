@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
 )
 
@@ -39,19 +40,6 @@ func cmdVersion(c *invocation) error {
 	}
 	fmt.Fprintf(c.env.Stdout, "flashemu %s %s %s/%s\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil
-}
-
-// human prints a byte count compactly (4K, 16M, 2112).
-func human(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%dG", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%dM", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%dK", n>>10)
-	}
-	return fmt.Sprintf("%d", n)
 }
 
 // duration prints ns as a short human duration (400us, 45ms, 2s).
@@ -91,14 +79,14 @@ func cmdChips(c *invocation) error {
 		var units []string
 		for _, r := range d.Regions() {
 			if r.Count == d.UnitCount() {
-				units = append(units, human(int64(r.Size)))
+				units = append(units, api.FormatSize(int64(r.Size)))
 			} else {
-				units = append(units, fmt.Sprintf("%dx%s", r.Count, human(int64(r.Size))))
+				units = append(units, fmt.Sprintf("%dx%s", r.Count, api.FormatSize(int64(r.Size))))
 			}
 		}
-		write := human(int64(d.WriteBlock()))
+		write := api.FormatSize(int64(d.WriteBlock()))
 		if d.Kind() == emu.NAND {
-			write = fmt.Sprintf("%s+%d", human(int64(d.PageSize())), d.OOBSize())
+			write = fmt.Sprintf("%s+%d", api.FormatSize(int64(d.PageSize())), d.OOBSize())
 		}
 		t := cfg.Timing
 		clock := "-"
@@ -115,16 +103,16 @@ func cmdChips(c *invocation) error {
 			if pp == 0 {
 				pp = d.WriteBlock()
 			}
-			prog = fmt.Sprintf("%s/%s", duration(t.ProgramNs), human(int64(pp)))
+			prog = fmt.Sprintf("%s/%s", duration(t.ProgramNs), api.FormatSize(int64(pp)))
 		}
 		var erase []string
 		for _, e := range t.EraseNs {
-			erase = append(erase, fmt.Sprintf("%s/%s", duration(e.Ns), human(int64(e.Size))))
+			erase = append(erase, fmt.Sprintf("%s/%s", duration(e.Ns), api.FormatSize(int64(e.Size))))
 		}
 		for _, e := range t.BlockErase {
-			erase = append(erase, fmt.Sprintf("%s/%s", duration(e.Ns), human(int64(e.Size))))
+			erase = append(erase, fmt.Sprintf("%s/%s", duration(e.Ns), api.FormatSize(int64(e.Size))))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cfg.Name, cfg.Kind, human(d.Size()), strings.Join(units, "+"),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cfg.Name, cfg.Kind, api.FormatSize(d.Size()), strings.Join(units, "+"),
 			write, clock, read, prog, strings.Join(erase, " "))
 	}
 	return tw.Flush()

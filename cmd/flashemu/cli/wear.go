@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/lua"
 	sweepreport "github.com/flashemu/flashemu/report"
@@ -134,11 +135,11 @@ func cmdWear(c *invocation) error {
 func describe(d *emu.Device) string {
 	var units []string
 	for _, r := range d.Regions() {
-		units = append(units, fmt.Sprintf("%dx%s", r.Count, human(int64(r.Size))))
+		units = append(units, fmt.Sprintf("%dx%s", r.Count, api.FormatSize(int64(r.Size))))
 	}
 	name := d.Config().Name
 	if name != "" {
 		name += " "
 	}
-	return fmt.Sprintf("%s%s %s (%s)", name, d.Kind(), human(d.Size()), strings.Join(units, "+"))
+	return fmt.Sprintf("%s%s %s (%s)", name, d.Kind(), api.FormatSize(d.Size()), strings.Join(units, "+"))
 }
