@@ -4,10 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"testing"
-	"time"
+
+	"github.com/flashemu/flashemu/internal/testseed"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,17 +16,7 @@ import (
 var seedFlag = flag.Uint64("seed", 0, "seed for property tests (0: time-based; env CRC8_SEED also works)")
 
 func testSeed(t *testing.T) uint64 {
-	seed := *seedFlag
-	if s := os.Getenv("CRC8_SEED"); seed == 0 && s != "" {
-		v, err := strconv.ParseUint(s, 0, 64)
-		require.NoError(t, err)
-		seed = v
-	}
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed=%d", seed)
-	return seed
+	return testseed.Seed(t, *seedFlag, "seed", "CRC8_SEED")
 }
 
 // bitwise is the textbook MSB-first CRC-8 with polynomial 0x07.

@@ -4,10 +4,9 @@ import (
 	"errors"
 	"flag"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"testing"
-	"time"
+
+	"github.com/flashemu/flashemu/internal/testseed"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,17 +15,7 @@ import (
 var propSeed = flag.Uint64("emu.seed", 0, "seed for the emu property tests (0: from EMU_SEED or the clock)")
 
 func testSeed(t *testing.T) uint64 {
-	seed := *propSeed
-	if seed == 0 {
-		if s, err := strconv.ParseUint(os.Getenv("EMU_SEED"), 10, 64); err == nil {
-			seed = s
-		}
-	}
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed=%d (rerun with -emu.seed=%d or EMU_SEED=%d)", seed, seed, seed)
-	return seed
+	return testseed.Seed(t, *propSeed, "emu.seed", "EMU_SEED")
 }
 
 // refNOR is the reference model: a flat byte array with the rules written

@@ -3,30 +3,20 @@ package faults_test
 import (
 	"flag"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"testing"
-	"time"
+
+	"github.com/flashemu/flashemu/internal/testseed"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/flashemu/flashemu/emu"
-	"github.com/stretchr/testify/require"
 )
 
 var seedFlag = flag.Uint64("faults.seed", 0, "seed for property tests (0: from $FAULTS_SEED or the clock)")
 
 // propSeed returns the property-test seed (flag, env FAULTS_SEED, or time) and logs it.
 func propSeed(t testing.TB) uint64 {
-	s := *seedFlag
-	if s == 0 {
-		if v, err := strconv.ParseUint(os.Getenv("FAULTS_SEED"), 0, 64); err == nil {
-			s = v
-		}
-	}
-	if s == 0 {
-		s = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed=%d (rerun with -faults.seed=%d or FAULTS_SEED=%d)", s, s, s)
-	return s
+	return testseed.Seed(t, *seedFlag, "faults.seed", "FAULTS_SEED")
 }
 
 func randBytes(seed uint64, n int) []byte {

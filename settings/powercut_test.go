@@ -5,33 +5,23 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"testing"
-	"time"
+
+	"github.com/flashemu/flashemu/internal/testseed"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/settings"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 var seedFlag = flag.Uint64("seed", 0, "seed of the power-cut property tests (0: from $SETTINGS_SEED or the clock)")
 
 // testSeed returns the seed to use and prints it so a failure can be replayed.
 func testSeed(t *testing.T) uint64 {
-	seed := *seedFlag
-	if seed == 0 {
-		if v, err := strconv.ParseUint(os.Getenv("SETTINGS_SEED"), 0, 64); err == nil {
-			seed = v
-		}
-	}
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed=%d (replay with -seed=%d or SETTINGS_SEED=%d)", seed, seed, seed)
-	return seed
+	return testseed.Seed(t, *seedFlag, "seed", "SETTINGS_SEED")
 }
 
 // powerCut is a hook that cuts the power at the at-th program or erase

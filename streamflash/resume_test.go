@@ -4,34 +4,24 @@ import (
 	"encoding/binary"
 	"flag"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"testing"
-	"time"
+
+	"github.com/flashemu/flashemu/internal/testseed"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/settings"
 	"github.com/flashemu/flashemu/streamflash"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 var seedFlag = flag.Uint64("seed", 0, "seed of the randomized tests (0: from $STREAMFLASH_SEED or the clock)")
 
 // testSeed returns the seed to use and prints it so a failure can be replayed.
 func testSeed(t testing.TB) uint64 {
-	seed := *seedFlag
-	if seed == 0 {
-		if v, err := strconv.ParseUint(os.Getenv("STREAMFLASH_SEED"), 0, 64); err == nil {
-			seed = v
-		}
-	}
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed=%d (replay with -seed=%d or STREAMFLASH_SEED=%d)", seed, seed, seed)
-	return seed
+	return testseed.Seed(t, *seedFlag, "seed", "STREAMFLASH_SEED")
 }
 
 // powerCut cuts the power at the at-th program or erase of the device
