@@ -104,7 +104,7 @@ func replaySchedule(s *Sweep, sched []cut, o ReplayOptions) (*ReplayResult, erro
 	if p == nil {
 		return nil, badID(id, "the workload has no cut point %s", sched[0])
 	}
-	res := &ReplayResult{ID: id, Acked: acked}
+	res := &ReplayResult{ID: id, Acked: acked[:p.acks:p.acks]}
 	check := s.Check
 	if s.CheckFactory != nil {
 		if check, err = s.CheckFactory(0); err != nil {
