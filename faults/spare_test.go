@@ -175,7 +175,7 @@ func TestSweepTearsPageCommands(t *testing.T) {
 					require.True(t, ok, "a page command is one torn unit with every bit variant: %s", id)
 					rep, err := faults.Replay(s, id, faults.ReplayOptions{})
 					require.NoError(t, err)
-					require.Equal(t, b.Hash, rep.Before.StateHash(), "replay reaches the branch %s", id)
+					require.Equal(t, b.Hash, rep.Before.StateKey(), "replay reaches the branch %s", id)
 					d := emu.FromSnapshot(rep.Before)
 					stored, unst := make([]byte, 16), make([]byte, 16)
 					require.NoError(t, d.PeekOOB(page, stored))

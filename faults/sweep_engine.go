@@ -264,9 +264,9 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		e.setPhase(level, "branch", len(pts))
 		if err := e.parallel(ctx, len(pts), func(w *worker, i int) {
 			w.t.inf = e.inf
-			pts[i].materialise(&w.t)
+			pts[i].materialise(&w.t, s.Seed)
 			if !o.NoDedup {
-				pts[i].hash = pts[i].snap.StateHash()
+				pts[i].hash = pts[i].snap.StateKey()
 			}
 		}); err != nil {
 			return nil, err

@@ -84,6 +84,7 @@ type point struct {
 	lazy   *lazyTear
 	hash   uint64
 	level  int
+	booted bool // snap is the check's starting state (materialise)
 }
 
 // schedule returns the cuts from the root to p.
@@ -96,33 +97,44 @@ func (p *point) schedule() []cut {
 	return cs
 }
 
-// materialise computes the state of a lazy point.
-func (p *point) materialise(t *tearer) {
-	if p.snap != nil {
+// materialise computes the state of a lazy point and turns it into the
+// state the branch's check starts from (see boot).
+func (p *point) materialise(t *tearer, sweepSeed uint64) {
+	if p.booted {
 		return
 	}
-	lz := p.lazy
-	d := emu.FromSnapshot(lz.pre)
-	r := newRNG(p.seed)
-	t.apply(d, lz.op, lz.tr, &r)
-	p.snap = d.Snapshot()
-	if lz.hasAt {
-		p.snap = p.snap.WithNow(lz.at)
+	if lz := p.lazy; lz != nil {
+		d := emu.FromSnapshot(lz.pre)
+		r := newRNG(p.seed)
+		t.apply(d, lz.op, lz.tr, &r)
+		p.snap = d.Snapshot()
+		if lz.hasAt {
+			p.snap = p.snap.WithNow(lz.at)
+		}
+		p.lazy = nil
 	}
-	p.lazy = nil
+	p.snap = boot(p.snap, sweepSeed)
+	p.booted = true
 }
 
-// device returns a device in p's state, powered on for the check: the
-// power came back after the cut. Its generator (the values unstable bits
-// read as) restarts from the branch seed, so the sweep seed decides them as
-// it decides the torn bits, and a branch reads the same whichever run or
-// replay reaches it.
-func (p *point) device() *emu.Device {
-	d := emu.FromSnapshot(p.snap)
+// boot returns the state a check starts from after a cut left s: power
+// restored, the counters (emu Stats and Seq) started afresh — the check's
+// device counts its recovery's operations — and the device generator (the
+// values unstable bits read as) seeded from the sweep seed and the
+// unstable bits themselves (emu UnstableDigest). Everything in it is a
+// function of the flash state the cut left and of the sweep seed, never of
+// the path that led there, so branches with equal states (emu StateKey)
+// are indistinguishable to any check, and Replay, which boots the same way,
+// starts every check from the state its branch had in the sweep.
+func boot(s *emu.Snapshot, sweepSeed uint64) *emu.Snapshot {
+	d := emu.FromSnapshot(s.WithCounters(0, emu.Stats{}))
 	d.PowerOn()
-	d.SetRandSeed(derive(p.seed, devRandLabel))
-	return d
+	d.SetRandSeed(derive(derive(sweepSeed, devRandLabel), s.UnstableDigest()))
+	return d.Snapshot()
 }
+
+// device returns a device in p's booted state (materialise), with no hook.
+func (p *point) device() *emu.Device { return emu.FromSnapshot(p.snap) }
 
 // recorder is the hook that turns a run into cut points. In a sweep it
 // records every cut; in a replay (want set) only the one asked for.
@@ -256,7 +268,13 @@ func (r *recorder) After(d *emu.Device, op *emu.Op, err error) error {
 	}
 	if r.cuts.Mode != CutTime {
 		if c := (cut{kind: cutAfter, op: r.mut}); r.wanted(c) {
-			r.add(c, d.Snapshot(), nil)
+			// The operation completed: its time passed (the device
+			// accounts it once After returns).
+			end := op.Start + max(op.Dur, 0)
+			if end < op.Start {
+				end = math.MaxInt64
+			}
+			r.add(c, d.Snapshot().WithNow(end), nil)
 		}
 	}
 	r.mut++

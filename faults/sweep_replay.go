@@ -114,7 +114,7 @@ func replaySchedule(s *Sweep, sched []cut, o ReplayOptions) (*ReplayResult, erro
 	var t tearer
 	t.inf = cfg.inf
 	for level := 1; ; level++ {
-		p.materialise(&t)
+		p.materialise(&t, s.Seed)
 		d := p.device()
 		if level == len(sched) {
 			res.Before = d.Snapshot()

@@ -489,7 +489,7 @@ func TestReplayReachesTheSweepState(t *testing.T) {
 				rep, err := faults.Replay(s, b.ID, faults.ReplayOptions{})
 				require.NoError(t, err, b.ID)
 				require.NoError(t, rep.Err, b.ID)
-				require.Equal(t, b.Hash, rep.Before.StateHash(), "branch %s", b.ID)
+				require.Equal(t, b.Hash, rep.Before.StateKey(), "branch %s", b.ID)
 				n++
 			}
 			assert.Greater(t, n, 10)
