@@ -23,6 +23,9 @@ var (
 	ErrInjected = emu.NewError("faults: injected failure", emu.EIO)
 	// ErrBadSweep: a sweep definition or option is invalid.
 	ErrBadSweep = emu.NewError("faults: bad sweep", emu.EINVAL)
+	// ErrTimeout: a check or workload exceeded Options.CheckTimeout (EAGAIN,
+	// what Zephyr's kernel waits return on a timeout).
+	ErrTimeout = emu.NewError("faults: timed out", emu.EAGAIN)
 	// ErrBadID: a branch ID does not parse or names no branch of the sweep.
 	ErrBadID = emu.NewError("faults: bad branch ID", emu.EINVAL)
 )

@@ -23,6 +23,18 @@ type WorkloadFunc func(d *emu.Device, ack func(v any)) error
 // error fails the branch (use "file:line: message" texts for Lua checks).
 type CheckFunc func(d *emu.Device, acked []any) error
 
+// CheckContextFunc is a CheckFunc that honours a context: the engine
+// cancels ctx when the sweep is cancelled or the check exceeds
+// Options.CheckTimeout, and the check should then return promptly (a Lua
+// binding passes ctx to the Lua call, which stops the script). Prefer it to
+// CheckFunc: a CheckFunc that hangs can only be abandoned (see
+// Options.CheckTimeout).
+type CheckContextFunc func(ctx context.Context, d *emu.Device, acked []any) error
+
+// WorkloadContextFunc is a WorkloadFunc that honours a context, cancelled
+// when the sweep is cancelled or the workload exceeds Options.CheckTimeout.
+type WorkloadContextFunc func(ctx context.Context, d *emu.Device, ack func(v any)) error
+
 // SetupFunc prepares a fresh device before the workload (not swept).
 type SetupFunc func(d *emu.Device) error
 
@@ -98,8 +110,10 @@ func (c Cuts) validate() error {
 	return nil
 }
 
-// Sweep defines a power-cut sweep. Device, Workload and one of Check or
-// CheckFactory are required.
+// Sweep defines a power-cut sweep. Device, one of Workload or
+// WorkloadContext, and one of Check, CheckFactory, CheckContext or
+// CheckContextFactory are required (the context variants win when both
+// are set).
 type Sweep struct {
 	// Name identifies the sweep in branch IDs.
 	Name string
@@ -109,6 +123,8 @@ type Sweep struct {
 	Setup SetupFunc
 	// Workload is swept: every mutating operation it issues is a cut point.
 	Workload WorkloadFunc
+	// WorkloadContext is Workload with a context (see WorkloadContextFunc).
+	WorkloadContext WorkloadContextFunc
 	// Check asserts recovery from a branch. Checks run concurrently on
 	// different devices, so Check must be safe for concurrent use, or use
 	// CheckFactory.
@@ -118,6 +134,10 @@ type Sweep struct {
 	// is 0..Jobs-1). The Lua binding uses it to give every worker its own
 	// Lua state with the script compiled once.
 	CheckFactory func(worker int) (CheckFunc, error)
+	// CheckContext and CheckContextFactory are Check and CheckFactory with
+	// a context (see CheckContextFunc).
+	CheckContext        CheckContextFunc
+	CheckContextFactory func(worker int) (CheckContextFunc, error)
 	// Cuts is the cut schedule (default op).
 	Cuts Cuts
 	// Depth is how many nested cuts a branch has: 1 cuts the workload, 2 also
@@ -167,6 +187,18 @@ type Options struct {
 	// ListBranches fills Result.List with every branch and its verdict
 	// (a sharded run lists the branches it checked, and every duplicate).
 	ListBranches bool
+	// CheckTimeout, when positive, bounds every check (each recovery at
+	// depth >= 2 too) and the workload. A check that exceeds it fails its
+	// branch with "check timed out after D" (ErrTimeout), reported by ID
+	// like any failure; the sweep goes on. A context-aware check
+	// (CheckContextFunc) sees its context cancelled and should return; a
+	// plain CheckFunc that does not return within a grace period of
+	// CheckTimeout/4 (at least 100 ms) is abandoned — its goroutine is left
+	// running — and the worker makes a new check from the factory. A
+	// workload (WorkloadContextFunc only) that exceeds it fails the sweep.
+	// Timeouts are wall-clock: the one option that can make a verdict
+	// depend on the machine.
+	CheckTimeout time.Duration
 	// Progress, if set, is called with progress reports (serially, at most
 	// every ProgressEvery, default 200 ms, and at the end of each phase).
 	Progress      func(Progress)
@@ -179,9 +211,9 @@ func (s *Sweep) validate() error {
 		return fmt.Errorf("%w: nil sweep", ErrBadSweep)
 	case s.Device == nil:
 		return fmt.Errorf("%w: %s: no device factory", ErrBadSweep, s.Name)
-	case s.Workload == nil:
+	case s.Workload == nil && s.WorkloadContext == nil:
 		return fmt.Errorf("%w: %s: no workload", ErrBadSweep, s.Name)
-	case s.Check == nil && s.CheckFactory == nil:
+	case s.Check == nil && s.CheckFactory == nil && s.CheckContext == nil && s.CheckContextFactory == nil:
 		return fmt.Errorf("%w: %s: no check", ErrBadSweep, s.Name)
 	case s.Depth < 0:
 		return fmt.Errorf("%w: %s: depth %d", ErrBadSweep, s.Name, s.Depth)

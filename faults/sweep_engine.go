@@ -39,11 +39,9 @@ type engine struct {
 }
 
 type worker struct {
-	id    int
-	t     tearer
-	check CheckFunc
-	err   error
-	ready bool
+	id int
+	t  tearer
+	ck checker
 }
 
 func newEngine(s *Sweep, o Options) *engine {
@@ -55,26 +53,10 @@ func newEngine(s *Sweep, o Options) *engine {
 	e.progM, e.eraseM = s.ProgramModel, s.EraseModel
 	e.workers = make([]*worker, e.jobs)
 	for i := range e.workers {
-		e.workers[i] = &worker{id: i}
+		e.workers[i] = &worker{id: i, ck: checker{s: s, worker: i, timeout: o.CheckTimeout}}
 	}
 	e.phase.Store("")
 	return e
-}
-
-// checkFor returns worker w's check, making it on first use.
-func (e *engine) checkFor(w *worker) (CheckFunc, error) {
-	if !w.ready {
-		w.ready = true
-		if e.s.CheckFactory != nil {
-			w.check, w.err = e.s.CheckFactory(w.id)
-			if w.err == nil && w.check == nil {
-				w.err = fmt.Errorf("%w: check factory returned no check", ErrBadSweep)
-			}
-		} else {
-			w.check = e.s.Check
-		}
-	}
-	return w.check, w.err
 }
 
 // parallel runs fn(w, i) for i in [0, n) on the workers; it stops early on
@@ -182,18 +164,9 @@ func panicErr(what string, v any) error {
 	return fmt.Errorf("%s panicked: %v\n%s", what, v, debug.Stack())
 }
 
-func callCheck(check CheckFunc, d *emu.Device, acked []any) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = panicErr("check", v)
-		}
-	}()
-	return check(d, acked)
-}
-
 // runWorkload makes the device, runs setup and the workload with hook h
 // (made once the device exists) and returns the device and acked values.
-func runWorkload(s *Sweep, mkHook func(d *emu.Device, acked *[]any) emu.Hook) (d *emu.Device, acked []any, err error) {
+func runWorkload(ctx context.Context, s *Sweep, timeout time.Duration, mkHook func(d *emu.Device, acked *[]any) emu.Hook) (d *emu.Device, acked []any, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("%w: %s: %v", ErrBadSweep, s.Name, panicErr("workload", v))
@@ -219,7 +192,22 @@ func runWorkload(s *Sweep, mkHook func(d *emu.Device, acked *[]any) emu.Hook) (d
 		}
 		d.SetHook(h)
 	}
-	if err := s.Workload(d, func(v any) { acked = append(acked, v) }); err != nil {
+	ack := func(v any) { acked = append(acked, v) }
+	if s.WorkloadContext != nil {
+		wctx := ctx
+		if timeout > 0 {
+			var cancel context.CancelFunc
+			wctx, cancel = context.WithTimeout(ctx, timeout)
+			defer cancel()
+		}
+		err = s.WorkloadContext(wctx, d, ack)
+		if err != nil && ctx.Err() == nil && errors.Is(wctx.Err(), context.DeadlineExceeded) {
+			err = timeoutError("workload", timeout)
+		}
+	} else {
+		err = s.Workload(d, ack)
+	}
+	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %s: workload: %w", ErrBadSweep, s.Name, err)
 	}
 	return d, acked, nil
@@ -241,7 +229,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 	e.setPhase(1, "record", 0)
 	var rec *recorder
 	t0 := time.Now()
-	_, acked, err := runWorkload(s, func(d *emu.Device, acked *[]any) emu.Hook {
+	_, acked, err := runWorkload(ctx, s, o.CheckTimeout, func(d *emu.Device, acked *[]any) emu.Hook {
 		e.inf = infoOf(d)
 		rec = newRecorder(&e.engineCfg, nil, s.Seed, 1, func() int { return len(*acked) }, d.Now())
 		return rec
@@ -310,11 +298,6 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		if err := e.parallel(ctx, len(todo), func(w *worker, i int) {
 			j := todo[i]
 			p := uniq[j]
-			check, err := e.checkFor(w)
-			if err != nil {
-				fatal.CompareAndSwap(nil, err)
-				return
-			}
 			d := p.device()
 			var cr *recorder
 			if !last {
@@ -323,7 +306,15 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 				d.SetHook(cr)
 			}
 			ct := time.Now()
-			verdicts[j] = callCheck(check, d, acked[:p.acks:p.acks])
+			v, ferr := w.ck.run(ctx, d, acked[:p.acks:p.acks])
+			if ferr != nil {
+				fatal.CompareAndSwap(nil, ferr)
+				return
+			}
+			if ctx.Err() != nil {
+				return // cancelled: the verdict is not the check's
+			}
+			verdicts[j] = v
 			durs[j] = time.Since(ct).Nanoseconds()
 			checked[j] = true
 			if verdicts[j] != nil {
@@ -408,7 +399,7 @@ func (e *engine) shrinkAll(ctx context.Context, res *Result) {
 			changed = false
 			for j := range sched {
 				try := append(append([]cut(nil), sched[:j]...), sched[j+1:]...)
-				r, err := replaySchedule(e.s, try, ReplayOptions{})
+				r, err := replaySchedule(ctx, e.s, try, ReplayOptions{CheckTimeout: e.o.CheckTimeout}, nil)
 				if err == nil && r.Err != nil && !errors.Is(r.Err, ErrBadID) {
 					sched, changed = try, true
 					break

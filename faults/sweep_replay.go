@@ -1,7 +1,9 @@
 package faults
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/flashemu/flashemu/emu"
 )
@@ -12,6 +14,9 @@ type ReplayOptions struct {
 	// device of the replay — the workload's, each recovery's and the final
 	// check's — so a trace hook sees every operation.
 	Trace emu.Hook
+	// CheckTimeout bounds every check and the workload as
+	// Options.CheckTimeout does in a sweep.
+	CheckTimeout time.Duration
 }
 
 // ReplayResult is one branch run alone.
@@ -33,22 +38,43 @@ type ReplayResult struct {
 // Shrunk) alone: the workload with a cut at the first token's point, power
 // on, then for each further token the check's recovery with a cut at that
 // point, and finally the check. The device state at every cut is
-// byte-identical to the sweep's branch. The sweep's Cuts, Depth and Options
-// do not matter; its Device, Setup, Workload, Check and models do.
+// byte-identical to the sweep's branch, and every check starts from the
+// state it had in the sweep (see the package doc's invariant). The sweep's
+// Cuts, Depth and Options do not matter; its Device, Setup, Workload,
+// Check and models do. It is ReplayContext without cancellation.
 func Replay(s *Sweep, id string, o ReplayOptions) (*ReplayResult, error) {
-	name, sched, seed, err := parseID(id)
+	return ReplayContext(context.Background(), s, id, o)
+}
+
+// ReplayContext is Replay with a context, passed to context-aware checks
+// and workloads (CheckContextFunc, WorkloadContextFunc).
+func ReplayContext(ctx context.Context, s *Sweep, id string, o ReplayOptions) (*ReplayResult, error) {
+	s, sched, err := sweepForID(s, id)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	return replaySchedule(ctx, s, sched, o, nil)
+}
+
+// sweepForID parses id and returns the sweep to replay it with (s with the
+// ID's seed) and the schedule.
+func sweepForID(s *Sweep, id string) (*Sweep, []cut, error) {
+	name, sched, seed, err := parseID(id)
+	if err != nil {
+		return nil, nil, err
+	}
 	if s != nil && name != s.Name {
-		return nil, badID(id, "names sweep %q, not %q", name, s.Name)
+		return nil, nil, badID(id, "names sweep %q, not %q", name, s.Name)
 	}
 	if s != nil && seed != s.Seed {
 		c := *s
 		c.Seed = seed
 		s = &c
 	}
-	return replaySchedule(s, sched, o)
+	return s, sched, nil
 }
 
 // recorderFor makes a replay recorder that captures the point of cut c.
@@ -79,10 +105,40 @@ func withTrace(trace emu.Hook, h emu.Hook) emu.Hook {
 	return emu.Hooks{trace, h}
 }
 
-func replaySchedule(s *Sweep, sched []cut, o ReplayOptions) (*ReplayResult, error) {
-	if err := s.validate(); err != nil {
+// replayStart is the first level of a replay: the workload run with one
+// cut captured.
+type replayStart struct {
+	cfg   engineCfg
+	p     *point
+	acked []any
+}
+
+// replayFirst runs the workload alone with a cut at c and returns the cut's
+// point, materialised (the state the first check starts from).
+func replayFirst(ctx context.Context, s *Sweep, c cut, o ReplayOptions) (*replayStart, error) {
+	id := formatID(s.Name, []cut{c}, s.Seed)
+	if c.kind == cutTime && c.t <= 0 {
+		return nil, badID(id, "time cut at %d ns", c.t)
+	}
+	rs := &replayStart{cfg: engineCfg{progM: s.ProgramModel, eraseM: s.EraseModel}}
+	_, acked, err := runWorkload(ctx, s, o.CheckTimeout, func(d *emu.Device, acked *[]any) emu.Hook {
+		rs.cfg.inf = infoOf(d)
+		return withTrace(o.Trace, recorderFor(rs.cfg, c, nil, s.Seed, 1, func() int { return len(*acked) }, d.Now(), &rs.p))
+	})
+	if err != nil {
 		return nil, err
 	}
+	if rs.p == nil {
+		return nil, badID(id, "the workload has no cut point %s", c)
+	}
+	rs.acked = acked
+	var t tearer
+	t.inf = rs.cfg.inf
+	rs.p.materialise(&t, s.Seed)
+	return rs, nil
+}
+
+func replaySchedule(ctx context.Context, s *Sweep, sched []cut, o ReplayOptions, ck *checker) (*ReplayResult, error) {
 	id := formatID(s.Name, sched, s.Seed)
 	if len(sched) == 0 {
 		return nil, badID(id, "empty schedule")
@@ -92,25 +148,22 @@ func replaySchedule(s *Sweep, sched []cut, o ReplayOptions) (*ReplayResult, erro
 			return nil, badID(id, "time cut at %d ns", c.t)
 		}
 	}
-	cfg := engineCfg{progM: s.ProgramModel, eraseM: s.EraseModel}
-	var p *point
-	_, acked, err := runWorkload(s, func(d *emu.Device, acked *[]any) emu.Hook {
-		cfg.inf = infoOf(d)
-		return withTrace(o.Trace, recorderFor(cfg, sched[0], nil, s.Seed, 1, func() int { return len(*acked) }, d.Now(), &p))
-	})
+	rs, err := replayFirst(ctx, s, sched[0], o)
 	if err != nil {
 		return nil, err
 	}
-	if p == nil {
-		return nil, badID(id, "the workload has no cut point %s", sched[0])
+	if ck == nil {
+		ck = &checker{s: s, timeout: o.CheckTimeout}
 	}
+	return rs.finish(ctx, s, sched, o, ck)
+}
+
+// finish runs the rest of a replay from its first level: the recoveries
+// with their cuts and the final check, with ck's check.
+func (rs *replayStart) finish(ctx context.Context, s *Sweep, sched []cut, o ReplayOptions, ck *checker) (*ReplayResult, error) {
+	id := formatID(s.Name, sched, s.Seed)
+	cfg, p, acked := rs.cfg, rs.p, rs.acked
 	res := &ReplayResult{ID: id, Acked: acked[:p.acks:p.acks]}
-	check := s.Check
-	if s.CheckFactory != nil {
-		if check, err = s.CheckFactory(0); err != nil {
-			return nil, fmt.Errorf("%w: %s: check factory: %w", ErrBadSweep, s.Name, err)
-		}
-	}
 	var t tearer
 	t.inf = cfg.inf
 	for level := 1; ; level++ {
@@ -119,7 +172,14 @@ func replaySchedule(s *Sweep, sched []cut, o ReplayOptions) (*ReplayResult, erro
 		if level == len(sched) {
 			res.Before = d.Snapshot()
 			d.SetHook(o.Trace)
-			res.Err = callCheck(check, d, acked[:p.acks:p.acks])
+			v, fatal := ck.run(ctx, d, acked[:p.acks:p.acks])
+			if fatal != nil {
+				return nil, fmt.Errorf("%w: %s: check factory: %w", ErrBadSweep, s.Name, fatal)
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			res.Err = v
 			if res.Err != nil {
 				res.FailedDepth = level
 			}
@@ -130,11 +190,18 @@ func replaySchedule(s *Sweep, sched []cut, o ReplayOptions) (*ReplayResult, erro
 		var next *point
 		acks := p.acks
 		d.SetHook(withTrace(o.Trace, recorderFor(cfg, sched[level], p, p.seed, level+1, func() int { return acks }, d.Now(), &next)))
-		if err := callCheck(check, d, acked[:p.acks:p.acks]); err != nil {
+		v, fatal := ck.run(ctx, d, acked[:p.acks:p.acks])
+		if fatal != nil {
+			return nil, fmt.Errorf("%w: %s: check factory: %w", ErrBadSweep, s.Name, fatal)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if v != nil {
 			// The recovery at this depth already fails: that is the verdict.
 			res.Before = p.snap
 			res.After = d.Snapshot()
-			res.Err, res.FailedDepth = err, level
+			res.Err, res.FailedDepth = v, level
 			return res, nil
 		}
 		if next == nil {
