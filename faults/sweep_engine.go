@@ -347,11 +347,11 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 				ls.Passed++
 			}
 			if o.ListBranches && (checked[j] && owned) {
-				v := "pass"
+				bi := BranchInfo{ID: e.id(p), Depth: level, Acked: p.acks, Verdict: "pass", Hash: p.hash}
 				if verdicts[j] != nil {
-					v = "fail"
+					bi.Verdict, bi.Error = "fail", verdicts[j].Error()
 				}
-				res.List = append(res.List, BranchInfo{ID: e.id(p), Depth: level, Acked: p.acks, Verdict: v, Hash: p.hash})
+				res.List = append(res.List, bi)
 			}
 			next = append(next, children[j]...)
 		}

@@ -76,8 +76,10 @@ type BranchInfo struct {
 	Acked   int    `json:"acked"`
 	Verdict string `json:"verdict"`
 	DupOf   string `json:"dup_of,omitempty"`
-	// Hash is the branch state's emu StateHash (valid within this process;
-	// 0 with NoDedup).
+	// Error is the check's message when Verdict is "fail".
+	Error string `json:"error,omitempty"`
+	// Hash is the emu StateKey of the state the branch's check starts from
+	// (valid within this process; 0 with NoDedup).
 	Hash uint64 `json:"-"`
 }
 
