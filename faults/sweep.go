@@ -182,7 +182,11 @@ type Options struct {
 	NoDedup bool
 	// NoShrink skips shrinking failures of depth >= 2.
 	NoShrink bool
-	// ShrinkLimit caps how many failures are shrunk (default 16).
+	// ShrinkLimit caps how many failures are shrunk: the first ShrinkLimit
+	// failures of depth >= 2, in branch order (0: DefaultShrinkLimit;
+	// negative: none). Shrinking replays each failure with one cut fewer
+	// at a time, so it costs a few replays per failure; the cap keeps a
+	// sweep with thousands of failures from spending its time there.
 	ShrinkLimit int
 	// ListBranches fills Result.List with every branch and its verdict
 	// (a sharded run lists the branches it checked, and every duplicate).
@@ -203,6 +207,19 @@ type Options struct {
 	// every ProgressEvery, default 200 ms, and at the end of each phase).
 	Progress      func(Progress)
 	ProgressEvery time.Duration
+}
+
+// DefaultShrinkLimit is Options.ShrinkLimit's default.
+const DefaultShrinkLimit = 16
+
+func (o *Options) shrinkLimit() int {
+	switch {
+	case o.ShrinkLimit < 0:
+		return 0
+	case o.ShrinkLimit == 0:
+		return DefaultShrinkLimit
+	}
+	return o.ShrinkLimit
 }
 
 func (s *Sweep) validate() error {

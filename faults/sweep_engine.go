@@ -340,7 +340,8 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 			if verdicts[j] != nil {
 				if owned {
 					ls.Failed++
-					res.Failures = append(res.Failures, Failure{ID: e.id(p), Depth: level, Error: verdicts[j].Error(),
+					msg := verdicts[j].Error()
+					res.Failures = append(res.Failures, Failure{ID: e.id(p), Depth: level, Error: msg, Class: FailureClass(msg),
 						Acked: p.acks, Duplicates: dups[p], sched: p.schedule()})
 				}
 			} else if checked[j] && owned {
@@ -382,12 +383,10 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 func (e *engine) id(p *point) string { return formatID(e.s.Name, p.schedule(), e.s.Seed) }
 
 // shrinkAll shrinks failures of depth >= 2 by dropping cuts while the
-// branch still fails.
+// branch still fails with the same failure (FailureClass), for at most
+// Options.ShrinkLimit failures in branch order.
 func (e *engine) shrinkAll(ctx context.Context, res *Result) {
-	limit := e.o.ShrinkLimit
-	if limit <= 0 {
-		limit = 16
-	}
+	limit := e.o.shrinkLimit()
 	for i := range res.Failures {
 		f := &res.Failures[i]
 		if len(f.sched) < 2 || limit == 0 || ctx.Err() != nil {
@@ -400,7 +399,7 @@ func (e *engine) shrinkAll(ctx context.Context, res *Result) {
 			for j := range sched {
 				try := append(append([]cut(nil), sched[:j]...), sched[j+1:]...)
 				r, err := replaySchedule(ctx, e.s, try, ReplayOptions{CheckTimeout: e.o.CheckTimeout}, nil)
-				if err == nil && r.Err != nil && !errors.Is(r.Err, ErrBadID) {
+				if err == nil && r.Err != nil && FailureClass(r.Err.Error()) == f.Class {
 					sched, changed = try, true
 					break
 				}

@@ -56,13 +56,16 @@ type LevelStats struct {
 }
 
 // Failure is one failing branch. ID replays it (Replay, `--only ID`);
-// Shrunk, if set, is a shorter schedule that fails too. Duplicates counts
-// later branches that reached the same state and were not checked again.
+// Shrunk, if set, is a shorter schedule that fails with the same failure
+// (same Class). Class is FailureClass(Error): reports group failures by
+// it. Duplicates counts later branches that reached the same state and
+// were not checked again (they fail the same way).
 type Failure struct {
 	ID         string `json:"id"`
 	Shrunk     string `json:"shrunk,omitempty"`
 	Depth      int    `json:"depth"`
 	Error      string `json:"error"`
+	Class      string `json:"class"`
 	Acked      int    `json:"acked"`
 	Duplicates int    `json:"duplicates"`
 	sched      []cut
