@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/shard"
 )
 
 // WorkloadFunc is the swept part of a scenario. It calls ack(v) each time it
@@ -151,25 +152,17 @@ type Sweep struct {
 	ProgramModel, EraseModel Model
 }
 
-// Shard selects a deterministic part of a sweep: branch j of the last level
-// (after deduplication) belongs to shard j mod Total. Index is 0-based.
-// Earlier levels are run whole by every shard (their checks produce the
-// next level's branches) but report their failures only in the shard that
-// owns them, so the union of the shards' reports is the whole sweep's.
-type Shard struct {
-	Index int `json:"index"`
-	Total int `json:"total"`
-}
-
-func (sh Shard) owns(j int) bool { return sh.Total <= 1 || j%sh.Total == sh.Index }
-
-// String renders "I/N" ("" for no sharding).
-func (sh Shard) String() string {
-	if sh.Total <= 1 {
-		return ""
-	}
-	return fmt.Sprintf("%d/%d", sh.Index, sh.Total)
-}
+// Shard selects a deterministic part of a sweep (package shard): at every
+// level, unique branch j (in branch order, after deduplication) belongs to
+// shard j mod Total, and a duplicate to the shard of the branch it
+// duplicates. The last level's checks run only in the owning shard;
+// earlier levels are run whole by every shard (their checks produce the
+// next level's branches, identically in every shard), but each shard
+// reports — in its failures, counts and branch list — only what it owns.
+// So the shards' reports merge by concatenating Failures and List and
+// adding every count of Result and LevelStats except Ran and the times:
+// the sums equal the unsharded run's.
+type Shard = shard.Shard
 
 // Options tune how a sweep runs; none changes its verdicts.
 type Options struct {
@@ -189,7 +182,7 @@ type Options struct {
 	// sweep with thousands of failures from spending its time there.
 	ShrinkLimit int
 	// ListBranches fills Result.List with every branch and its verdict
-	// (a sharded run lists the branches it checked, and every duplicate).
+	// (a sharded run: the branches it owns, see Shard).
 	ListBranches bool
 	// CheckTimeout, when positive, bounds every check (each recovery at
 	// depth >= 2 too) and the workload. A check that exceeds it fails its
@@ -252,8 +245,8 @@ func (o *Options) jobs() int {
 }
 
 func (o *Options) validate() error {
-	if o.Shard.Total < 0 || o.Shard.Total > 0 && (o.Shard.Index < 0 || o.Shard.Index >= o.Shard.Total) {
-		return fmt.Errorf("%w: shard %d/%d", ErrBadSweep, o.Shard.Index, o.Shard.Total)
+	if err := o.Shard.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadSweep, err)
 	}
 	return nil
 }

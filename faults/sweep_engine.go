@@ -245,7 +245,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 	pts := rec.points
 	for level := 1; ; level++ {
 		last := level == s.depth()
-		ls := LevelStats{Level: level, Branches: len(pts)}
+		ls := LevelStats{Level: level}
 		lt := time.Now()
 
 		// Materialise torn states and hash every state, in parallel.
@@ -260,7 +260,10 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 
-		// Deduplicate in branch order: the first branch of a state is canonical.
+		// Deduplicate in branch order: the first branch of a state is
+		// canonical. Unique branch j belongs to shard j mod Total, a
+		// duplicate to its canonical branch's shard; the counts and the
+		// list hold what this shard owns (see Shard).
 		uniq := make([]*point, 0, len(pts))
 		dups := map[*point]int{}
 		for _, p := range pts {
@@ -268,24 +271,31 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 				k := dedupKey{p.hash, p.acks}
 				if c, seen := explored[k]; seen {
 					dups[c]++
-					if o.ListBranches {
-						res.List = append(res.List, BranchInfo{ID: e.id(p), Depth: level, Acked: p.acks, Verdict: "dup", DupOf: e.id(c), Hash: p.hash})
+					if c.owned {
+						ls.Branches++
+						ls.Deduped++
+						if o.ListBranches {
+							res.List = append(res.List, BranchInfo{ID: e.id(p), Depth: level, Acked: p.acks, Verdict: "dup", DupOf: e.id(c), Hash: p.hash})
+						}
 					}
 					p.snap = nil
 					continue
 				}
 				explored[k] = p
 			}
+			p.owned = o.Shard.Owns(len(uniq))
+			if p.owned {
+				ls.Branches++
+				ls.Unique++
+			}
 			uniq = append(uniq, p)
 		}
-		ls.Unique = len(uniq)
-		ls.Deduped = len(pts) - len(uniq)
 
 		// Check: the last level only the shard's part; earlier levels all of
 		// it (their recoveries are the next level's workloads).
 		var todo []int
-		for j := range uniq {
-			if !last || o.Shard.owns(j) {
+		for j, p := range uniq {
+			if !last || p.owned {
 				todo = append(todo, j)
 			}
 		}
@@ -332,11 +342,14 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 
 		var next []*point
 		for j, p := range uniq {
+			owned := p.owned
 			if checked[j] {
-				ls.Checked++
+				ls.Ran++
 				res.CheckNs += durs[j]
+				if owned {
+					ls.Checked++
+				}
 			}
-			owned := o.Shard.owns(j)
 			if verdicts[j] != nil {
 				if owned {
 					ls.Failed++
@@ -369,6 +382,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		res.Unique += l.Unique
 		res.Deduped += l.Deduped
 		res.Checked += l.Checked
+		res.Ran += l.Ran
 		res.Passed += l.Passed
 		res.Failed += l.Failed
 	}

@@ -85,6 +85,7 @@ type point struct {
 	hash   uint64
 	level  int
 	booted bool // snap is the check's starting state (materialise)
+	owned  bool // the sweep's shard owns the branch (see Shard)
 }
 
 // schedule returns the cuts from the root to p.

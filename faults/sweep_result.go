@@ -3,8 +3,11 @@ package faults
 import "encoding/json"
 
 // Result is what a sweep found. It marshals to the JSON report of
-// `flashemu sweep --json` (one summary; failures inline); reports of the
-// shards of one sweep merge by concatenating Failures and adding counts.
+// `flashemu sweep --json` (one summary; failures inline). Reports of the
+// shards of one sweep merge by concatenating Failures (and List) and
+// adding the counts — Branches, Unique, Deduped, Checked, Passed, Failed,
+// per level too — which then equal the unsharded run's; Ran and the times
+// describe each process's own work (see Shard).
 type Result struct {
 	Name  string `json:"name"`
 	Seed  uint64 `json:"seed"`
@@ -25,6 +28,10 @@ type Result struct {
 	Checked  int `json:"checked"`
 	Passed   int `json:"passed"`
 	Failed   int `json:"failed"`
+	// Ran is how many checks this run executed: Checked plus, in a
+	// sharded run, the earlier levels' checks of branches other shards
+	// own (every shard runs them to find the next level's branches).
+	Ran int `json:"ran"`
 
 	Levels []LevelStats `json:"levels"`
 
@@ -41,9 +48,12 @@ type Result struct {
 }
 
 // LevelStats counts one depth level: Branches cut points, of which Unique
-// had a state (flash hash + ack count) not explored before and Deduped had;
-// Checked is how many checks this run executed, Passed/Failed the verdicts
-// this shard reports.
+// had a state (emu StateKey of the state the check starts from, and the
+// ack count) not explored before and Deduped had; Checked how many of them
+// were checked, Passed/Failed their verdicts. In a sharded run every count
+// but Ran covers the branches the shard owns (see Shard), so the shards'
+// counts add up to the unsharded run's; Ran is the checks this run
+// executed.
 type LevelStats struct {
 	Level    int   `json:"level"`
 	Branches int   `json:"branches"`
@@ -52,6 +62,7 @@ type LevelStats struct {
 	Checked  int   `json:"checked"`
 	Passed   int   `json:"passed"`
 	Failed   int   `json:"failed"`
+	Ran      int   `json:"ran"`
 	WallNs   int64 `json:"wall_ns"`
 }
 
@@ -95,10 +106,10 @@ func (r *Result) JSON() []byte {
 	return b
 }
 
-// BranchesPerSecond is checked branches per second of wall time.
+// BranchesPerSecond is checks run (Ran) per second of wall time.
 func (r *Result) BranchesPerSecond() float64 {
 	if r.WallNs <= 0 {
 		return 0
 	}
-	return float64(r.Checked) / (float64(r.WallNs) / 1e9)
+	return float64(r.Ran) / (float64(r.WallNs) / 1e9)
 }
