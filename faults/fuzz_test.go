@@ -1,6 +1,8 @@
 package faults_test
 
 import (
+	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -52,6 +54,45 @@ func FuzzParseID(f *testing.F) {
 		n2, s2, _, err := faults.ParseID(name + ":" + strings.Join(sched, "/") + ":0")
 		if err != nil || n2 != name || strings.Join(s2, "/") != strings.Join(sched, "/") {
 			t.Fatalf("%q: tokens do not round-trip: %v %v", s, s2, err)
+		}
+	})
+}
+
+// FuzzParseBranchID: whatever parses renders canonically and parses back
+// to the same value; canonical text (what the sweep prints) round-trips
+// byte for byte.
+func FuzzParseBranchID(f *testing.F) {
+	for _, s := range []string{"log:12b:1", "a:b:41a/3u0v2:7", "x:t150000:0", "x:1u:1", ":::", "x:0a/0a/0a:18446744073709551615",
+		"fcb_append:41a/3u0:1", "kv_pingpong:15u0v2/1b:1", "x:007b:1", "x:t+5:1", "x:1u2v0:1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := faults.ParseBranchID(s)
+		if err != nil {
+			if !errors.Is(err, faults.ErrBadID) {
+				t.Fatalf("%q: error %v is not ErrBadID", s, err)
+			}
+			return
+		}
+		text := id.String()
+		back, err := faults.ParseBranchID(text)
+		if err != nil {
+			t.Fatalf("%q renders as %q, which does not parse: %v", s, text, err)
+		}
+		if !reflect.DeepEqual(id, back) {
+			t.Fatalf("%q: %+v renders as %q, which parses as %+v", s, id, text, back)
+		}
+		if back.String() != text {
+			t.Fatalf("canonical %q renders as %q", text, back.String())
+		}
+		if len(id.Cuts) == 0 || id.Depth() != len(id.Cuts) || !strings.HasPrefix(s, id.Sweep+":") {
+			t.Fatalf("%q: %+v", s, id)
+		}
+		for _, c := range id.Cuts {
+			tok, err := faults.ParseCutToken(c.String())
+			if err != nil || tok != c {
+				t.Fatalf("token %+v renders as %q, parses as %+v, %v", c, c.String(), tok, err)
+			}
 		}
 	})
 }

@@ -60,6 +60,8 @@ func badID(id, format string, a ...any) error {
 
 // ParseID splits a branch ID into its sweep name, schedule tokens and seed,
 // checking every token.
+//
+// Deprecated: use ParseBranchID, which gives typed tokens (CutToken).
 func ParseID(id string) (name string, schedule []string, seed uint64, err error) {
 	n, sched, seed, err := parseID(id)
 	if err != nil {
