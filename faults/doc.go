@@ -66,18 +66,80 @@
 // Run executes a Sweep: it runs the workload ONCE with a recording hook
 // that, at every mutating operation, takes a copy-on-write snapshot before
 // it, describes the torn variants inside it (computed later, in the workers,
-// from the pre-operation snapshot) and snapshots after it, each with the
-// number of values acknowledged so far. The branches are then hashed
-// (emu StateHash) and deduplicated by (state, ack count) in branch order, and
-// the checks run from the unique branches on Options.Jobs workers that share
-// the immutable snapshots. At depth 2 and beyond, the check of every passing
-// branch runs with the same recording hook, and its cut points are the next
-// level's branches. The branch list, IDs and verdicts do not depend on Jobs;
-// Shard splits the last level's unique branches j by j mod Total.
+// from the pre-operation snapshot) and snapshots after it (the clock past
+// the completed operation), each with the number of values acknowledged so
+// far. Every branch's state is then booted: turned into exactly the state
+// its check's device starts from (see below), hashed (emu StateKey) and
+// deduplicated by (state key, ack count) in branch order; the checks run
+// from the unique branches on Options.Jobs workers that share the immutable
+// snapshots. At depth 2 and beyond, the check of every passing branch runs
+// with the same recording hook, and its cut points are the next level's
+// branches. The branch list, IDs and verdicts do not depend on Jobs.
+//
+// # The invariant: a sweep's verdict is the branch's verdict
+//
+// For every branch ID, the sweep's verdict equals the verdict of replaying
+// that branch alone (Replay, `flashemu sweep --only ID`), whatever Jobs,
+// Shard, NoDedup or the order the workers take the branches in — provided
+// the check is deterministic: its verdict depends only on the device it is
+// given and the acknowledged values (a check that keeps state between
+// calls, or reads the wall clock, breaks it; Options.CheckTimeout, being
+// wall-clock, is the one option that can). Verify checks the invariant on
+// a sweep (every branch or a seeded sample); the package's tests check it
+// on random workloads (TestPropertySweepVerdictsEqualReplays). What makes
+// it hold:
+//
+//   - Booting. A check starts from a state that is a function of the flash
+//     state the cut left and of the sweep seed only, never of the path that
+//     led there: power on, the counters (emu Stats and Seq) started afresh
+//     — a check's device counts its recovery's own operations — and the
+//     device generator, which draws the values unstable (metastable) bits
+//     read as, seeded from the sweep seed and the unstable bits themselves
+//     (emu UnstableDigest). So two branches with equal states read equal
+//     values everywhere, in the sweep and in Replay, which boots the same
+//     way.
+//   - Deduplication keyed on everything. Two branches are merged only if
+//     their booted states have the same emu StateKey — which covers every
+//     part of the state a check can observe or be limited by: the stored
+//     bits; bit-error, unstable and stuck overlays; program counts per
+//     write block (MaxPrograms); NAND NOP counts and page-program order;
+//     bad-block marks (factory and grown, in the spare area); wear; read
+//     counts while tracked; program times; protection; the clock — and the
+//     same number of acknowledged values. A merged branch gets its
+//     canonical branch's verdict, which is then its own.
+//
+// The price of keying on the clock: branches that hold the same bits but
+// were reached at different instants (a read between two programs, a
+// recovery that took longer) are checked separately, because a check may
+// observe time (a retention fault it arms, the clock itself). Measured on
+// this package's FCB benchmarks: a depth-1 op sweep of ~1,000 operations
+// checks 1,653 branches instead of 1,321 (dedup 331 instead of 663), a
+// depth-2 sweep 1,990 instead of 1,057; ignoring the clock would give back
+// all of the depth-2 difference. Time cuts (every_ns) are never merged
+// with each other: each has its own instant.
+//
+// # Shards, failures, shrinking, timeouts
+//
+// Options.Shard (package shard) splits a sweep between processes: at every
+// level, unique branch j belongs to shard j mod Total and a duplicate to
+// its canonical branch's shard. Every shard runs the earlier levels whole
+// (their recoveries make the next level's branches) and the last level's
+// checks only for the branches it owns, and reports only what it owns, so
+// shard reports merge by concatenating Failures and List and adding the
+// counts (Result and LevelStats, all but Ran and the times), which then
+// equal the unsharded run's.
+//
+// A failure's Class (FailureClass) is its location and message shape.
+// Failures of depth >= 2 are shrunk — cuts dropped while the branch still
+// fails — only to a schedule that fails with the same class, for the first
+// Options.ShrinkLimit failures (DefaultShrinkLimit, 16).
+//
+// Options.CheckTimeout bounds every check and the workload: a check that
+// exceeds it fails its branch ("check timed out after D", ErrTimeout) and
+// the sweep goes on; see CheckContextFunc for how a check is stopped.
 //
 // Each branch has a seed derived from Sweep.Seed and its schedule: it draws
-// the torn bits and restarts the generator of the check's device (emu
-// SetRandSeed), so unstable bits read the same in the sweep and in Replay.
+// the torn bits (the unstable reads come from the booted state, above).
 //
 // A time cut (CutTime) leaves its branch at the cut instant T: the torn (or
 // untouched) state with the device clock at T, not at the start of the
@@ -85,48 +147,59 @@
 // the recovery's own time cuts count from T.
 //
 // Every failure has an ID "NAME:SCHEDULE:SEED" (see sweep_id.go for the
-// token grammar, e.g. "log:12b:1", "log:41a/3u0v2:1", "log:t150000:1") that
-// Replay runs alone, returning the check's verdict and the device state
-// before and after the final recovery.
+// token grammar, e.g. "log:12b:1", "log:41a/3u0v2:1", "log:t150000:1";
+// ParseBranchID gives it typed, as a BranchID of CutTokens) that Replay
+// runs alone, returning the check's verdict and the device state before
+// and after the final recovery.
 //
 // # Binding a sweep (Lua sweep module, flashemu sweep)
 //
 // The engine knows nothing of Lua. A binding builds one Sweep per
-// sweep.define and calls Run, Replay and ParseID:
+// sweep.define and calls Run (or Verify), Replay and ParseBranchID:
 //
 //	s := &faults.Sweep{
 //		Name:     name,                           // sweep.define's first argument
 //		Device:   func() (*emu.Device, error),    // calls the Lua device() on the main state
 //		Setup:    func(d *emu.Device) error,      // Lua setup(dev), main state (optional)
-//		Workload: func(d *emu.Device, ack func(any)) error,
-//		                                          // Lua workload(dev, ack), main state; the Lua
-//		                                          // ack converts its value to plain Go data
-//		                                          // (string, float64/int64, bool, []any, map[string]any)
-//		CheckFactory: func(worker int) (faults.CheckFunc, error),
+//		WorkloadContext: func(ctx context.Context, d *emu.Device, ack func(any)) error,
+//		                                          // Lua workload(dev, ack), main state, ctx passed
+//		                                          // to the Lua call; the Lua ack converts its value
+//		                                          // to plain Go data (string, float64/int64, bool,
+//		                                          // []any, map[string]any)
+//		CheckContextFactory: func(worker int) (faults.CheckContextFunc, error),
 //		                                          // per worker: a new Lua state, the compiled script
 //		                                          // run once, the check looked up by sweep name; the
-//		                                          // CheckFunc converts acked back to Lua values and
-//		                                          // returns the Lua error ("file:line: message")
+//		                                          // check passes ctx to the Lua call, converts acked
+//		                                          // back to Lua values and returns the Lua error
+//		                                          // ("file:line: message")
 //		Cuts:  cuts,  // faults.ParseCuts("op"|"unit"|"bit") or faults.Cuts{Mode: faults.CutTime, EveryNs: n}
 //		Depth: depth, // default 1
 //		Seed:  seed,
 //	}
-//	res, err := faults.Run(ctx, s, faults.Options{
-//		Jobs:     jobs,                                      // --jobs (0: NumCPU)
-//		Shard:    faults.Shard{Index: i, Total: n},          // --shard I/N, 0-based
-//		Progress: func(p faults.Progress) { /* bar: p.Done/p.Total, p.Rate() */ },
-//	})
+//	opts := faults.Options{
+//		Jobs:         jobs,                                 // --jobs (0: NumCPU)
+//		Shard:        sh,                                   // --shard I/N or shard.FromEnv
+//		CheckTimeout: timeout,                              // --timeout: per check and workload
+//		Progress:     func(p faults.Progress) { /* bar: p.Done/p.Total, p.Rate() */ },
+//	}
+//	res, err := faults.Run(ctx, s, opts)
 //	// err: the sweep could not run (exit 2 for ErrBadSweep definitions, 1 otherwise);
-//	// res.Failures[i].ID / .Shrunk / .Error: one line per failure (exit 1 if !res.OK());
+//	// res.Failures[i].ID / .Shrunk / .Error / .Class: one line per failure (exit 1 if !res.OK());
 //	// res.JSON(): the --json report.
 //
-//	name, _, _, err := faults.ParseID(id)              // --only ID: pick the sweep by name
-//	rep, err := faults.Replay(s, id, faults.ReplayOptions{Trace: traceHook})
+//	vr, err := faults.Verify(ctx, s, opts, faults.VerifyOptions{Sample: n, Seed: seed})
+//	// --verify [N]: vr.Disagreements names every branch whose replay differs; print vr.Seed.
+//
+//	id, err := faults.ParseBranchID(text)             // --only ID: pick the sweep by id.Sweep
+//	rep, err := faults.ReplayContext(ctx, s, text, faults.ReplayOptions{Trace: traceHook, CheckTimeout: timeout})
 //	// rep.Err: verdict; rep.Before / rep.After: emu snapshots to dump (--dump DIR)
 //
-// Device, Setup and Workload are called on the goroutine that calls Run or
-// Replay; CheckFactory and the checks run on worker goroutines (one
-// CheckFunc per worker, never shared). Replay uses CheckFactory(0).
+// Device, Setup and Workload are called on the goroutine that calls Run,
+// Verify or Replay; CheckFactory and the checks run on worker goroutines
+// (one check per worker, never shared; a check abandoned after a timeout is
+// replaced by a new one from the factory). Replay uses the factory's check
+// 0. The plain Workload, Check and CheckFactory remain for checks that need
+// no context.
 //
 // # Reading sweep failures: format limits are not emulator artefacts
 //

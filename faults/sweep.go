@@ -144,9 +144,11 @@ type Sweep struct {
 	// Depth is how many nested cuts a branch has: 1 cuts the workload, 2 also
 	// cuts the recovery of every depth-1 branch, and so on (default 1).
 	Depth int
-	// Seed seeds every torn variant and the values unstable bits read as
-	// in every check (each branch restarts the device generator from its
-	// own seed, derived from this one); default 0, printed in every ID.
+	// Seed seeds every torn variant (each branch draws from its own seed,
+	// derived from this one and its schedule) and the values unstable bits
+	// read as in every check (the check's generator starts from this seed
+	// and the unstable bits of its state, see the package doc); default 0,
+	// printed in every ID.
 	Seed uint64
 	// ProgramModel and EraseModel override the device's default torn models.
 	ProgramModel, EraseModel Model
