@@ -276,3 +276,52 @@ func make13(v byte) []byte {
 }
 
 var _ = errors.Is
+
+// Verify with a sample replays that many branches, chosen by a seed it
+// returns; the same seed picks the same branches. Progress reports the
+// verify phase.
+func TestVerifySample(t *testing.T) {
+	s := logSweep("vs", 8, true)
+	var last faults.Progress
+	vr, err := faults.Verify(context.Background(), s, faults.Options{Jobs: 2, NoShrink: true},
+		faults.VerifyOptions{Sample: 5, Progress: func(p faults.Progress) { last = p }})
+	require.NoError(t, err)
+	assert.Equal(t, 5, vr.Replayed)
+	assert.NotZero(t, vr.Seed, "the seed chosen is returned")
+	assert.True(t, vr.OK(), "%v", vr.Disagreements)
+	assert.Equal(t, "verify", last.Phase)
+	assert.Equal(t, 5, last.Done)
+	again, err := faults.Verify(context.Background(), s, faults.Options{Jobs: 1, NoShrink: true},
+		faults.VerifyOptions{Sample: 5, Seed: vr.Seed})
+	require.NoError(t, err)
+	assert.Equal(t, vr.Seed, again.Seed)
+	assert.Equal(t, 5, again.Replayed)
+	all, err := faults.Verify(context.Background(), s, faults.Options{Jobs: 2, NoShrink: true}, faults.VerifyOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, len(all.Sweep.List), all.Replayed)
+	assert.False(t, all.Sweep.OK(), "the broken log fails somewhere")
+}
+
+// Verify names a branch whose verdict differs: a check that keeps state
+// between calls (it fails from its second call on) passes in a lone replay.
+func TestVerifyNamesDisagreements(t *testing.T) {
+	s := logSweep("leak", 3, false)
+	s.Check = nil
+	s.CheckFactory = func(int) (faults.CheckFunc, error) {
+		calls := 0
+		return func(d *emu.Device, acked []any) error {
+			calls++
+			if calls > 1 {
+				return errors.New("state left over from an earlier check")
+			}
+			return nil
+		}, nil
+	}
+	vr, err := faults.Verify(context.Background(), s, faults.Options{Jobs: 1, NoShrink: true}, faults.VerifyOptions{Jobs: 1})
+	require.NoError(t, err)
+	require.NotEmpty(t, vr.Disagreements)
+	d := vr.Disagreements[0]
+	assert.Equal(t, "fail", d.Sweep)
+	assert.NotEmpty(t, d.ID)
+	assert.Contains(t, d.SweepError, "left over")
+}

@@ -176,9 +176,11 @@ func Verify(ctx context.Context, s *Sweep, o Options, vo VerifyOptions) (*Verify
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			ck := &checker{s: s, worker: w, timeout: o.CheckTimeout}
 			for i := range ch {
 				j := jobs[i]
+				// A fresh check per replay, as a lone replay makes: a
+				// check that leaks state between calls shows up here.
+				ck := &checker{s: s, worker: w, timeout: o.CheckTimeout}
 				if j.startErr != nil {
 					compare(i, j, nil, j.startErr)
 					continue
