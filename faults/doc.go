@@ -114,9 +114,11 @@
 // observe time (a retention fault it arms, the clock itself). Measured on
 // this package's FCB benchmarks: a depth-1 op sweep of ~1,000 operations
 // checks 1,653 branches instead of 1,321 (dedup 331 instead of 663), a
-// depth-2 sweep 1,990 instead of 1,057; ignoring the clock would give back
-// all of the depth-2 difference. Time cuts (every_ns) are never merged
-// with each other: each has its own instant.
+// depth-2 sweep 1,990 instead of 1,057. Keying on the clock is the whole
+// price: without it the same sweeps would check 1,322 and 1,058 — the
+// other parts of the key (program counts, program times, wear, ...) cost
+// one branch each. Time cuts (every_ns) are never merged with each other:
+// each has its own instant.
 //
 // # Shards, failures, shrinking, timeouts
 //
