@@ -81,6 +81,53 @@ func (tb *LTable) Append(value LValue) {
 		}
 		tb.array[i+1] = value
 	}
+	tb.migrate() // PATCH(tables)
+}
+
+// migrate moves the integer keys that continue the array part out of the
+// hash part, so a sequence filled out of order ends up in the array.
+// PATCH(tables).
+func (tb *LTable) migrate() {
+	if len(tb.dict) == 0 {
+		return
+	}
+	for {
+		k := LNumber(len(tb.array) + 1)
+		v, ok := tb.dict[k]
+		if !ok {
+			return
+		}
+		delete(tb.dict, k)
+		tb.array = append(tb.array, v)
+	}
+}
+
+// setArrayOrHash stores an integer key 1 <= key < MaxArrayIndex. The array
+// part only grows by appending at its end, so it never holds a gap the
+// program did not write: memory is O(keys) and next/pairs are O(keys).
+// Keys beyond the end go to the hash part and move into the array when the
+// sequence reaches them (migrate). PATCH(tables).
+func (tb *LTable) setArrayOrHash(key int, value LValue) {
+	index := key - 1
+	alen := len(tb.array)
+	switch {
+	case index < alen:
+		tb.array[index] = value
+	case index == alen:
+		if value == LNil {
+			if tb.dict != nil {
+				delete(tb.dict, LNumber(key))
+			}
+			return
+		}
+		if tb.array == nil {
+			tb.array = make([]LValue, 0, defaultArrayCap)
+		}
+		tb.array = append(tb.array, value)
+		tb.migrate()
+	default:
+		tb.RawSetH(LNumber(key), value)
+	}
 }
 
 // Insert inserts a given LValue at position `i` in this table.
@@ -100,19 +147,25 @@ func (tb *LTable) Insert(i int, value LValue) {
 	tb.array = append(tb.array, LNil)
 	copy(tb.array[i+1:], tb.array[i:])
 	tb.array[i] = value
+	tb.migrate() // PATCH(tables)
 }
 
-// MaxN returns a maximum number key that nil value does not exist before it.
+// MaxN returns the largest positive integer key with a non-nil value
+// (table.maxn). PATCH(tables): integer keys in the hash part count too.
 func (tb *LTable) MaxN() int {
-	if tb.array == nil {
-		return 0
-	}
+	max := 0
 	for i := len(tb.array) - 1; i >= 0; i-- {
 		if tb.array[i] != LNil {
-			return i + 1
+			max = i + 1
+			break
 		}
 	}
-	return 0
+	for k, v := range tb.dict {
+		if kv, ok := k.(LNumber); ok && v != LNil && isInteger(kv) && kv > LNumber(max) && kv < LNumber(MaxArrayIndex) {
+			max = int(kv)
+		}
+	}
+	return max
 }
 
 // Remove removes from this table the element at a given position.
@@ -148,22 +201,7 @@ func (tb *LTable) RawSet(key LValue, value LValue) {
 	switch v := key.(type) {
 	case LNumber:
 		if isArrayKey(v) {
-			if tb.array == nil {
-				tb.array = make([]LValue, 0, defaultArrayCap)
-			}
-			index := int(v) - 1
-			alen := len(tb.array)
-			switch {
-			case index == alen:
-				tb.array = append(tb.array, value)
-			case index > alen:
-				for i := 0; i < (index - alen); i++ {
-					tb.array = append(tb.array, LNil)
-				}
-				tb.array = append(tb.array, value)
-			case index < alen:
-				tb.array[index] = value
-			}
+			tb.setArrayOrHash(int(v), value) // PATCH(tables)
 			return
 		}
 	case LString:
@@ -180,22 +218,7 @@ func (tb *LTable) RawSetInt(key int, value LValue) {
 		tb.RawSetH(LNumber(key), value)
 		return
 	}
-	if tb.array == nil {
-		tb.array = make([]LValue, 0, 32)
-	}
-	index := key - 1
-	alen := len(tb.array)
-	switch {
-	case index == alen:
-		tb.array = append(tb.array, value)
-	case index > alen:
-		for i := 0; i < (index - alen); i++ {
-			tb.array = append(tb.array, LNil)
-		}
-		tb.array = append(tb.array, value)
-	case index < alen:
-		tb.array[index] = value
-	}
+	tb.setArrayOrHash(key, value) // PATCH(tables)
 }
 
 // RawSetString sets a given LValue to a given string index without the __newindex metamethod.
@@ -252,14 +275,11 @@ func (tb *LTable) RawGet(key LValue) LValue {
 	switch v := key.(type) {
 	case LNumber:
 		if isArrayKey(v) {
-			if tb.array == nil {
-				return LNil
-			}
 			index := int(v) - 1
-			if index >= len(tb.array) {
-				return LNil
+			if index < len(tb.array) {
+				return tb.array[index]
 			}
-			return tb.array[index]
+			// PATCH(tables): integer keys beyond the array part live in the hash part.
 		}
 	case LString:
 		if tb.strdict == nil {
@@ -281,11 +301,15 @@ func (tb *LTable) RawGet(key LValue) LValue {
 
 // RawGetInt returns an LValue at position `key` without __index metamethod.
 func (tb *LTable) RawGetInt(key int) LValue {
-	if tb.array == nil {
-		return LNil
-	}
 	index := int(key) - 1
 	if index >= len(tb.array) || index < 0 {
+		// PATCH(tables): integer keys beyond the array part live in the hash part.
+		if tb.dict == nil {
+			return LNil
+		}
+		if v, ok := tb.dict[LNumber(key)]; ok {
+			return v
+		}
 		return LNil
 	}
 	return tb.array[index]
@@ -348,33 +372,28 @@ func (tb *LTable) ForEach(cb func(LValue, LValue)) {
 }
 
 // This function is equivalent to lua_next ( http://www.lua.org/manual/5.1/manual.html#lua_next ).
+// PATCH(tables): the array part is walked only for keys inside it; integer
+// keys in the hash part continue the walk from their position in tb.keys.
+// Assigning nil to an existing field during a traversal is allowed.
 func (tb *LTable) Next(key LValue) (LValue, LValue) {
-	init := false
+	index := -1
 	if key == LNil {
-		key = LNumber(0)
-		init = true
+		index = 0
+	} else if kv, ok := key.(LNumber); ok && isArrayKey(kv) && int(kv) <= len(tb.array) {
+		index = int(kv)
 	}
-
-	if init || key != LNumber(0) {
-		if kv, ok := key.(LNumber); ok && isInteger(kv) && int(kv) >= 0 && kv < LNumber(MaxArrayIndex) {
-			index := int(kv)
-			if tb.array != nil {
-				for ; index < len(tb.array); index++ {
-					if v := tb.array[index]; v != LNil {
-						return LNumber(index + 1), v
-					}
-				}
-			}
-			if tb.array == nil || index == len(tb.array) {
-				if (tb.dict == nil || len(tb.dict) == 0) && (tb.strdict == nil || len(tb.strdict) == 0) {
-					return LNil, LNil
-				}
-				key = tb.keys[0]
-				if v := tb.RawGetH(key); v != LNil {
-					return key, v
-				}
+	if index >= 0 {
+		for ; index < len(tb.array); index++ {
+			if v := tb.array[index]; v != LNil {
+				return LNumber(index + 1), v
 			}
 		}
+		for _, k := range tb.keys {
+			if v := tb.RawGetH(k); v != LNil {
+				return k, v
+			}
+		}
+		return LNil, LNil
 	}
 
 	for i := tb.k2i[key] + 1; i < len(tb.keys); i++ {

@@ -18,7 +18,9 @@ func TestTableLen(t *testing.T) {
 	tbl.RawSetInt(9, LNumber(10))
 	tbl.RawSetInt(8, LNil)
 	tbl.RawSetInt(7, LNumber(10))
-	errorIfNotEqual(t, 9, tbl.Len())
+	// PATCH(tables): keys 7 and 9 live in the hash part; t[1] is nil, so 0 is
+	// the border, as in PUC-Lua 5.1 (v1.1.2 padded the array and said 9).
+	errorIfNotEqual(t, 0, tbl.Len())
 
 	tbl = newLTable(0, 0)
 	tbl.Append(LTrue)
@@ -81,11 +83,13 @@ func TestTableInsert(t *testing.T) {
 
 	tbl.Insert(5, LFalse)
 	errorIfNotEqual(t, LFalse, tbl.RawGetInt(5))
-	errorIfNotEqual(t, 5, tbl.Len())
+	// PATCH(tables): t[4] is nil and 5 is in the hash part, so the border is
+	// 3, as in PUC-Lua 5.1 (v1.1.2 padded the array and said 5).
+	errorIfNotEqual(t, 3, tbl.Len())
 
 	tbl.Insert(-10, LFalse)
 	errorIfNotEqual(t, LFalse, tbl.RawGet(LNumber(-10)))
-	errorIfNotEqual(t, 5, tbl.Len())
+	errorIfNotEqual(t, 3, tbl.Len())
 
 	tbl = newLTable(0, 0)
 	tbl.Append(LNumber(1))
