@@ -1398,6 +1398,7 @@ func (ls *LState) CreateTable(acap, hcap int) *LTable {
 // NewThread returns a new LState that shares with the original state all global objects.
 // If the original state has context.Context, the new state has a new child context of the original state and this function returns its cancel function.
 func (ls *LState) NewThread() (*LState, context.CancelFunc) {
+	ls.CheckAlloc(threadAllocEstimate(ls.Options)) // PATCH(limits)
 	thread := newLState(ls.Options)
 	thread.G = ls.G
 	thread.Env = ls.Env
@@ -1833,7 +1834,7 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 			} else {
 				err = rcv.(*ApiError)
 			}
-			if errfunc != nil {
+			if errfunc != nil && !IsFatal(err) { // PATCH(limits): no handler for fatal errors
 				ls.Push(errfunc)
 				ls.Push(err.(*ApiError).Object)
 				ls.Panic = panicWithoutTraceback
@@ -1980,7 +1981,10 @@ func (ls *LState) Resume(th *LState, fn *LFunction, args ...LValue) (ResumeState
 		}
 	}
 	top := ls.GetTop()
-	threadRun(th)
+	if err := resumeFatal(th); err != nil { // PATCH(limits)
+		ls.SetTop(top)
+		return ResumeError, err, nil
+	}
 	haserror := LVIsFalse(ls.Get(top + 1))
 	ret := make([]LValue, 0, ls.GetTop())
 	for idx := top + 2; idx <= ls.GetTop(); idx++ {

@@ -112,10 +112,7 @@ func strFind(L *LState) int {
 		return 2
 	}
 
-	mds, err := pm.Find(pattern, unsafeFastStringToReadOnlyBytes(str), init, 1)
-	if err != nil {
-		L.RaiseError(err.Error())
-	}
+	mds := patternFind(L, pattern, unsafeFastStringToReadOnlyBytes(str), init, 1) // PATCH(limits)
 	if len(mds) == 0 {
 		L.Push(LNil)
 		return 1
@@ -141,6 +138,52 @@ func strFormat(L *LState) int {
 		args[i-2] = L.Get(i)
 	}
 	npat := strings.Count(str, "%") - strings.Count(str, "%%")
+	// PATCH(limits): PUC-Lua's limits on a conversion (at most 2 digits of
+	// width and of precision) bound the result; v1.1.2 passed "%99999999d" to
+	// Go, which printed %!(NOVERB). The result size is checked before formatting.
+	size := int64(len(str))
+	for i := 0; i < len(str); i++ {
+		if str[i] != '%' {
+			continue
+		}
+		i++
+		if i < len(str) && str[i] == '%' {
+			continue
+		}
+		j := i
+		for j < len(str) && strings.IndexByte("-+ #0", str[j]) >= 0 {
+			j++
+		}
+		if j-i > 5 {
+			L.RaiseError("invalid format (repeated flags)")
+		}
+		k := j
+		for k < len(str) && str[k] >= '0' && str[k] <= '9' {
+			k++
+		}
+		if k-j > 2 {
+			L.RaiseError("invalid format (width or precision too long)")
+		}
+		if k < len(str) && str[k] == '.' {
+			k++
+			d := k
+			for k < len(str) && str[k] >= '0' && str[k] <= '9' {
+				k++
+			}
+			if k-d > 2 {
+				L.RaiseError("invalid format (width or precision too long)")
+			}
+		}
+		size += 100
+	}
+	for _, a := range args {
+		if s, ok := a.(LString); ok {
+			size += int64(len(s))
+		}
+	}
+	if size >= allocCheckMin {
+		L.CheckAlloc(size)
+	}
 	L.Push(LString(fmt.Sprintf(str, args[:intMin(npat, len(args))]...)))
 	return 1
 }
@@ -152,10 +195,7 @@ func strGsub(L *LState) int {
 	repl := L.CheckAny(3)
 	limit := L.OptInt(4, -1)
 
-	mds, err := pm.Find(pat, unsafeFastStringToReadOnlyBytes(str), 0, limit)
-	if err != nil {
-		L.RaiseError(err.Error())
-	}
+	mds := patternFind(L, pat, unsafeFastStringToReadOnlyBytes(str), 0, limit) // PATCH(limits)
 	if len(mds) == 0 {
 		L.SetTop(1)
 		L.Push(LNumber(0))
@@ -200,22 +240,38 @@ func capturedString(L *LState, m *pm.MatchData, str string, idx int) string {
 
 }
 
-func strGsubDoReplace(str string, info []replaceInfo) string {
-	offset := 0
-	buf := []byte(str)
+// strGsubDoReplace builds the result in one pass. PATCH(limits): v1.1.2
+// copied the whole buffer once per replacement (quadratic in the matches);
+// the result size is checked against the allocation budget first.
+func strGsubDoReplace(L *LState, str string, info []replaceInfo) string {
+	size := int64(len(str))
 	for _, replace := range info {
-		oldlen := len(buf)
-		b1 := append([]byte(""), buf[0:offset+replace.Indicies[0]]...)
-		b2 := []byte("")
-		index2 := offset + replace.Indicies[1]
-		if index2 <= len(buf) {
-			b2 = append(b2, buf[index2:len(buf)]...)
-		}
-		buf = append(b1, replace.String...)
-		buf = append(buf, b2...)
-		offset += len(buf) - oldlen
+		size += int64(len(replace.String) - (replace.Indicies[1] - replace.Indicies[0]))
 	}
-	return string(buf)
+	L.CheckAlloc(size)
+	var b strings.Builder
+	b.Grow(int(size))
+	last := 0
+	for _, replace := range info {
+		b.WriteString(str[last:replace.Indicies[0]])
+		b.WriteString(replace.String)
+		last = replace.Indicies[1]
+	}
+	b.WriteString(str[last:])
+	return b.String()
+}
+
+// patternFind runs the pattern matcher, interruptible by the state's
+// context. PATCH(limits).
+func patternFind(L *LState, pattern string, src []byte, offset, limit int) []*pm.MatchData {
+	mds, err := pm.FindInterruptible(pattern, src, offset, limit, L.interruptFunc())
+	if err != nil {
+		if _, ok := err.(*pm.Error); ok {
+			L.RaiseError(err.Error())
+		}
+		L.RaiseFatal(err)
+	}
+	return mds
 }
 
 func strGsubStr(L *LState, str string, repl string, matches []*pm.MatchData) string {
@@ -241,7 +297,7 @@ func strGsubStr(L *LState, str string, repl string, matches []*pm.MatchData) str
 		infoList = append(infoList, replaceInfo{[]int{start, end}, sc.String()})
 	}
 
-	return strGsubDoReplace(str, infoList)
+	return strGsubDoReplace(L, str, infoList)
 }
 
 func strGsubTable(L *LState, str string, repl *LTable, matches []*pm.MatchData) string {
@@ -261,7 +317,7 @@ func strGsubTable(L *LState, str string, repl *LTable, matches []*pm.MatchData) 
 			infoList = append(infoList, replaceInfo{[]int{match.Capture(0), match.Capture(1)}, LVAsString(value)})
 		}
 	}
-	return strGsubDoReplace(str, infoList)
+	return strGsubDoReplace(L, str, infoList)
 }
 
 func strGsubFunc(L *LState, str string, repl *LFunction, matches []*pm.MatchData) string {
@@ -289,7 +345,7 @@ func strGsubFunc(L *LState, str string, repl *LFunction, matches []*pm.MatchData
 			infoList = append(infoList, replaceInfo{[]int{start, end}, LVAsString(ret)})
 		}
 	}
-	return strGsubDoReplace(str, infoList)
+	return strGsubDoReplace(L, str, infoList)
 }
 
 type strMatchData struct {
@@ -327,10 +383,7 @@ func strGmatchIter(L *LState) int {
 func strGmatch(L *LState) int {
 	str := L.CheckString(1)
 	pattern := L.CheckString(2)
-	mds, err := pm.Find(pattern, []byte(str), 0, -1)
-	if err != nil {
-		L.RaiseError(err.Error())
-	}
+	mds := patternFind(L, pattern, []byte(str), 0, -1) // PATCH(limits)
 	L.Push(L.Get(UpvalueIndex(1)))
 	ud := L.NewUserData()
 	ud.Value = &strMatchData{str, 0, mds}
@@ -363,10 +416,7 @@ func strMatch(L *LState) int {
 		offset = 0
 	}
 
-	mds, err := pm.Find(pattern, unsafeFastStringToReadOnlyBytes(str), offset, 1)
-	if err != nil {
-		L.RaiseError(err.Error())
-	}
+	mds := patternFind(L, pattern, unsafeFastStringToReadOnlyBytes(str), offset, 1) // PATCH(limits)
 	if len(mds) == 0 {
 		L.Push(LNil)
 		return 0
@@ -392,10 +442,35 @@ func strMatch(L *LState) int {
 func strRep(L *LState) int {
 	str := L.CheckString(1)
 	n := L.CheckInt(2)
-	if n < 0 {
+	if n <= 0 || len(str) == 0 {
 		L.Push(emptyLString)
 	} else {
-		L.Push(LString(strings.Repeat(str, n)))
+		// PATCH(limits): refuse before allocating; copy in chunks that poll the context.
+		if int64(n) > (1<<62)/int64(len(str)) {
+			L.RaiseError("resulting string too large")
+		}
+		size := int64(len(str)) * int64(n)
+		L.CheckAlloc(size)
+		if size < allocCheckMin {
+			L.Push(LString(strings.Repeat(str, n)))
+			return 1
+		}
+		var b strings.Builder
+		b.Grow(int(size)) // no reallocation below: b.String() stays valid
+		b.WriteString(str)
+		for int64(b.Len()) < size {
+			chunk := int64(b.Len())
+			if chunk > 1<<22 {
+				// keep whole copies of str so the result stays periodic
+				chunk = max(1<<22-(1<<22)%int64(len(str)), int64(len(str)))
+				L.CheckInterrupt()
+			}
+			if rest := size - int64(b.Len()); chunk > rest {
+				chunk = rest
+			}
+			b.WriteString(b.String()[:chunk])
+		}
+		L.Push(LString(b.String()))
 	}
 	return 1
 }

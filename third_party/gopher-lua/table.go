@@ -7,6 +7,7 @@ type lValueArraySorter struct {
 	L      *LState
 	Fn     *LFunction
 	Values []LValue
+	steps  *int // PATCH(limits): comparisons, to poll the context
 }
 
 func (lv lValueArraySorter) Len() int {
@@ -18,6 +19,9 @@ func (lv lValueArraySorter) Swap(i, j int) {
 }
 
 func (lv lValueArraySorter) Less(i, j int) bool {
+	if *lv.steps++; *lv.steps&1023 == 0 {
+		lv.L.CheckInterrupt() // PATCH(limits)
+	}
 	if lv.Fn != nil {
 		lv.L.Push(lv.Fn)
 		lv.L.Push(lv.Values[i])

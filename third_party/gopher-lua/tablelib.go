@@ -21,7 +21,7 @@ var tableFuncs = map[string]LGFunction{
 
 func tableSort(L *LState) int {
 	tbl := L.CheckTable(1)
-	sorter := lValueArraySorter{L, nil, tbl.array}
+	sorter := lValueArraySorter{L, nil, tbl.array, new(int)}
 	if L.GetTop() != 1 {
 		sorter.Fn = L.CheckFunction(2)
 	}
@@ -69,6 +69,9 @@ func tableConcat(L *LState) int {
 	//TODO should flushing?
 	retbottom := L.GetTop()
 	for ; i <= j; i++ {
+		if i&1023 == 0 {
+			L.CheckInterrupt() // PATCH(limits)
+		}
 		v := tbl.RawGetInt(i)
 		if !LVCanConvToString(v) {
 			L.RaiseError("invalid value (%s) at index %d in table for concat", v.Type().String(), i)

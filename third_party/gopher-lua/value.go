@@ -172,6 +172,7 @@ type Global struct {
 	Global        *LTable
 
 	builtinMts map[int]LValue
+	allocCheck func(n int64) error // PATCH(limits): SetAllocCheck
 	tempFiles  []*os.File
 	gccount    int32
 }

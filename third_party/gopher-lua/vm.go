@@ -54,7 +54,7 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		cf.Pc++
 		select {
 		case <-L.ctx.Done():
-			L.RaiseError(L.ctx.Err().Error())
+			L.RaiseFatal(L.ctx.Err()) // PATCH(limits): cancellation is not catchable
 			return
 		default:
 			if jumpTable[int(inst>>26)](L, inst, baseframe) == 1 {
@@ -272,6 +272,16 @@ func threadRun(L *LState) {
 	defer func() {
 		if rcv := recover(); rcv != nil {
 			L.closeUpvalues(0) // PATCH(upvalues): the thread dies; keep captured values
+			if v, ok := rcv.(*ApiError); ok && IsFatal(v) {
+				// PATCH(limits): a fatal error ends the coroutine and goes on
+				// unwinding the resumer instead of becoming resume's result.
+				if L.Parent != nil {
+					L.SetTop(0)
+					L.Push(v.Object)
+					switchToParentThread(L, 1, true, true)
+				}
+				panic(v)
+			}
 			var lv LValue
 			if v, ok := rcv.(*ApiError); ok {
 				lv = v.Object
@@ -2366,14 +2376,19 @@ func stringConcat(L *LState, total, last int) LValue {
 		} else {
 			buf := make([]string, total+1)
 			buf[total] = LVAsString(rhs)
+			size := int64(len(buf[total]))
 			for total > 0 {
 				lhs = L.reg.Get(i)
 				if !LVCanConvToString(lhs) {
 					break
 				}
 				buf[total-1] = LVAsString(lhs)
+				size += int64(len(buf[total-1]))
 				i--
 				total--
+			}
+			if size >= allocCheckMin {
+				L.CheckAlloc(size) // PATCH(limits)
 			}
 			rhs = LString(strings.Join(buf, ""))
 		}

@@ -527,7 +527,7 @@ func compilePattern(p pattern, ps ...*iptr) []inst {
 
 // Simple recursive virtual machine based on the
 // "Regular Expression Matching: the Virtual Machine Approach" (https://swtch.com/~rsc/regexp/regexp2.html)
-func recursiveVM(src []byte, insts []inst, pc, sp, recLevel int, ms ...*MatchData) (bool, int, *MatchData) {
+func recursiveVM(src []byte, insts []inst, st *vmState, pc, sp, recLevel int, ms ...*MatchData) (bool, int, *MatchData) {
 	recLevel++
 	if recLevel > maxRecursionLevel {
 		panic(newError(_UNKNOWN, "pattern/input too complex"))
@@ -539,6 +539,7 @@ func recursiveVM(src []byte, insts []inst, pc, sp, recLevel int, ms ...*MatchDat
 		m = ms[0]
 	}
 redo:
+	st.step() // PATCH(limits)
 	inst := insts[pc]
 	switch inst.OpCode {
 	case opChar:
@@ -556,14 +557,14 @@ redo:
 		pc = inst.Operand1
 		goto redo
 	case opSplit:
-		if ok, nsp, _ := recursiveVM(src, insts, inst.Operand1, sp, recLevel, m); ok {
+		if ok, nsp, _ := recursiveVM(src, insts, st, inst.Operand1, sp, recLevel, m); ok {
 			return true, nsp, m
 		}
 		pc = inst.Operand2
 		goto redo
 	case opSave:
 		s := m.setCapture(inst.Operand1, sp)
-		if ok, nsp, _ := recursiveVM(src, insts, pc+1, sp, recLevel, m); ok {
+		if ok, nsp, _ := recursiveVM(src, insts, st, pc+1, sp, recLevel, m); ok {
 			return true, nsp, m
 		}
 		m.restoreCapture(inst.Operand1, s)
@@ -613,11 +614,42 @@ redo:
 
 /* API {{{ */
 
+// Find returns up to limit matches of pattern p in src from offset (limit < 0: all).
 func Find(p string, src []byte, offset, limit int) (matches []*MatchData, err error) {
+	return FindInterruptible(p, src, offset, limit, nil)
+}
+
+// vmState counts matcher steps and polls interrupt every interruptSteps.
+// PATCH(limits).
+type vmState struct {
+	steps     int
+	interrupt func() error
+}
+
+const interruptSteps = 1 << 12
+
+func (st *vmState) step() {
+	st.steps++
+	if st.steps&(interruptSteps-1) == 0 && st.interrupt != nil {
+		if err := st.interrupt(); err != nil {
+			panic(&interruptError{err})
+		}
+	}
+}
+
+type interruptError struct{ err error }
+
+// FindInterruptible is Find that calls interrupt every few thousand matcher
+// steps and returns its first non-nil error (the matcher can run for
+// exponential time). interrupt may be nil. PATCH(limits).
+func FindInterruptible(p string, src []byte, offset, limit int, interrupt func() error) (matches []*MatchData, err error) {
+	st := &vmState{interrupt: interrupt}
 	defer func() {
 		if v := recover(); v != nil {
 			if perr, ok := v.(*Error); ok {
 				err = perr
+			} else if ie, ok := v.(*interruptError); ok {
+				err = ie.err
 			} else {
 				panic(v)
 			}
@@ -627,7 +659,7 @@ func Find(p string, src []byte, offset, limit int) (matches []*MatchData, err er
 	insts := compilePattern(pat)
 	matches = []*MatchData{}
 	for sp := offset; sp <= len(src); {
-		ok, nsp, ms := recursiveVM(src, insts, 0, sp, 0)
+		ok, nsp, ms := recursiveVM(src, insts, st, 0, sp, 0)
 		sp++
 		if ok {
 			if sp < nsp {
