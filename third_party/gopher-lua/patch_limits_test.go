@@ -207,3 +207,24 @@ func BenchmarkGsubDoubling(b *testing.B) {
 		})
 	}
 }
+
+// An endless tail call stopped by the deadline gets a short traceback (v1.1.2
+// wrote one line per tail call: ~1 GB and ~10 s after a 1 s deadline).
+func TestPatchLimitsTailCallTraceback(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := runWithDeadline(t, L, `local function f(n) return f(n + 1) end f(1)`, 300*time.Millisecond)
+	runtime.ReadMemStats(&after)
+	requireFatalDeadline(t, err)
+	if n := len(err.Error()); n > 64<<10 {
+		t.Errorf("traceback is %d bytes", n)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 128<<20 {
+		t.Errorf("allocated %d MiB", got>>20)
+	}
+	if !strings.Contains(err.Error(), "tail calls...)") {
+		t.Errorf("traceback does not summarise the tail calls: %v", err)
+	}
+}

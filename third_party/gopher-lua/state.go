@@ -799,7 +799,12 @@ func (ls *LState) stackTrace(level int) string {
 		for dbg, ok := ls.GetStack(i); ok; dbg, ok = ls.GetStack(i) {
 			cf := dbg.frame
 			buf = append(buf, fmt.Sprintf("\t%v in %v", ls.Where(i), ls.formattedFrameFuncName(cf)))
-			if !cf.Fn.IsG && cf.TailCall > 0 {
+			if !cf.Fn.IsG && cf.TailCall > 10 {
+				// PATCH(limits): one line for many tail calls; an endless tail
+				// call made a line each (a 1 GB traceback after a timeout).
+				buf = append(buf, fmt.Sprintf("\t(...%d tail calls...)", cf.TailCall))
+				i += cf.TailCall
+			} else if !cf.Fn.IsG && cf.TailCall > 0 {
 				for tc := cf.TailCall; tc > 0; tc-- {
 					buf = append(buf, "\t(tailcall): ?")
 					i++
