@@ -1403,7 +1403,6 @@ func (ls *LState) CreateTable(acap, hcap int) *LTable {
 // NewThread returns a new LState that shares with the original state all global objects.
 // If the original state has context.Context, the new state has a new child context of the original state and this function returns its cancel function.
 func (ls *LState) NewThread() (*LState, context.CancelFunc) {
-	ls.CheckAlloc(threadAllocEstimate(ls.Options)) // PATCH(limits)
 	thread := newLState(ls.Options)
 	thread.G = ls.G
 	thread.Env = ls.Env

@@ -18,6 +18,7 @@ var coFuncs = map[string]LGFunction{
 
 func coCreate(L *LState) int {
 	fn := L.CheckFunction(1)
+	L.CheckAlloc(threadAllocEstimate(L.Options)) // PATCH(limits): refuse a coroutine bomb
 	newthread, _ := L.NewThread()
 	base := 0
 	newthread.stack.Push(callFrame{
