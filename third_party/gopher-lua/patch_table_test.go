@@ -122,3 +122,37 @@ func BenchmarkTableSeqFillRead(b *testing.B) {
 		})
 	}
 }
+
+// A queue (push at the end, pop at the front) keeps O(live) memory: the
+// array part is cut when at most half of it is used, and deleted keys leave
+// the iteration order (v1.1.2 kept both forever).
+func TestPatchTableQueueStaysSmall(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	if err := L.DoString(`
+		q = {first = 1, last = 0}
+		local sum = 0
+		for i = 1, 200000 do
+			q.last = q.last + 1; q[q.last] = i
+			if q.last - q.first >= 10 then sum = sum + q[q.first]; q[q.first] = nil; q.first = q.first + 1 end
+		end
+		local n = 0
+		for k, v in pairs(q) do n = n + 1 end
+		assert(n == 2 + 10, n)
+		for i = q.first, q.last do assert(q[i] == i) end
+		seen = {}
+		for i = 1, 100000 do seen["k" .. i] = true; seen["k" .. (i - 5)] = nil end
+		n = 0
+		for k in pairs(seen) do n = n + 1 end
+		assert(n == 5, n)`); err != nil {
+		t.Fatal(err)
+	}
+	q := L.GetGlobal("q").(*LTable)
+	seen := L.GetGlobal("seen").(*LTable)
+	if size := cap(q.array) + len(q.keys); size > 1000 {
+		t.Errorf("queue table holds %d slots for 12 keys", size)
+	}
+	if size := len(seen.keys); size > 1000 {
+		t.Errorf("set table keeps %d keys in its order for 5 live keys", size)
+	}
+}

@@ -106,6 +106,64 @@ func (tb *LTable) migrate() {
 	}
 }
 
+// shrinkArray runs when an append would grow a full array part: if at most
+// half of it is in use (a queue that removes from the front), the array
+// part is cut to the largest power of two more than half used, as ltable.c's
+// computesizes does, and the rest moves to the hash part. It reports whether
+// it shrank. Amortised O(1) per append. PATCH(tables).
+func (tb *LTable) shrinkArray() bool {
+	used := 0
+	for _, v := range tb.array {
+		if v != LNil {
+			used++
+		}
+	}
+	if used*2 > len(tb.array) {
+		return false
+	}
+	n, count := 0, 0
+	for size, i := 1, 0; size <= len(tb.array); size *= 2 {
+		for ; i < size; i++ {
+			if tb.array[i] != LNil {
+				count++
+			}
+		}
+		if count*2 > size {
+			n = size
+		}
+	}
+	old := tb.array
+	tb.array = append(make([]LValue, 0, n), old[:n]...)
+	for i := n; i < len(old); i++ {
+		if old[i] != LNil {
+			tb.RawSetH(LNumber(i+1), old[i])
+		}
+	}
+	tb.migrate() // keep the invariant: the hash part never holds len(array)+1
+	return true
+}
+
+// compactKeys drops deleted keys from the iteration order before a new key
+// is added, when they make up more than half of it (v1.1.2 kept every key a
+// table ever had). Adding keys during a traversal is undefined in Lua, so
+// renumbering here cannot break a next() walk. PATCH(tables).
+func (tb *LTable) compactKeys() {
+	if len(tb.keys) < 64 || len(tb.keys) <= 2*(len(tb.dict)+len(tb.strdict)) {
+		return
+	}
+	keys := make([]LValue, 0, len(tb.dict)+len(tb.strdict))
+	for _, k := range tb.keys {
+		if tb.RawGetH(k) != LNil {
+			keys = append(keys, k)
+		}
+	}
+	tb.keys = keys
+	tb.k2i = make(map[LValue]int, len(keys))
+	for i, k := range keys {
+		tb.k2i[k] = i
+	}
+}
+
 // setArrayOrHash stores an integer key 1 <= key < MaxArrayIndex. The array
 // part only grows by appending at its end, so it never holds a gap the
 // program did not write: memory is O(keys) and next/pairs are O(keys).
@@ -126,6 +184,9 @@ func (tb *LTable) setArrayOrHash(key int, value LValue) {
 		}
 		if tb.array == nil {
 			tb.array = make([]LValue, 0, defaultArrayCap)
+		} else if alen == cap(tb.array) && alen >= 64 && tb.shrinkArray() {
+			tb.setArrayOrHash(key, value)
+			return
 		}
 		tb.array = append(tb.array, value)
 		tb.migrate()
@@ -242,6 +303,7 @@ func (tb *LTable) RawSetString(key string, value LValue) {
 		tb.strdict[key] = value
 		lkey := LString(key)
 		if _, ok := tb.k2i[lkey]; !ok {
+			tb.compactKeys() // PATCH(tables)
 			tb.k2i[lkey] = len(tb.keys)
 			tb.keys = append(tb.keys, lkey)
 		}
@@ -268,6 +330,7 @@ func (tb *LTable) RawSetH(key LValue, value LValue) {
 	} else {
 		tb.dict[key] = value
 		if _, ok := tb.k2i[key]; !ok {
+			tb.compactKeys() // PATCH(tables)
 			tb.k2i[key] = len(tb.keys)
 			tb.keys = append(tb.keys, key)
 		}
