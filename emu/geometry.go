@@ -102,8 +102,11 @@ const (
 // Config describes a device: geometry, rules, timing and identity. The zero
 // value of every optional field means "the usual": write block = page for
 // NAND, no program limit, strict violations, no protection. EraseValue is
-// taken as given on NOR (0x00 is a real erase value: set 0xFF explicitly);
-// on NAND its zero value means 0xFF.
+// taken as given on both kinds, never defaulted: 0x00 is a real erase value
+// (some MCU flash erases to 0x00), so set 0xFF explicitly. Physical NAND
+// erases to 0xFF; another value on NAND models a controller that inverts or
+// scrambles the data, and every rule (program, erase, bad-block marks, ECC)
+// follows it consistently.
 //
 // Limits: at most MaxDeviceSize bytes, MaxUnits erase units, write blocks and
 // NAND page+OOB of at most MaxChunk bytes, MaxPrograms ≤ 255, NOP ≤ 65535.
@@ -323,11 +326,6 @@ func newGeometry(c Config) (*geometry, error) {
 		}
 		if c.NoExplicitErase {
 			return nil, bad("NAND always needs an explicit erase")
-		}
-		if g.ev == 0 {
-			// Real NAND erases to 0xFF; the zero value means the usual.
-			g.ev = 0xff
-			g.cfg.EraseValue = 0xff
 		}
 		g.chunk = int64(c.PageSize)
 		g.store = c.PageSize + c.OOBSize

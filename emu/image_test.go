@@ -304,7 +304,7 @@ func TestImageSeeds(t *testing.T) {
 	require.NoError(t, nor.Program(16, pattern(32, 1)))
 	require.NoError(t, nor.Erase(4096, 4096))
 	seeds["nor.bin"] = nor
-	nand := mustNew(t, Config{Kind: NAND, PageSize: 256, OOBSize: 8, PagesPerBlock: 4, Blocks: 4, NOP: 2, ECCBits: 1, ECCStep: 256, BadBlocks: []int{3}})
+	nand := mustNew(t, Config{Kind: NAND, PageSize: 256, OOBSize: 8, PagesPerBlock: 4, Blocks: 4, EraseValue: 0xff, NOP: 2, ECCBits: 1, ECCStep: 256, BadBlocks: []int{3}})
 	require.NoError(t, nand.ProgramPage(1, pattern(256, 2), []byte{0xff, 9}))
 	seeds["nand.bin"] = nand
 	for name, d := range seeds {

@@ -10,7 +10,7 @@ import (
 func TestNANDGeometry(t *testing.T) {
 	d := mustNew(t, nandCfg())
 	assert.Equal(t, NAND, d.Kind())
-	assert.Equal(t, byte(0xff), d.EraseValue(), "NAND's zero erase value means 0xFF")
+	assert.Equal(t, byte(0xff), d.EraseValue())
 	assert.Equal(t, 512, d.PageSize())
 	assert.Equal(t, 16, d.OOBSize())
 	assert.Equal(t, 128, d.Pages())

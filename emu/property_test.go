@@ -308,7 +308,7 @@ func TestPropertyNAND(t *testing.T) {
 	}
 	for r := 0; r < rounds; r++ {
 		rng := rand.New(rand.NewPCG(seed, uint64(r)|1<<32))
-		cfg := Config{Kind: NAND, PageSize: 64, OOBSize: 8, PagesPerBlock: 4, Blocks: 6,
+		cfg := Config{Kind: NAND, PageSize: 64, OOBSize: 8, PagesPerBlock: 4, Blocks: 6, EraseValue: 0xff,
 			NOP: rng.IntN(4), ECCBits: 2, ECCStep: 32, BadBlocks: []int{rng.IntN(6)}, Seed: seed}
 		if rng.IntN(3) == 0 {
 			cfg.Violations = ViolationsCount
