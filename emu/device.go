@@ -282,13 +282,13 @@ func (d *Device) setProtect(off, n int64, on bool) {
 	if n < d.g.size-off { // overflow-safe min(off+n, size)
 		end = off + n
 	}
-	p := make([]bool, d.g.units())
+	p := make([]bool, max(len(d.prot), d.g.units())) // keeps the grown-bad flags after the units
 	copy(p, d.prot)
 	for u := d.g.unitAt(off); u < d.g.units() && d.g.unitStart[u] < end; u++ {
 		p[u] = on
 	}
 	d.prot, d.nprot = p, 0
-	for _, v := range p {
+	for _, v := range p[:d.g.units()] {
 		if v {
 			d.nprot++
 		}
@@ -296,7 +296,9 @@ func (d *Device) setProtect(off, n int64, on bool) {
 }
 
 // Protected reports whether erase unit u is protected.
-func (d *Device) Protected(u int) bool { return d.nprot > 0 && u >= 0 && u < len(d.prot) && d.prot[u] }
+func (d *Device) Protected(u int) bool {
+	return d.nprot > 0 && u >= 0 && u < d.g.units() && u < len(d.prot) && d.prot[u]
+}
 
 func (d *Device) checkProtect(off, n int64) error {
 	if d.nprot == 0 || n == 0 {
@@ -825,7 +827,7 @@ func (d *Device) Erase(off, n int64) error {
 
 // eraseUnit erases unit u and counts one cycle of wear.
 func (d *Device) eraseUnit(u int) {
-	bad := d.IsBad(u) // factory and worn-out marks survive every erase
+	bad := d.IsBad(u) // factory and grown-bad blocks keep their marks
 	for ci := d.g.chunksUnit[u]; ci < d.g.chunksUnit[u+1]; ci++ {
 		d.eraseChunk(ci)
 	}

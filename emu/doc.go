@@ -39,8 +39,12 @@
 // errors (XorFlips), unstable bits (SetUnstable) and stuck bits (SetStuck) as
 // an overlay: per ECC step, up to ECCBits errors are corrected and reported
 // (LastECC, Stats), more return the raw bits with ErrBadMsg (EBADMSG).
-// Factory bad blocks carry a non-0xFF mark in the OOB of the mark pages;
-// marks survive erases and IsBad reports them.
+// Factory-bad blocks (Config.BadBlocks) and grown-bad blocks (MarkBad, used
+// by wear faults) refuse program and erase with ErrBadBlock; IsBad, BadKind
+// and BadBlocks report them. Their bad-block mark (a non-0xFF byte in the
+// OOB of the mark pages) is written for software and survives erases, but
+// the mark is a software convention: a mark written with WriteOOB, or the
+// zeros of a torn erase's pre-program, do not make the chip refuse a block.
 //
 // # Time
 //

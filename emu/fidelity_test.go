@@ -32,3 +32,55 @@ func TestNANDEraseValueZero(t *testing.T) {
 		assert.Equal(t, ev, d2.EraseValue())
 	}
 }
+
+// TestBadMarkIsSoftwareConvention: a zero written at the bad-block mark
+// offset (by software, or by a torn erase's pre-program) does not make the
+// chip refuse the block: only factory-bad blocks (Config.BadBlocks) and
+// grown-bad blocks (MarkBad, wear faults) refuse program and erase.
+func TestBadMarkIsSoftwareConvention(t *testing.T) {
+	d := mustNew(t, nandCfg(func(c *Config) { c.BadBlocks = []int{3} }))
+	require.NoError(t, d.WriteOOB(0, []byte{0}))
+	assert.False(t, d.IsBad(0), "an OOB byte is data, not a chip state")
+	require.NoError(t, d.Erase(0, 4096), "real chips erase a block whatever its OOB says")
+	oob := make([]byte, 1)
+	require.NoError(t, d.ReadOOB(0, oob))
+	assert.Equal(t, []byte{0xff}, oob, "the erase cleared the software mark")
+
+	// A torn pre-program (all zeros, spare areas included) leaves the block erasable.
+	for p := 8; p < 16; p++ {
+		require.NoError(t, d.ApplyProgramPage(p, rep(0, 512), rep(0, 16)))
+	}
+	assert.False(t, d.IsBad(1))
+	require.NoError(t, d.Erase(4096, 4096))
+
+	// Factory-bad: configured, refuses, survives erases.
+	assert.True(t, d.IsBad(3))
+	assert.Equal(t, BadFactory, d.BadKind(3))
+	assert.ErrorIs(t, d.Erase(3*4096, 4096), ErrBadBlock)
+	// Grown-bad: MarkBad (wear faults), refuses, survives raw erases and snapshots.
+	require.NoError(t, d.MarkBad(5))
+	assert.Equal(t, BadGrown, d.BadKind(5))
+	assert.Equal(t, BadNone, d.BadKind(0))
+	assert.ErrorIs(t, d.Erase(5*4096, 4096), ErrBadBlock)
+	assert.ErrorIs(t, d.WriteOOB(5*8, []byte{0}), ErrBadBlock)
+	require.NoError(t, d.ApplyErase(5))
+	s := d.Snapshot()
+	r := FromSnapshot(s)
+	assert.Equal(t, BadGrown, r.BadKind(5))
+	assert.Equal(t, []BadBlock{{Block: 3, Kind: BadFactory}, {Block: 5, Kind: BadGrown}}, r.BadBlocks())
+	// The snapshot keeps its own state: marking another block later does not leak into it.
+	require.NoError(t, d.MarkBad(6))
+	assert.False(t, FromSnapshot(s).IsBad(6))
+	assert.True(t, d.IsBad(6))
+	// Protection and grown-bad state do not disturb each other.
+	d.Protect(0, 4096)
+	assert.True(t, d.Protected(0))
+	assert.True(t, d.IsBad(5) && d.IsBad(6))
+	d.Unprotect(0, 4096)
+	assert.False(t, d.Protected(0))
+	assert.True(t, d.IsBad(6))
+	assert.False(t, d.Protected(16+5), "grown-bad flags are not protection flags")
+	// The marks are still written in the spare area for software to find.
+	require.NoError(t, d.PeekOOB(5*8, oob))
+	assert.Equal(t, []byte{0}, oob)
+}

@@ -167,6 +167,7 @@ type geometry struct {
 	nchunks    int
 	chunksUnit []int // first chunk of each unit, len units+1
 	badMark    []int // NAND pages (within block) carrying the bad mark
+	factoryBad []bool // NAND: per block, Config.BadBlocks; nil when none
 	// costPeriod: the read and program costs depend on the offset only
 	// modulo these (0: not at all).
 	costPeriod [2]int64
@@ -379,6 +380,10 @@ func newGeometry(c Config) (*geometry, error) {
 			if b < 0 || b >= c.Blocks {
 				return nil, bad("bad block %d outside the device", b)
 			}
+			if g.factoryBad == nil {
+				g.factoryBad = make([]bool, c.Blocks)
+			}
+			g.factoryBad[b] = true
 		}
 	default:
 		return nil, bad("kind must be nor or nand")
