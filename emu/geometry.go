@@ -165,8 +165,8 @@ type geometry struct {
 	chunk      int64   // bytes of data addressed by one chunk (NOR chunk, NAND page)
 	store      int     // bytes stored per chunk (NAND: page + OOB)
 	nchunks    int
-	chunksUnit []int // first chunk of each unit, len units+1
-	badMark    []int // NAND pages (within block) carrying the bad mark
+	chunksUnit []int  // first chunk of each unit, len units+1
+	badMark    []int  // NAND pages (within block) carrying the bad mark
 	factoryBad []bool // NAND: per block, Config.BadBlocks; nil when none
 	// costPeriod: the read and program costs depend on the offset only
 	// modulo these (0: not at all).
