@@ -84,3 +84,35 @@ func TestBadMarkIsSoftwareConvention(t *testing.T) {
 	require.NoError(t, d.PeekOOB(5*8, oob))
 	assert.Equal(t, []byte{0}, oob)
 }
+
+// TestReadECCPerRead: each read reports its own ECC work (MTD's
+// max_bitflips), without allocating, and says when the block should be
+// scrubbed (MTD's -EUCLEAN: max_bitflips at or above bitflip_threshold,
+// by default 3/4 of the ECC strength rounded up).
+func TestReadECCPerRead(t *testing.T) {
+	d := mustNew(t, nandCfg(func(c *Config) { c.ECCBits = 4; c.ECCStep = 256 }))
+	assert.Equal(t, 3, d.BitflipThreshold(), "DIV_ROUND_UP(4*3, 4)")
+	data := pattern(512, 7)
+	require.NoError(t, d.Program(0, data))
+	require.NoError(t, d.XorFlips(0, []byte{0x01}))   // step 0: 1 error
+	require.NoError(t, d.XorFlips(256, []byte{0x07})) // step 1: 3 errors
+	buf := make([]byte, 512)
+	r, err := d.ReadECC(0, buf)
+	require.NoError(t, err)
+	assert.Equal(t, data, buf, "corrected data")
+	assert.Equal(t, ECCReport{Corrected: 4, CorrectedSteps: 2, MaxBitflips: 3}, r)
+	assert.True(t, r.Unclean(d.BitflipThreshold()), "3 flips in a step reach the threshold: scrub (-EUCLEAN)")
+	r, err = d.ReadECC(0, buf[:256])
+	require.NoError(t, err)
+	assert.Equal(t, ECCReport{Corrected: 1, CorrectedSteps: 1, MaxBitflips: 1}, r, "the report is per read, not cumulative")
+	assert.False(t, r.Unclean(d.BitflipThreshold()))
+	r, err = d.ReadECC(4096, buf)
+	require.NoError(t, err)
+	assert.Zero(t, r, "a clean read reports nothing")
+	allocs := testing.AllocsPerRun(100, func() { _, _ = d.ReadECC(0, buf) })
+	assert.Zero(t, allocs, "ReadECC does not allocate")
+	// NOR and NAND without ECC: no threshold, never unclean.
+	assert.Zero(t, mustNew(t, norCfg()).BitflipThreshold())
+	assert.False(t, ECCReport{}.Unclean(0))
+	assert.False(t, ECCReport{Failed: 1, MaxBitflips: 9}.Unclean(3), "uncorrectable is EBADMSG, not EUCLEAN")
+}

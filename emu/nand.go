@@ -16,10 +16,33 @@ type ECCReport struct {
 	MaxBitflips    int `json:"max_bitflips"`    // most bit errors seen in one step
 }
 
+// Unclean reports MTD's -EUCLEAN for this read: every step was corrected
+// (no Failed step) but some step needed at least threshold corrections
+// (threshold > 0), so the data is good and the block should be scrubbed
+// (copied elsewhere and erased) before more bits go. Use
+// Device.BitflipThreshold for MTD's default threshold.
+func (r ECCReport) Unclean(threshold int) bool {
+	return r.Failed == 0 && threshold > 0 && r.MaxBitflips >= threshold
+}
+
+// BitflipThreshold is MTD's default bitflip_threshold for the device's ECC:
+// 3/4 of the strength (ECCBits) rounded up, as nand_base sets it; 0 when
+// the device has no ECC (NOR, or ECCBits 0).
+func (d *Device) BitflipThreshold() int {
+	if d.g.kind != NAND {
+		return 0
+	}
+	return (d.g.cfg.ECCBits*3 + 3) / 4
+}
+
 // LastECC returns the ECC report of the most recent read.
 func (d *Device) LastECC() ECCReport { return d.ecc }
 
-// ReadECC reads like Read and returns the ECC report of that read.
+// ReadECC reads like Read and returns the ECC report of that read alone
+// (corrected bits, steps, uncorrectable steps and MTD's max_bitflips): a
+// corrected read returns the corrected data and a nil error, and the report
+// says how close it came to failing (see Unclean). It does not allocate.
+// An uncorrectable step returns the raw data and ErrBadMsg (EBADMSG).
 func (d *Device) ReadECC(off int64, p []byte) (ECCReport, error) {
 	d.ecc = ECCReport{}
 	err := d.Read(off, p)
