@@ -55,7 +55,9 @@
 //
 // # Raw accessors for fault models
 //
-// Peek, Poke, PeekOOB, PokeOOB (stored bits), ApplyProgram, ApplyProgramPage
+// Peek, Poke, PeekOOB, PokeOOB (stored bits), PeekRead and PeekOOBRead (what
+// a read would return now, changing nothing; DumpAsRead and DumpOOBAsRead
+// for the whole device, next to Dump and DumpOOB, the stored bits), ApplyProgram, ApplyProgramPage
 // and ApplyErase (the physics without rule checks, clock or hooks), AddWear,
 // the overlays XorFlips, SetUnstable, SetStuck and their spare-area forms
 // XorFlipsOOB, SetUnstableOOB, SetStuckOOB, read back with PeekFlips,

@@ -116,3 +116,56 @@ func TestReadECCPerRead(t *testing.T) {
 	assert.False(t, ECCReport{}.Unclean(0))
 	assert.False(t, ECCReport{Failed: 1, MaxBitflips: 9}.Unclean(3), "uncorrectable is EBADMSG, not EUCLEAN")
 }
+
+// TestDumpViews: the stored bits (Dump, Peek) and what a read returns
+// (DumpAsRead, PeekRead) are both available; after a bit flip they differ.
+func TestDumpViews(t *testing.T) {
+	d := mustNew(t, norCfg())
+	require.NoError(t, d.XorFlips(5, []byte{0x01}))
+	require.NoError(t, d.SetStuck(9, 7, false))
+	assert.Equal(t, byte(0xfe), read(t, d, 5, 1)[0], "the flip reads")
+	stored := d.Dump()
+	assert.Equal(t, byte(0xff), stored[5], "Dump is the stored bits")
+	asRead, r, err := d.DumpAsRead()
+	require.NoError(t, err)
+	assert.Zero(t, r)
+	assert.Equal(t, byte(0xfe), asRead[5], "DumpAsRead is what a read returns")
+	assert.Equal(t, byte(0x7f), asRead[9], "stuck bits too")
+	assert.Equal(t, read(t, d, 0, d.Size()), asRead)
+
+	// Unstable bits: the view shows what the next read returns, and changes nothing.
+	require.NoError(t, d.SetUnstable(100, rep(0xff, 64)))
+	now, st, hash := d.Now(), d.Stats(), d.StateHash()
+	view := make([]byte, 64)
+	_, err = d.PeekRead(100, view)
+	require.NoError(t, err)
+	assert.Equal(t, now, d.Now(), "no clock")
+	assert.Equal(t, st, d.Stats(), "no counters")
+	assert.Equal(t, hash, d.StateHash())
+	assert.Equal(t, read(t, d, 100, 64), view, "the next read returns the same bytes")
+
+	// NAND with ECC: correctable steps corrected, uncorrectable raw + EBADMSG.
+	n := mustNew(t, nandCfg())
+	data := pattern(512, 1)
+	require.NoError(t, n.Program(0, data))
+	require.NoError(t, n.XorFlips(0, []byte{0x01}))
+	require.NoError(t, n.XorFlips(256, []byte{0x07}))
+	nd, r, err := n.DumpAsRead()
+	assert.ErrorIs(t, err, ErrBadMsg)
+	assert.Equal(t, ECCReport{Corrected: 1, CorrectedSteps: 1, Failed: 1, MaxBitflips: 3}, r)
+	assert.Equal(t, data[:256], nd[:256], "corrected step")
+	assert.Equal(t, data[257:512], nd[257:512])
+	assert.Equal(t, data[256]^0x07, nd[256], "uncorrectable step: raw bits")
+	assert.Equal(t, data, n.Dump()[:512], "stored bits")
+	assert.Zero(t, n.Stats().ECCFailedSteps, "a view is not a read")
+
+	require.NoError(t, n.XorFlipsOOB(3, []byte{0, 0x10}))
+	assert.Equal(t, byte(0xff), n.DumpOOB()[3*16+1])
+	assert.Equal(t, byte(0xef), n.DumpOOBAsRead()[3*16+1])
+	oob := make([]byte, 2)
+	require.NoError(t, n.PeekOOBRead(3, oob))
+	assert.Equal(t, []byte{0xff, 0xef}, oob)
+	assert.Nil(t, d.DumpOOBAsRead())
+	_, err = d.PeekRead(-1, oob)
+	assert.ErrorIs(t, err, ErrOutOfRange)
+}
