@@ -1,6 +1,8 @@
 package emu
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -168,4 +170,47 @@ func TestDumpViews(t *testing.T) {
 	assert.Nil(t, d.DumpOOBAsRead())
 	_, err = d.PeekRead(-1, oob)
 	assert.ErrorIs(t, err, ErrOutOfRange)
+}
+
+// TestReplayGeometryMismatch: a NAND trace replayed onto NOR fails with a
+// geometry-mismatch error naming the trace line it stopped at (it said
+// "corrupt trace: line 1" whatever the line).
+func TestReplayGeometryMismatch(t *testing.T) {
+	var buf bytes.Buffer
+	n := mustNew(t, nandCfg())
+	tr := NewTracer(&buf)
+	n.SetHook(tr)
+	require.NoError(t, n.Erase(0, 4096))
+	require.NoError(t, n.ProgramPage(0, pattern(512, 1), []byte{1, 2}))
+	require.NoError(t, n.WriteOOB(1, []byte{3}))
+	require.NoError(t, tr.Flush())
+	trace := buf.String()
+
+	err := Replay(mustNew(t, norCfg()), strings.NewReader(trace))
+	require.ErrorIs(t, err, ErrTraceMismatch)
+	assert.NotErrorIs(t, err, ErrCorruptTrace)
+	assert.Contains(t, err.Error(), "emu: trace does not match the device: line 2: ")
+	assert.Contains(t, err.Error(), "NAND page 0 on a nor device")
+	assert.Equal(t, -22, ErrnoOf(err))
+
+	// One line at a time (as the Lua binding reads a trace): no line number of its own.
+	lines := strings.SplitAfter(trace, "\n")
+	err = ReplayLine(mustNew(t, norCfg()), []byte(lines[1]))
+	require.ErrorIs(t, err, ErrTraceMismatch)
+	assert.NotContains(t, err.Error(), "line")
+
+	// Ranges past the end of a smaller device, and erases that are not its units.
+	small := func() *Device { return mustNew(t, norCfg(func(c *Config) { c.Size = 8192 })) }
+	for _, s := range []string{
+		`{"op":"program","off":65532,"len":4,"page":-1,"data":"00000000","applied":true}`,
+		`{"op":"erase","off":0,"len":99999999,"applied":true}`,
+		`{"op":"erase","off":0,"len":2048,"applied":true}`,
+	} {
+		assert.ErrorIs(t, Replay(small(), strings.NewReader(s)), ErrTraceMismatch, s)
+	}
+	// The same NAND trace onto a NAND of the same geometry replays.
+	e := mustNew(t, nandCfg())
+	require.NoError(t, Replay(e, strings.NewReader(trace)))
+	assert.Equal(t, n.Dump(), e.Dump())
+	assert.Equal(t, n.DumpOOB(), e.DumpOOB())
 }
