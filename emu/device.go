@@ -677,7 +677,7 @@ func (d *Device) applyPiece(c *chunk, co int, src []byte, checked bool) (viol, l
 	if c.progs != nil {
 		wb := int(g.wb)
 		for j := co / wb; j < (co+len(src))/wb; j++ {
-			if int(c.progs[j]) >= g.cfg.MaxPrograms {
+			if int(c.progs[j]) >= g.cfg.MaxPrograms && !d.zeroOverwrite(src[j*wb-co:(j+1)*wb-co]) {
 				limit++
 			}
 			if c.progs[j] < 255 {
@@ -725,7 +725,7 @@ func (d *Device) checkProgram(off int64, data []byte) error {
 					return err
 				}
 			} else {
-				if err := d.checkLimit(ci, c, co, k); err != nil {
+				if err := d.checkLimit(ci, c, co, rest[:k]); err != nil {
 					return err
 				}
 				if g.kind == NAND {
@@ -757,20 +757,27 @@ func (d *Device) checkBits(ci int, c *chunk, co int, src []byte) error {
 	return nil
 }
 
-// checkLimit refuses programming n bytes at co in chunk ci past MaxPrograms.
-func (d *Device) checkLimit(ci int, c *chunk, co, n int) error {
+// checkLimit refuses programming src at co in chunk ci past MaxPrograms.
+func (d *Device) checkLimit(ci int, c *chunk, co int, src []byte) error {
 	g := d.g
 	if c == nil || c.progs == nil {
 		return nil
 	}
 	wb := int(g.wb)
-	for j := co / wb; j < (co+n)/wb; j++ {
-		if int(c.progs[j]) >= g.cfg.MaxPrograms {
+	for j := co / wb; j < (co+len(src))/wb; j++ {
+		if int(c.progs[j]) >= g.cfg.MaxPrograms && !d.zeroOverwrite(src[j*wb-co:(j+1)*wb-co]) {
 			return fmt.Errorf("%w: write block at 0x%x programmed %d times (max %d)",
 				ErrProgramLimit, int64(ci)*g.chunk+int64(j*wb), c.progs[j], g.cfg.MaxPrograms)
 		}
 	}
 	return nil
+}
+
+// zeroOverwrite reports whether the write block b may be programmed past
+// MaxPrograms: Config.ZeroOverwrite and every bit of b programmed (all
+// zeros on 0xFF flash), as STM32L4 allows for a double word of zeros.
+func (d *Device) zeroOverwrite(b []byte) bool {
+	return d.g.cfg.ZeroOverwrite && isFilled(b, ^d.g.ev)
 }
 
 // checkPage enforces NAND's NOP limit and in-order page programming.

@@ -214,3 +214,56 @@ func TestReplayGeometryMismatch(t *testing.T) {
 	assert.Equal(t, n.Dump(), e.Dump())
 	assert.Equal(t, n.DumpOOB(), e.DumpOOB())
 }
+
+// TestSPINORByteProgramTime: a small SPI NOR program costs the datasheet's
+// first-byte time plus the per-byte time, capped at the page program time
+// (W25Q128JV: tBP1 30 µs, tBPn 2.5 µs, tPP 0.4 ms typical); it cost
+// 1/256 of tPP per byte (1.56 µs for one byte).
+func TestSPINORByteProgramTime(t *testing.T) {
+	d, err := NewChip("w25q128jv")
+	require.NoError(t, err)
+	tm := d.Timing()
+	xfer := func(n int64) int64 { return tm.Xfer(5 + n) } // WREN + 02h + 3 address bytes, then data
+	const us = int64(1000)
+	assert.Equal(t, xfer(1)+30*us, d.Cost(OpProgram, 0, 1), "one byte: tBP1")
+	assert.Equal(t, xfer(4)+30*us+3*2500, d.Cost(OpProgram, 0, 4), "four bytes: tBP1 + 3 tBPn")
+	assert.Equal(t, xfer(256)+400*us, d.Cost(OpProgram, 0, 256), "a full page: tPP (tBP1 + 255 tBPn is more)")
+	assert.Equal(t, xfer(148)+30*us+147*2500, d.Cost(OpProgram, 0, 148))
+	assert.Equal(t, xfer(149)+400*us, d.Cost(OpProgram, 0, 149), "from 149 bytes on, tPP")
+	assert.Equal(t, 2*(xfer(2)+30*us+2500), d.Cost(OpProgram, 254, 4), "over a page boundary: two commands of 2 bytes")
+	require.NoError(t, d.Program(0, []byte{0x12}))
+	assert.Equal(t, xfer(1)+30*us, d.Now(), "the clock is charged the same")
+}
+
+// TestSTM32L4ZeroOverwrite: RM0351 allows programming an already programmed
+// double word again when the new data is all zeros; any other second
+// program fails (PROGERR).
+func TestSTM32L4ZeroOverwrite(t *testing.T) {
+	d, err := NewChip("stm32l4")
+	require.NoError(t, err)
+	require.NoError(t, d.Program(0, []byte{1, 2, 3, 4, 5, 6, 7, 8}))
+	assert.ErrorIs(t, d.Program(0, []byte{0, 0, 0, 0, 5, 6, 7, 8}), ErrProgramLimit, "not all zeros")
+	require.NoError(t, d.Program(0, make([]byte, 8)), "all zeros over a programmed double word")
+	assert.Equal(t, make([]byte, 8), read(t, d, 0, 8))
+	require.NoError(t, d.Program(0, make([]byte, 8)), "and again")
+	// Mixed: a zero double word next to a fresh one in one program.
+	require.NoError(t, d.Program(8, []byte{9, 9, 9, 9, 9, 9, 9, 9}))
+	require.NoError(t, d.Program(8, make([]byte, 16)))
+	assert.EqualValues(t, 1, d.Stats().LimitViolations, "only the refused program")
+	// Without the rule (a device configured like it by hand) the limit holds.
+	c, _ := Chip("stm32l4")
+	c.ZeroOverwrite = false
+	e := mustNew(t, c)
+	require.NoError(t, e.Program(0, []byte{1, 2, 3, 4, 5, 6, 7, 8}))
+	assert.ErrorIs(t, e.Program(0, make([]byte, 8)), ErrProgramLimit)
+	// Count mode: a zero overwrite is not counted as a limit violation.
+	c.ZeroOverwrite, c.Violations = true, ViolationsCount
+	f := mustNew(t, c)
+	require.NoError(t, f.Program(0, []byte{1, 2, 3, 4, 5, 6, 7, 8}))
+	require.NoError(t, f.Program(0, make([]byte, 8)))
+	assert.Zero(t, f.Stats().LimitViolations)
+	require.NoError(t, f.Program(0, []byte{0, 0, 0, 0, 0, 0, 0, 0}))
+	require.NoError(t, f.Program(8, []byte{1, 1, 1, 1, 1, 1, 1, 1}))
+	require.NoError(t, f.Program(8, []byte{0, 1, 1, 1, 1, 1, 1, 1}))
+	assert.EqualValues(t, 1, f.Stats().LimitViolations)
+}

@@ -123,8 +123,12 @@ type Config struct {
 	EraseValue byte `json:"erase_value"`
 
 	// Rules.
-	AlignedReads    bool          `json:"aligned_reads,omitempty"`     // reads must be write-block aligned
-	MaxPrograms     int           `json:"max_programs,omitempty"`      // programs per write block between erases; 0 = unlimited
+	AlignedReads bool `json:"aligned_reads,omitempty"` // reads must be write-block aligned
+	MaxPrograms  int  `json:"max_programs,omitempty"`  // programs per write block between erases; 0 = unlimited
+	// ZeroOverwrite lets a write block be programmed past MaxPrograms when
+	// the new data programs every bit (all zeros on 0xFF flash), as STM32L4
+	// does for a double word of zeros (RM0351).
+	ZeroOverwrite   bool          `json:"zero_overwrite,omitempty"`
 	Violations      ViolationMode `json:"violations,omitempty"`        // strict (EIO) or count
 	NoExplicitErase bool          `json:"no_explicit_erase,omitempty"` // RAM-like: program stores data as is
 	ProtectBoot     bool          `json:"protect_boot,omitempty"`      // unit 0 write/erase protected at creation

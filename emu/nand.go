@@ -156,7 +156,7 @@ func (d *Device) programPage(page int, data, oob []byte, strict bool) error {
 			err = fmt.Errorf("%w: OOB of page %d", ErrProgramViolation, page)
 		}
 		if err == nil {
-			err = d.checkLimit(page, c, 0, len(data))
+			err = d.checkLimit(page, c, 0, data)
 		}
 		if err == nil {
 			err = d.checkPage(page, c)
