@@ -27,7 +27,7 @@ var chips = []Config{
 		Timing: Timing{
 			ClockHz: 133_000_000, BusBits: 1, OpOverheadNs: 0,
 			ReadCmdBytes: 5, ProgramCmdBytes: 5, EraseCmdBytes: 5,
-			ProgramPage: 256, ProgramNs: 400_000, ProgramFirstNs: 30_000, ProgramByteNs: 2_500,
+			ProgramPage: 256, ProgramNs: 400_000, ProgramScales: true, ProgramFirstNs: 30_000, ProgramByteNs: 2_500,
 			EraseNs:    []EraseTime{{Size: 4096, Ns: 45_000_000}},
 			BlockErase: []EraseTime{{Size: 32 << 10, Ns: 120_000_000}, {Size: 64 << 10, Ns: 150_000_000}},
 		},

@@ -29,9 +29,10 @@ type Device struct {
 	op     Op
 	stats  Stats
 	ecc    ECCReport
-	page   []byte    // NAND scratch: one page of raw data for ECC decisions
-	erased []byte    // NAND: one erased page (stored content of a nil chunk)
-	memo   costMemos // read and program costs seen (hot path)
+	page   []byte        // NAND scratch: one page of raw data for ECC decisions
+	erased []byte        // NAND: one erased page (stored content of a nil chunk)
+	memo   costMemos     // read and program costs seen (hot path)
+	wt     *writeThrough // backing image written on every change (OpenFile); nil if none
 }
 
 // 1<<memoBits is the number of read (and of program) costs a device remembers:
@@ -225,6 +226,11 @@ func (d *Device) end(op *Op, err error) error {
 		d.stats.Erases++
 		d.stats.BytesErased += n
 		d.stats.EraseNs = addNs(d.stats.EraseNs, op.Dur)
+	}
+	if d.wt != nil && op.Kind.Mutates() {
+		if e := d.persist(op); e != nil && err == nil {
+			err = e
+		}
 	}
 	if err != nil {
 		d.stats.Failed++

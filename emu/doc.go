@@ -81,7 +81,9 @@
 // nothing unless reads are tracked. Large devices are sparse: erased chunks take no
 // memory. SaveImage and Load read and write the native_sim flash.bin layout
 // with an optional JSON sidecar (Config, wear, clock, counters) and NAND OOB
-// separate or interleaved; saves are atomic. ReadHex/WriteHex handle Intel
+// separate or interleaved; saves are atomic. OpenFile backs a device with
+// such an image written through on every operation (native_sim's
+// flash.bin): a crash loses at most the operation in flight. ReadHex/WriteHex handle Intel
 // HEX. Tracer records every operation as JSON Lines; Replay re-applies a
 // trace's programs and erases.
 package emu
