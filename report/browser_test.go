@@ -107,7 +107,15 @@ func TestSweepReportInChromium(t *testing.T) {
 			assert.Equal(t, strconv.Itoa(tc.n), m[2])
 			assert.True(t, strings.Contains(dom, `<span class="sw"`), "legend drawn")
 			assert.False(t, strings.Contains(dom, `<p class="tlerror">`), "the timeline script failed")
+			assert.True(t, strings.Contains(dom, `<span class="range" aria-live="polite">ops 0–`+fmtThousands(tc.n-1)+" of "+fmtThousands(tc.n)), "full view at load")
 
+			// Zoom through a link: the view and its bins follow (one browser
+			// start, ~5 s here, for the big sweep only).
+			if tc.n >= 1000 {
+				zoomed := string(runChromium(t, bin, page+"#sweep-0/ops=3-7", false, "--dump-dom"))
+				assert.True(t, strings.Contains(zoomed, `<span class="range" aria-live="polite">ops 3–7 of `+fmtThousands(tc.n)+`</span>`), "zoomed to ops 3-7")
+				assert.True(t, strings.Contains(zoomed, `data-rendered="5"`), "one bar per operation when zoomed in")
+			}
 			for _, dark := range []bool{false, true} {
 				mode := map[bool]string{false: "light", true: "dark"}[dark]
 				shot := filepath.Join(dir, "sweep_"+tc.name+"_"+mode+".png")
@@ -155,3 +163,12 @@ func countColour(img image.Image, c [3]uint8) int {
 }
 
 func near(v uint32, c uint8) bool { d := int(v) - int(c); return d > -12 && d < 12 }
+
+// fmtThousands formats n as the page does (en-US grouping).
+func fmtThousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

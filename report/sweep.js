@@ -126,7 +126,7 @@ Chart.prototype.domain = function () {
 Chart.prototype.reset = function () { this.view = this.domain(); this.draw(); };
 Chart.prototype.minSpan = function () {
   var D = this.domain();
-  return this.mode === "time" ? Math.max((D[1] - D[0]) / 1e7, 1) : Math.min(8, D[1]);
+  return this.mode === "time" ? Math.max((D[1] - D[0]) / 1e7, 1) : Math.min(3, D[1]);
 };
 Chart.prototype.setView = function (v0, v1) {
   var D = this.domain(), span = Math.max(v1 - v0, this.minSpan());
@@ -454,6 +454,17 @@ Chart.prototype.bindPointer = function () {
   });
 };
 
+// applyHash opens a view from the address: #sweep-N/ops=A-B shows
+// operations A to B of sweep N (a link to a region of interest).
+function applyHash() {
+  var m = /^#sweep-(\d+)\/ops=(\d+)-(\d+)$/.exec(location.hash);
+  if (!m || !charts[+m[1]]) return;
+  var c = charts[+m[1]];
+  if (c.mode !== "op") { c.mode = "op"; c.fig.querySelector("select.xmode").value = "op"; }
+  c.setView(+m[2], +m[3] + 1);
+}
+window.addEventListener("hashchange", applyHash);
+
 var figs = document.querySelectorAll("figure.timeline");
 for (var i = 0; i < figs.length; i++) {
   var fig = figs[i], data = fig.parentNode.querySelector("script.sweep-data");
@@ -463,4 +474,5 @@ for (var i = 0; i < figs.length; i++) {
     fig.insertAdjacentHTML("beforeend", "<p class=\"tlerror\">timeline failed: " + esc(e && e.message) + "</p>");
   }
 }
+applyHash();
 })();

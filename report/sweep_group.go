@@ -21,15 +21,19 @@ var (
 	hexRE = regexp.MustCompile(`\b0[xX][0-9a-fA-F]+\b`)
 	// hashRE: long hex runs (hashes, dumps) that need not contain a digit
 	// pattern a number would match.
-	hashRE  = regexp.MustCompile(`\b[0-9a-fA-F]{8,}\b`)
-	numRE   = regexp.MustCompile(`[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?`)
+	hashRE = regexp.MustCompile(`\b[0-9a-fA-F]{8,}\b`)
+	// numRE: a number not glued to a word before it (CRC32, sha256, CRC-8
+	// and u16 are names, not values).
+	numRE   = regexp.MustCompile(`(^|[^A-Za-z0-9_.+-])([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)`)
 	spaceRE = regexp.MustCompile(`\s+`)
 )
 
 // failureClass is the grouping key of a failure message: its check
 // location (file:line, kept as is) and its first line with the numbers and
 // hex values that vary between branches replaced by "N" and "0xN" ("entry
-// 12 lost at 0x1f00" and "entry 7 lost at 0x2000" are one class).
+// 12 lost at 0x1f00" and "entry 7 lost at 0x2000" are one class), long hex
+// runs (hashes) by "H". Digits glued to a word (CRC32, CRC-8, op12) are part
+// of the word.
 //
 // It stands in for the sweep engine's own failure classification
 // (package faults) until that is exported; the two must agree.
@@ -42,7 +46,7 @@ func failureClass(msg string) string {
 	// Placeholders first, so that "0xN" is not taken for a number.
 	line = hexRE.ReplaceAllString(line, "\x00")
 	line = hashRE.ReplaceAllString(line, "\x01")
-	line = numRE.ReplaceAllString(line, "N")
+	line = numRE.ReplaceAllString(line, "${1}N")
 	line = strings.NewReplacer("\x00", "0xN", "\x01", "H").Replace(line)
 	line = strings.TrimSpace(spaceRE.ReplaceAllString(line, " "))
 	if loc == "" {
