@@ -167,7 +167,12 @@ func TestSweepHTMLGolden(t *testing.T) {
 	assert.NotContains(t, out, "http://", "self-contained: no links to fetch")
 	assert.NotContains(t, out, "https://")
 	assert.NotContains(t, out, "@import")
-	golden(t, "sweep.html", b.Bytes())
+	// The golden file holds the page's structure; the embedded stylesheet
+	// and script (sweep.css, sweep.js) are files of their own.
+	require.Contains(t, out, sweepCSS)
+	require.Contains(t, out, sweepJS)
+	out = strings.Replace(strings.Replace(out, sweepCSS, "/* sweep.css */\n", 1), sweepJS, "/* sweep.js */\n", 1)
+	golden(t, "sweep.html", []byte(out))
 }
 
 func TestSweepMarkdownGolden(t *testing.T) {
