@@ -111,6 +111,22 @@ func TestSweepReportInChromium(t *testing.T) {
 
 			// Zoom through a link: the view and its bins follow (one browser
 			// start, ~5 s here, for the big sweep only).
+			// Hover: a pointer over the middle of the timeline opens the
+			// tooltip with the details of the bar under it.
+			hover := strings.Replace(b.String(), "</body>", hoverScript+"</body>", 1)
+			hpage := strings.TrimSuffix(page, ".html") + "_hover.html"
+			require.NoError(t, os.WriteFile(hpage, []byte(hover), 0o644))
+			hdom := string(runChromium(t, bin, hpage, false, "--window-size=1280,1400", "--dump-dom"))
+			tip := regexp.MustCompile(`<div class="tip" role="tooltip"[^>]*>(.*?)</div>`).FindStringSubmatch(hdom)
+			require.NotNil(t, tip, "tooltip element")
+			assert.Contains(t, tip[1], "branches cut: ", "tooltip filled")
+			if tc.n == 10 {
+				assert.Contains(t, tip[1], "<b>operation 5</b>")
+				assert.Contains(t, tip[1], "program at <b>0x")
+			} else {
+				assert.Regexp(t, `<b>operations [\d,]+–[\d,]+</b>`, tip[1])
+				assert.Contains(t, tip[1], "addresses 0x")
+			}
 			if tc.n >= 1000 {
 				zoomed := string(runChromium(t, bin, page+"#sweep-0/ops=3-7", false, "--dump-dom"))
 				assert.True(t, strings.Contains(zoomed, `<span class="range" aria-live="polite">ops 3–7 of `+fmtThousands(tc.n)+`</span>`), "zoomed to ops 3-7")
@@ -172,3 +188,11 @@ func fmtThousands(n int) string {
 	}
 	return s
 }
+
+// hoverScript moves a pointer over the middle of the first timeline, as a
+// user's mouse would.
+const hoverScript = `<script>setTimeout(function () {
+  var c = document.querySelector("figure.timeline canvas"), r = c.getBoundingClientRect();
+  c.dispatchEvent(new PointerEvent("pointermove", {clientX: r.left + 92 + (r.width - 120) * 0.55, clientY: r.top + 50, bubbles: true}));
+}, 0);</script>
+`

@@ -315,7 +315,7 @@ Chart.prototype.draw = function () {
       for (var i = r0[0]; i < r0[1]; i++) {
         var e = self.opX(i), x0 = X(e[0]), x1 = X(e[1]);
         if (x1 < left || x0 > left + pw) continue;
-        var h = Math.max(d.len[i] * sy, 1.5), y0 = t.y + t.h - (d.addr[i] + d.len[i]) * sy;
+        var h = Math.max(d.len[i] * sy, 2.5), y0 = t.y + t.h - (d.addr[i] + d.len[i]) * sy;
         ctx.fillStyle = d.kind[i] >= 0 ? col.kinds[d.kind[i]] : col.muted;
         ctx.fillRect(x0, y0, Math.max(x1 - x0 - (x1 - x0 > 4 ? 1 : 0), 1), h);
       }

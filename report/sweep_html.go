@@ -161,13 +161,21 @@ func writeGroupHTML(bw *bufio.Writer, s *Sweep, si, gi int, g *failureGroup) {
 	p(" <button type=\"button\" class=\"show\" data-sweep=\"%d\" data-lo=\"%d\" data-hi=\"%d\">show on timeline</button></p>\n", si, first.Op, g.lastOp())
 	cmd := func(label, id string) {
 		c := replayCommand(s.Script, id)
+		// One unbreakable span per word: lines break between words only,
+		// never after the hyphens of "--only".
+		words := strings.Split(c, " ")
+		for i, w := range words {
+			words[i] = "<span>" + e(w) + "</span>"
+		}
 		p("<div class=\"cmd\"><span class=\"cmdlabel\">%s</span><code>%s</code><button type=\"button\" class=\"copy\" data-copy=\"%s\" aria-label=\"copy the %s command\">copy</button></div>\n",
-			label, e(c), e(c), label)
+			label, strings.Join(words, " "), e(c), label)
 	}
 	if sh := g.shrunk(); sh != "" {
 		cmd("shrunk", sh)
 	}
-	cmd("first cut", first.ID)
+	if g.shrunk() != first.ID {
+		cmd("first cut", first.ID)
+	}
 	p("<details><summary>error message of the first cut</summary><pre>%s</pre></details>\n", e(first.Error))
 	p("<details><summary>all %d %s</summary><table><thead><tr><th>op</th><th>branch ID</th><th>shrunk</th><th>error</th></tr></thead><tbody>\n",
 		len(g.Failures), pl(len(g.Failures), "branch", "branches"))
