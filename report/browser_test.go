@@ -128,6 +128,17 @@ func TestSweepReportInChromium(t *testing.T) {
 				assert.Contains(t, tip[1], "addresses 0x")
 			}
 			if tc.n >= 1000 {
+				// Simulated time on x: the script switches the axis, as the
+				// select does, and times five full redraws.
+				timed := strings.Replace(b.String(), "</body>", timeScript+"</body>", 1)
+				tpage := strings.TrimSuffix(page, ".html") + "_time.html"
+				require.NoError(t, os.WriteFile(tpage, []byte(timed), 0o644))
+				tdom := string(runChromium(t, bin, tpage, false, "--dump-dom"))
+				assert.Regexp(t, `<span class="range" aria-live="polite">0 ns – [\d.]+ s, ops 0–99,999 of 100,000`, tdom, "time axis")
+				if m := regexp.MustCompile(`data-draw-ms-op="([\d.]+)" data-draw-ms="([\d.]+)"`).FindStringSubmatch(tdom); assert.NotNil(t, m) {
+					t.Logf("100k operations: one full redraw takes %s ms (operation axis), %s ms (time axis), headless software rendering", m[1], m[2])
+				}
+
 				zoomed := string(runChromium(t, bin, page+"#sweep-0/ops=3-7", false, "--dump-dom"))
 				assert.True(t, strings.Contains(zoomed, `<span class="range" aria-live="polite">ops 3–7 of `+fmtThousands(tc.n)+`</span>`), "zoomed to ops 3-7")
 				assert.True(t, strings.Contains(zoomed, `data-rendered="5"`), "one bar per operation when zoomed in")
@@ -194,5 +205,19 @@ func fmtThousands(n int) string {
 const hoverScript = `<script>setTimeout(function () {
   var c = document.querySelector("figure.timeline canvas"), r = c.getBoundingClientRect();
   c.dispatchEvent(new PointerEvent("pointermove", {clientX: r.left + 92 + (r.width - 120) * 0.55, clientY: r.top + 50, bubbles: true}));
+}, 0);</script>
+`
+
+// timeScript switches the first timeline to simulated time and records
+// how long a full redraw takes (mean of five) in data-draw-ms.
+const timeScript = `<script>setTimeout(function () {
+  var f = document.querySelector("figure.timeline"), sel = f.querySelector("select.xmode");
+  var c = f.querySelector("button.zreset"), t0 = performance.now(), i;
+  for (i = 0; i < 5; i++) c.click();
+  f.setAttribute("data-draw-ms-op", ((performance.now() - t0) / 5).toFixed(1));
+  sel.value = "time"; sel.dispatchEvent(new Event("change"));
+  t0 = performance.now();
+  for (i = 0; i < 5; i++) c.click();
+  f.setAttribute("data-draw-ms", ((performance.now() - t0) / 5).toFixed(1));
 }, 0);</script>
 `

@@ -98,6 +98,12 @@ function Chart(fig, data) {
   this.fig = fig;
   this.d = decode(data);
   this.canvas = fig.querySelector("canvas");
+  // The overlay holds what changes with the pointer (hover band, range
+  // selection), so a hover never redraws the 100,000 operations below it.
+  this.over = document.createElement("canvas");
+  this.over.className = "overlay";
+  this.over.setAttribute("aria-hidden", "true");
+  this.canvas.parentNode.insertBefore(this.over, this.canvas.nextSibling);
   this.tip = fig.querySelector(".tip");
   this.rangeEl = fig.querySelector(".range");
   this.mode = "op";
@@ -249,11 +255,7 @@ Chart.prototype.draw = function () {
   }
   function bx(b) { var x0 = X(b.x0), x1 = X(b.x1); return [x0, Math.max(x1 - x0 - (x1 - x0 > 4 ? 1 : 0), 1)]; }
 
-  // hover band
-  if (this.hover >= 0 && this.hover < bins.length) {
-    var hb = bx(bins[this.hover]);
-    ctx.fillStyle = col.hover; ctx.fillRect(hb[0], 0, Math.max(hb[1], 2), L.axisY);
-  }
+  this.hoverCol = col.hover;
 
   L.tracks.forEach(function (t) {
     label(t);
@@ -306,20 +308,11 @@ Chart.prototype.draw = function () {
     } else if (t.id === "addr") {
       var amax = d.amax, sy = t.h / amax;
       [0, 0.5, 1].forEach(function (f) {
-        var y = t.y + t.h - f * t.h + 0.5;
+        var y = Math.round(t.y + t.h - f * t.h) + 0.5;
         ctx.strokeStyle = col.grid; ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(left + pw, y); ctx.stroke();
-        ctx.textAlign = "right"; ctx.fillStyle = col.muted; ctx.fillText(hex(f * amax), left - 8, y + (f === 1 ? 14 : 0));
+        ctx.textAlign = "right"; ctx.fillStyle = col.muted; ctx.fillText(hex(f * amax), left - 8, y);
       });
-      var r0 = self.opRange(v[0] - (self.mode === "time" ? d.tEnd : 1), v[1]);
-      ctx.save(); ctx.beginPath(); ctx.rect(left, t.y, pw, t.h); ctx.clip();
-      for (var i = r0[0]; i < r0[1]; i++) {
-        var e = self.opX(i), x0 = X(e[0]), x1 = X(e[1]);
-        if (x1 < left || x0 > left + pw) continue;
-        var h = Math.max(d.len[i] * sy, 2.5), y0 = t.y + t.h - (d.addr[i] + d.len[i]) * sy;
-        ctx.fillStyle = d.kind[i] >= 0 ? col.kinds[d.kind[i]] : col.muted;
-        ctx.fillRect(x0, y0, Math.max(x1 - x0 - (x1 - x0 > 4 ? 1 : 0), 1), h);
-      }
-      ctx.restore();
+      self.rasterAddr(ctx, t, left, pw, sy, dpr, col);
     } else if (t.id === "ack") {
       var amx = d.ack[d.n - 1];
       [0, 1].forEach(function (f) {
@@ -356,9 +349,70 @@ Chart.prototype.draw = function () {
   var r = this.opRange(v[0], v[1]);
   this.rangeEl.textContent = (this.mode === "time" ? fmtNs(v[0]) + " – " + fmtNs(v[1]) + ", " : "") +
     "ops " + fmtInt(r[0]) + "–" + fmtInt(Math.max(r[1] - 1, r[0])) + " of " + fmtInt(d.n) +
-    (bins.length && bins[0].hi - bins[0].lo > 1 ? " (" + fmtInt(bins[0].hi - bins[0].lo) + " ops per bar)" : "");
+    (this.mode === "op" && bins.length && bins[0].hi - bins[0].lo > 1 ? " (" + fmtInt(bins[0].hi - bins[0].lo) + " ops per bar)" : "");
   this.fig.setAttribute("data-rendered", String(bins.length));
   this.fig.setAttribute("data-ops", String(d.n));
+  this.drawOverlay();
+};
+
+// drawOverlay draws the hover band and the range being selected.
+Chart.prototype.drawOverlay = function (sel) {
+  var ov = this.over, cv = this.canvas, g = this.geom;
+  if (ov.width !== cv.width || ov.height !== cv.height) { ov.width = cv.width; ov.height = cv.height; ov.style.height = cv.style.height; }
+  var c = ov.getContext("2d"), dpr = window.devicePixelRatio || 1;
+  c.setTransform(1, 0, 0, 1, 0, 0); c.clearRect(0, 0, ov.width, ov.height);
+  c.setTransform(dpr, 0, 0, dpr, 0, 0);
+  if (!g) return;
+  var b = this.cur && this.cur[this.hover];
+  if (b) {
+    var x0 = g.X(b.x0), x1 = g.X(b.x1);
+    c.fillStyle = this.hoverCol; c.fillRect(x0, 0, Math.max(x1 - x0, 2), g.L.axisY);
+  }
+  if (sel) { c.fillStyle = "rgba(100,140,255,.25)"; c.fillRect(Math.min(sel[0], sel[1]), 0, Math.abs(sel[1] - sel[0]), g.L.axisY); }
+};
+
+// packRGBA turns a CSS colour into a pixel of an ImageData's Uint32Array.
+var packCache = {};
+function packRGBA(css) {
+  if (packCache[css] !== undefined) return packCache[css];
+  var c = document.createElement("canvas"); c.width = c.height = 1;
+  var x = c.getContext("2d"); x.fillStyle = css; x.fillRect(0, 0, 1, 1);
+  var p = x.getImageData(0, 0, 1, 1).data;
+  var u = new Uint32Array(new Uint8ClampedArray([p[0], p[1], p[2], 255]).buffer)[0];
+  packCache[css] = u;
+  return u;
+}
+
+// rasterAddr draws every operation in view as a rectangle (x: its extent,
+// y: its address range) straight into the pixels: 100,000 operations cost
+// a few pixel writes each instead of a canvas call each.
+Chart.prototype.rasterAddr = function (ctx, t, left, pw, sy, dpr, col) {
+  var d = this.d, v = this.view;
+  var rx = Math.round(left * dpr), ry = Math.round(t.y * dpr), rw = Math.round(pw * dpr), rh = Math.round(t.h * dpr);
+  if (rw <= 0 || rh <= 0) return;
+  var img = ctx.getImageData(rx, ry, rw, rh), px = new Uint32Array(img.data.buffer);
+  var kc = col.kinds.map(packRGBA), other = packRGBA(col.muted);
+  var scale = rw / (v[1] - v[0]), ys = sy * dpr, minH = Math.max(2, Math.round(2 * dpr));
+  var lo = 0, hi = d.n;
+  if (this.mode === "op") { lo = Math.max(0, Math.floor(v[0])); hi = Math.min(d.n, Math.ceil(v[1])); }
+  else { hi = lowerBound(d.t, v[1], 0, d.n); }
+  for (var i = lo; i < hi; i++) {
+    var e0 = this.mode === "time" ? d.t[i] : i, e1 = this.mode === "time" ? e0 + d.dur[i] : i + 1;
+    var x0 = Math.floor((e0 - v[0]) * scale), x1 = Math.floor((e1 - v[0]) * scale);
+    if (x1 - x0 > 4) x1 -= 1; // a gap between wide neighbours
+    if (x1 <= x0) x1 = x0 + 1;
+    if (x1 <= 0 || x0 >= rw) continue;
+    x0 = Math.max(x0, 0); x1 = Math.min(x1, rw);
+    var y1 = Math.ceil(rh - d.addr[i] * ys), y0 = Math.floor(rh - (d.addr[i] + d.len[i]) * ys);
+    if (y1 - y0 < minH) y0 = y1 - minH;
+    y0 = Math.max(y0, 0); y1 = Math.min(y1, rh);
+    var c = d.kind[i] >= 0 ? kc[d.kind[i]] : other;
+    for (var y = y0; y < y1; y++) {
+      var row = y * rw;
+      for (var x = x0; x < x1; x++) px[row + x] = c;
+    }
+  }
+  ctx.putImageData(img, rx, ry);
 };
 
 Chart.prototype.binAt = function (px) {
@@ -403,7 +457,7 @@ Chart.prototype.bindPointer = function () {
   function px(ev) { var r = cv.getBoundingClientRect(); return [ev.clientX - r.left, ev.clientY - r.top]; }
   function showTip(p) {
     var b = self.binAt(p[0]);
-    if (b !== self.hover) { self.hover = b; self.draw(); }
+    if (b !== self.hover) { self.hover = b; self.drawOverlay(); }
     if (b < 0) { self.tip.hidden = true; return; }
     self.tip.innerHTML = self.tipHTML(self.cur[b]);
     self.tip.hidden = false;
@@ -414,7 +468,7 @@ Chart.prototype.bindPointer = function () {
   cv.addEventListener("pointermove", function (ev) {
     var p = px(ev);
     if (drag) {
-      if (drag.select) { drag.x1 = p[0]; self.draw(); var c = cv.getContext("2d"); c.fillStyle = "rgba(100,140,255,.2)"; c.fillRect(Math.min(drag.x0, drag.x1), 0, Math.abs(drag.x1 - drag.x0), self.geom.L.axisY); return; }
+      if (drag.select) { drag.x1 = p[0]; self.drawOverlay([drag.x0, drag.x1]); return; }
       var dx = p[0] - drag.x0, span = drag.view[1] - drag.view[0];
       self.setView(drag.view[0] - dx / self.geom.pw * span, drag.view[1] - dx / self.geom.pw * span);
       return;
@@ -431,10 +485,10 @@ Chart.prototype.bindPointer = function () {
       var g = self.geom, v = self.view, s = (v[1] - v[0]) / g.pw;
       var a = v[0] + (Math.min(drag.x0, drag.x1) - g.left) * s, b = v[0] + (Math.max(drag.x0, drag.x1) - g.left) * s;
       drag = null; self.setView(a, b);
-    } else { drag = null; self.draw(); }
+    } else { drag = null; self.drawOverlay(); }
     showTip(px(ev));
   });
-  cv.addEventListener("pointerleave", function () { if (!drag) { self.hover = -1; self.tip.hidden = true; self.draw(); } });
+  cv.addEventListener("pointerleave", function () { if (!drag) { self.hover = -1; self.tip.hidden = true; self.drawOverlay(); } });
   cv.addEventListener("wheel", function (ev) {
     ev.preventDefault();
     var g = self.geom, p = px(ev), at = Math.min(Math.max((p[0] - g.left) / g.pw, 0), 1);
