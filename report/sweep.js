@@ -220,7 +220,7 @@ Chart.prototype.layout = function () {
     for (var k in extra) t[k] = extra[k];
     tr.push(t); y += title + h + gap;
   }
-  add("rate", "failure rate (failed ÷ branches cut, per bar; scale fits the view)", 64);
+  add("rate", "failure rate (scale fits the view)", 64);
   var lanes = Math.min(d.groups.length, 8);
   if (lanes) add("groups", "failures by error class" + (d.groups.length > lanes ? " (first " + lanes + ")" : ""), lanes * 15, {lanes: lanes});
   if (d.hasOps && d.kinds.length) add("kinds", "operation kind", d.kinds.length * 14, {lanes: d.kinds.length});

@@ -41,11 +41,10 @@ func groupColour(i int) string { return groupColours[i%len(groupColours)] }
 func WriteHTML(out io.Writer, sweeps []Sweep) error {
 	bw := bufio.NewWriter(out)
 	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
-	e := html.EscapeString
 	p("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n")
 	p("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
 	p("<meta name=\"color-scheme\" content=\"light dark\">\n")
-	p("<title>%s</title>\n<style>\n%s</style>\n</head><body>\n", e(pageTitle(sweeps)), sweepCSS)
+	p("<title>flashemu sweep report</title>\n<style>\n%s</style>\n</head><body>\n", sweepCSS)
 	p("<header><h1>flashemu sweep report</h1>\n")
 	writeOverview(bw, sweeps)
 	p("</header>\n<main>\n")
@@ -56,19 +55,6 @@ func WriteHTML(out io.Writer, sweeps []Sweep) error {
 	}
 	p("</main>\n<script>\n%s</script>\n</body></html>\n", sweepJS)
 	return bw.Flush()
-}
-
-func pageTitle(sweeps []Sweep) string {
-	failed := 0
-	for i := range sweeps {
-		if sweeps[i].verdict() == "FAIL" {
-			failed++
-		}
-	}
-	if failed == 0 {
-		return "PASS — flashemu sweep report"
-	}
-	return fmt.Sprintf("FAIL (%d of %d %s) — flashemu sweep report", failed, len(sweeps), pl(len(sweeps), "sweep", "sweeps"))
 }
 
 // writeOverview lists the sweeps with their verdicts and error classes.
@@ -159,6 +145,7 @@ func writeGroupHTML(bw *bufio.Writer, s *Sweep, si, gi int, g *failureGroup) {
 		p(" · last cut <code>%s</code>", e(last.ID))
 	}
 	p(" <button type=\"button\" class=\"show\" data-sweep=\"%d\" data-lo=\"%d\" data-hi=\"%d\">show on timeline</button></p>\n", si, first.Op, g.lastOp())
+	writeSpark(bw, g, s.opCount(), gi)
 	cmd := func(label, id string) {
 		c := replayCommand(s.Script, id)
 		// One unbreakable span per word: lines break between words only,
@@ -283,4 +270,32 @@ func timelineData(s *Sweep, groups []failureGroup) tlData {
 		d.Groups = append(d.Groups, tg)
 	}
 	return d
+}
+
+// sparkBins is the width of a group's strip in bins (and SVG units).
+const sparkBins = 240
+
+// writeSpark draws where in the workload a group's failures are: a static
+// strip (no script needed, prints) with a mark per stretch of operations
+// holding at least one of them.
+func writeSpark(bw *bufio.Writer, g *failureGroup, n, gi int) {
+	if n <= 0 {
+		return
+	}
+	bins := min(n, sparkBins)
+	hit := make([]bool, bins)
+	for _, f := range g.Failures {
+		if f.Op >= 0 && f.Op < n {
+			hit[f.Op*bins/n] = true
+		}
+	}
+	w := float64(sparkBins) / float64(bins)
+	fmt.Fprintf(bw, `<svg class="spark" viewBox="0 0 %d 14" preserveAspectRatio="none" role="img" aria-label="where in the workload: operations %s of 0–%d">`, sparkBins, g.opRange(), n-1)
+	fmt.Fprintf(bw, `<rect class="track" x="0" y="6" width="%d" height="2"/>`, sparkBins)
+	for b, h := range hit {
+		if h {
+			fmt.Fprintf(bw, `<rect x="%.1f" y="1" width="%.1f" height="12" fill="%s"/>`, float64(b)*w, max(w, 1.5), groupColour(gi))
+		}
+	}
+	fmt.Fprintf(bw, "</svg>\n")
 }
