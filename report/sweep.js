@@ -253,7 +253,12 @@ Chart.prototype.draw = function () {
     ctx.fillText(t.label, left, t.y - 9);
     ctx.font = "11px system-ui, sans-serif"; ctx.fillStyle = col.muted;
   }
-  function bx(b) { var x0 = X(b.x0), x1 = X(b.x1); return [x0, Math.max(x1 - x0 - (x1 - x0 > 4 ? 1 : 0), 1)]; }
+  // bx: a bin's x and width in pixels, clipped to the plot (a panned view
+  // starts inside a bin).
+  function bx(b) {
+    var x0 = Math.max(X(b.x0), left), x1 = Math.min(X(b.x1), left + pw);
+    return [x0, Math.max(x1 - x0 - (x1 - x0 > 4 ? 1 : 0), 1)];
+  }
 
   this.hoverCol = col.hover;
 
@@ -324,7 +329,7 @@ Chart.prototype.draw = function () {
       var started = false;
       bins.forEach(function (b) {
         if (b.hi <= b.lo) return;
-        var y = t.y + t.h - d.ack[b.hi - 1] / amx * t.h, x0 = X(b.x0), x1 = X(b.x1);
+        var y = t.y + t.h - d.ack[b.hi - 1] / amx * t.h, x0 = Math.max(X(b.x0), left), x1 = Math.min(X(b.x1), left + pw);
         if (!started) { ctx.moveTo(x0, y); started = true; } else ctx.lineTo(x0, y);
         ctx.lineTo(x1, y);
       });
@@ -477,6 +482,7 @@ Chart.prototype.bindPointer = function () {
   });
   cv.addEventListener("pointerdown", function (ev) {
     var p = px(ev);
+    cv.focus({preventScroll: true});
     drag = {x0: p[0], x1: p[0], view: self.view.slice(), select: ev.shiftKey};
     cv.setPointerCapture(ev.pointerId);
   });
@@ -490,6 +496,9 @@ Chart.prototype.bindPointer = function () {
   });
   cv.addEventListener("pointerleave", function () { if (!drag) { self.hover = -1; self.tip.hidden = true; self.drawOverlay(); } });
   cv.addEventListener("wheel", function (ev) {
+    // The wheel scrolls the page until the chart is clicked (or with
+    // Ctrl/⌘ held): a page is read by scrolling past the chart.
+    if (!(ev.ctrlKey || ev.metaKey || document.activeElement === cv)) return;
     ev.preventDefault();
     var g = self.geom, p = px(ev), at = Math.min(Math.max((p[0] - g.left) / g.pw, 0), 1);
     self.zoom(ev.deltaY > 0 ? 1.25 : 0.8, at);

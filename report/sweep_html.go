@@ -117,7 +117,7 @@ func writeSweepHTML(bw *bufio.Writer, s *Sweep, si int) error {
 		"<label>x axis <select class=\"xmode\"><option value=\"op\">operation index</option><option value=\"time\">simulated time</option></select></label> " +
 		"<button type=\"button\" class=\"zin\" aria-label=\"zoom in\">+</button><button type=\"button\" class=\"zout\" aria-label=\"zoom out\">−</button>" +
 		"<button type=\"button\" class=\"zreset\">reset</button> <span class=\"range\" aria-live=\"polite\"></span>" +
-		"<span class=\"hint\">wheel: zoom · drag: pan · shift+drag: zoom to range · hover: details</span></div>\n")
+		"<span class=\"hint\">click, then wheel (or Ctrl+wheel): zoom · drag: pan · shift+drag: zoom to range · +/−/0, ←/→ keys · hover: details</span></div>\n")
 	p("<div class=\"plot\"><canvas tabindex=\"0\" role=\"img\" aria-label=\"workload timeline of %s\"></canvas><div class=\"tip\" role=\"tooltip\" hidden></div></div>\n", e(s.Name))
 	p("<figcaption class=\"legend\"></figcaption>\n")
 	p("<noscript><p>The timeline needs JavaScript; the failure groups above do not.</p></noscript>\n")
