@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/flashemu/flashemu/errno"
 )
 
 // ErrCorruptTrace: a trace line is malformed or names an impossible operation.
-var ErrCorruptTrace = NewError("emu: corrupt trace", EINVAL)
+var ErrCorruptTrace = errno.New("emu: corrupt trace", errno.EINVAL)
 
 // TraceRecord is one line of an operation trace (JSON Lines).
 type TraceRecord struct {
@@ -79,7 +81,7 @@ func (tr *Tracer) After(d *Device, op *Op, err error) error {
 func (tr *Tracer) Done(d *Device, op *Op, err error) {
 	r := &tr.rec
 	*r = TraceRecord{Seq: op.Seq, Op: op.Kind.String(), Off: op.Off, Len: op.Len, Page: op.Page,
-		OOBLen: op.OOBLen, StartNs: op.Start, DurNs: op.Dur, Errno: ErrnoOf(err), Applied: tr.applied}
+		OOBLen: op.OOBLen, StartNs: op.Start, DurNs: op.Dur, Errno: errno.Of(err), Applied: tr.applied}
 	if err != nil {
 		r.Error = err.Error()
 	}

@@ -10,7 +10,7 @@
 // Lua strings; offsets and sizes are integers (fractions, NaN and values
 // beyond 2^53 are argument errors). Flash operations return a true value or
 // the data on success and nil, message, errno on failure, errno being the
-// negative Zephyr errno (emu.ErrnoOf). A power cut raises an error object
+// negative Zephyr errno (errno.Of). A power cut raises an error object
 // (userdata "flashemu.powerloss"; faults.is_power_loss(e) is true, e.errno
 // is -5, tostring(e) is "file:line: message"). Wrong argument types raise
 // Lua's standard messages at the caller's line:

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -470,7 +470,7 @@ func expectErr(s *State, L *glua.LState) int {
 
 // errnoByName returns the negative errno for "EINVAL" or "-EINVAL".
 func errnoByName(name string) (int, bool) {
-	e, ok := emu.ErrnoByName(name)
+	e, ok := errno.ByName(name)
 	return -int(e), ok
 }
 

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/streamflash"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -75,7 +75,7 @@ func TestFixZeroBuffer(t *testing.T) {
 	s, err := streamflash.New(rec, []byte{}, 0, 0, nil, streamflash.Options{Erase: true})
 	assert.Nil(t, s)
 	assert.ErrorIs(t, err, streamflash.ErrZeroBuffer)
-	assert.Equal(t, -int(api.EFAULT), api.ErrnoOf(err))
+	assert.Equal(t, -int(errno.EFAULT), errno.Of(err))
 	assert.Empty(t, rec.ops)
 	assert.Zero(t, d.Stats().Erases)
 }
@@ -164,7 +164,7 @@ func TestFixCallbackRetryStraddling(t *testing.T) {
 	cb := func(buf []byte, off int64) error {
 		if off == 4196 && fail {
 			fail = false
-			return emu.Errno(77)
+			return errno.Errno(77)
 		}
 		return nil
 	}
@@ -172,7 +172,7 @@ func TestFixCallbackRetryStraddling(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Write(data[:4096], false))
 	err = s.Write(data[4096:8192], false)
-	assert.Equal(t, -77, api.ErrnoOf(err))
+	assert.Equal(t, -77, errno.Of(err))
 	assert.Equal(t, int64(4096), s.BytesWritten())
 	assert.Equal(t, 4096, s.BytesBuffered())
 	require.NoError(t, s.Write(data[8192:8192+4096], true))

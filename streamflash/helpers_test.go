@@ -9,6 +9,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/settings"
 	"github.com/stretchr/testify/require"
 )
@@ -67,7 +68,7 @@ func rcOf(t testing.TB, s string) int {
 	if n, err := strconv.Atoi(s); err == nil {
 		return n
 	}
-	e, ok := emu.ErrnoByName(strings.TrimPrefix(s, "-"))
+	e, ok := errno.ByName(strings.TrimPrefix(s, "-"))
 	require.True(t, ok, "unknown errno name %q", s)
 	return -int(e)
 }
@@ -77,7 +78,7 @@ func rcName(rc int) string {
 	if rc == 0 {
 		return "0"
 	}
-	e := emu.Errno(-rc)
+	e := errno.Errno(-rc)
 	if n := e.Name(); !strings.HasPrefix(n, "E") || n == "E"+strconv.Itoa(-rc) {
 		return strconv.Itoa(rc)
 	}
@@ -103,7 +104,7 @@ type recorder struct {
 
 func (r *recorder) Erase(off, n int64) error {
 	err := r.Device.Erase(off, n)
-	r.ops = append(r.ops, flashOp{"E", off, n, emu.ErrnoOf(err), 0})
+	r.ops = append(r.ops, flashOp{"E", off, n, errno.Of(err), 0})
 	return err
 }
 
@@ -124,7 +125,7 @@ func (r *recorder) Write(off int64, p []byte) error {
 	if err != nil {
 		viol = 0
 	}
-	r.ops = append(r.ops, flashOp{"W", off, int64(len(p)), emu.ErrnoOf(err), viol})
+	r.ops = append(r.ops, flashOp{"W", off, int64(len(p)), errno.Of(err), viol})
 	return err
 }
 
