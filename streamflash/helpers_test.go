@@ -3,8 +3,6 @@ package streamflash_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/flashemu/flashemu/api"
@@ -60,29 +58,6 @@ func streamBytes(n int) []byte {
 func sha(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
-}
-
-// rcOf turns a vector return code ("0", "-EFAULT", "-77") into a number.
-func rcOf(t testing.TB, s string) int {
-	t.Helper()
-	if n, err := strconv.Atoi(s); err == nil {
-		return n
-	}
-	e, ok := errno.ByName(strings.TrimPrefix(s, "-"))
-	require.True(t, ok, "unknown errno name %q", s)
-	return -int(e)
-}
-
-// rcName formats a return code the way the vectors do.
-func rcName(rc int) string {
-	if rc == 0 {
-		return "0"
-	}
-	e := errno.Errno(-rc)
-	if n := e.Name(); !strings.HasPrefix(n, "E") || n == "E"+strconv.Itoa(-rc) {
-		return strconv.Itoa(rc)
-	}
-	return "-" + e.Name()
 }
 
 // flashOp is one recorded device operation, as in the vectors' flash_ops.
