@@ -879,7 +879,7 @@ func buildMap(dev Device, root *dtsNode) (*FlashMap, error) {
 		for _, pt := range parts {
 			var d Device = dev
 			_, err := m.Add(d, AreaSpec{ID: id, Label: pt.label, Name: pt.name, Offset: pt.off, Size: pt.size, Disabled: pt.disabled})
-			if err != nil && pt.disabled && dev != nil && errors.Is(err, ErrInvalid) && !strings.Contains(err.Error(), "already") {
+			if err != nil && pt.disabled && dev != nil && errors.Is(err, ErrInvalid) && !errors.Is(err, errInMap) {
 				// A disabled partition of another (disabled) device may not fit
 				// this one: keep its id and names with no device.
 				_, err = m.Add(nil, AreaSpec{ID: id, Label: pt.label, Name: pt.name, Offset: pt.off, Size: pt.size, Disabled: true})

@@ -1,6 +1,15 @@
 package api
 
-import "github.com/flashemu/flashemu/errno"
+import (
+	"errors"
+
+	"github.com/flashemu/flashemu/errno"
+)
+
+// errInMap marks a FlashMap.Add refused because the id or a name is taken
+// (wrapped beside ErrInvalid), so the devicetree builder can tell a
+// duplicate from a partition that does not fit its device.
+var errInMap = errors.New("already in the flash map")
 
 // Sentinel errors of package api. Compare with errors.Is.
 var (
