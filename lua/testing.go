@@ -2,6 +2,7 @@ package lua
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -199,7 +200,10 @@ func (s *State) runCase(ctx context.Context, tc *testCase) (skip *skipRequest, f
 		if err == nil || fail != nil || skip != nil {
 			return
 		}
-		e := err.(*Error)
+		var e *Error
+		if !errors.As(err, &e) {
+			e = &Error{Msg: err.Error(), Kind: ErrRuntime}
+		}
 		if ud, ok := e.Value.(*glua.LUserData); ok {
 			if r, ok := ud.Value.(*skipRequest); ok {
 				skip = r
@@ -432,7 +436,7 @@ func expectErr(s *State, L *glua.LState) int {
 				expectFail(L, "expected an error containing %q, got %q", string(w), msg)
 			}
 		case glua.LNumber:
-			if !IsPowerLoss(v) || int(w) != -5 {
+			if pl, ok := powerLossOf(v); !ok || int(w) != pl.Errno() {
 				expectFail(L, "expected an error with errno %d, got %q", int(w), msg)
 			}
 		}
