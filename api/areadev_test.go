@@ -10,6 +10,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -73,7 +74,7 @@ func checkAreaDevice(t *testing.T, dev api.Device, a *api.Area) {
 		got, err := a.PageByOffset(off)
 		if exp == nil {
 			assert.ErrorIs(t, err, api.ErrInvalid, "offset %d has no area page", off)
-			assert.Equal(t, -int(api.EINVAL), api.ErrnoOf(err))
+			assert.Equal(t, -int(errno.EINVAL), errno.Of(err))
 			continue
 		}
 		require.NoError(t, err, "offset %d", off)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/flashemu/flashemu/errno"
 )
 
 // Ctl is the Plan 9 flash(3) control of one flash bank (device): named
@@ -348,7 +350,7 @@ func (p *Partition) eraseAll() error {
 			return err
 		}
 		err = p.eraseUnit(pg)
-		if err != nil && !errors.Is(err, ErrProtected) && ErrnoOf(err) != -int(EACCES) {
+		if err != nil && !errors.Is(err, ErrProtected) && errno.Of(err) != -int(errno.EACCES) {
 			return err
 		}
 		off = pg.Start + pg.Size

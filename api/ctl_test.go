@@ -7,6 +7,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -105,11 +106,11 @@ func TestCtlAdd(t *testing.T) {
 		}
 		err := target.Exec(b.cmd)
 		assert.Error(t, err, b.cmd)
-		assert.Equal(t, neg(api.EINVAL), errno(err), b.cmd)
+		assert.Equal(t, neg(errno.EINVAL), rc(err), b.cmd)
 	}
-	assert.Equal(t, neg(api.ENOENT), errno(c.Exec("remove nosuch")))
+	assert.Equal(t, neg(errno.ENOENT), rc(c.Exec("remove nosuch")))
 	_, err = c.Part("nosuch")
-	assert.Equal(t, neg(api.ENOENT), errno(err))
+	assert.Equal(t, neg(errno.ENOENT), rc(err))
 	require.NoError(t, c.Exec("remove sub"))
 	_, err = c.Part("sub")
 	assert.Error(t, err)
@@ -131,12 +132,12 @@ func TestCtlProtectBoot(t *testing.T) {
 	// Partition writes and erases of unit 0 fail with EACCES...
 	_, err = flash.WriteAt([]byte{0}, 0x10)
 	assert.ErrorIs(t, err, api.ErrProtected)
-	assert.Equal(t, neg(api.EACCES), errno(err))
-	assert.Equal(t, neg(api.EACCES), errno(c.Exec("erase 0")))
+	assert.Equal(t, neg(errno.EACCES), rc(err))
+	assert.Equal(t, neg(errno.EACCES), rc(c.Exec("erase 0")))
 	// ... and so do direct device and flash_area writes.
-	assert.Equal(t, neg(api.EACCES), errno(dev.Write(0, []byte{0})))
+	assert.Equal(t, neg(errno.EACCES), rc(dev.Write(0, []byte{0})))
 	a := flash.Area()
-	assert.Equal(t, neg(api.EACCES), errno(a.Write(0, []byte{0})))
+	assert.Equal(t, neg(errno.EACCES), rc(a.Write(0, []byte{0})))
 
 	// erase all skips the protected unit (flash(3)) and erases the rest.
 	_, err = flash.WriteAt([]byte{1, 2, 3}, 0x1000)
@@ -200,7 +201,7 @@ func TestPartitionReadWrite(t *testing.T) {
 			// fails and changes nothing.
 			_, err = p.WriteAt([]byte{ev}, 5)
 			assert.ErrorIs(t, err, api.ErrBitSet)
-			assert.Equal(t, neg(api.EIO), errno(err))
+			assert.Equal(t, neg(errno.EIO), rc(err))
 			_, err = p.ReadAt(got, 0)
 			require.NoError(t, err)
 			require.Equal(t, want, got)
@@ -211,7 +212,7 @@ func TestPartitionReadWrite(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, want[4:9], small)
 			if wbs > 1 {
-				assert.Equal(t, neg(api.EINVAL), errno(dev.Read(p.Offset()+1, small)))
+				assert.Equal(t, neg(errno.EINVAL), rc(dev.Read(p.Offset()+1, small)))
 			}
 
 			// Past the end: short with io.EOF.
@@ -225,7 +226,7 @@ func TestPartitionReadWrite(t *testing.T) {
 			assert.Zero(t, n)
 			assert.ErrorIs(t, err, io.EOF)
 			_, err = p.ReadAt(small, -1)
-			assert.Equal(t, neg(api.EINVAL), errno(err))
+			assert.Equal(t, neg(errno.EINVAL), rc(err))
 
 			// The partition is a flash area too.
 			a := p.Area()
@@ -250,12 +251,12 @@ func TestPartitionWriteVerify(t *testing.T) {
 	require.NoError(t, err)
 	_, err = p.WriteAt([]byte{0x00}, 0x1000)
 	assert.ErrorIs(t, err, api.ErrVerify)
-	assert.Equal(t, neg(api.EIO), errno(err))
+	assert.Equal(t, neg(errno.EIO), rc(err))
 }
 
 func TestNewCtlErrors(t *testing.T) {
 	_, err := api.NewCtl(nil)
-	assert.Equal(t, neg(api.ENODEV), errno(err))
+	assert.Equal(t, neg(errno.ENODEV), rc(err))
 }
 
 func TestCtlForArea(t *testing.T) {
@@ -281,7 +282,7 @@ func TestCtlForArea(t *testing.T) {
 	odd, err := api.NewArea(dev, "odd", 0x100, 0x1000)
 	require.NoError(t, err)
 	_, err = c.ForArea(odd)
-	assert.Equal(t, neg(api.EINVAL), errno(err))
+	assert.Equal(t, neg(errno.EINVAL), rc(err))
 	twin, err := api.NewArea(api.FromEmu(mustEmu(t, dev)), "storage", 0x10000, 0x8000)
 	require.NoError(t, err)
 	p2, err := c.ForArea(twin)
@@ -291,7 +292,7 @@ func TestCtlForArea(t *testing.T) {
 	elsewhere, err := api.NewArea(other, "x", 0, 4096)
 	require.NoError(t, err)
 	_, err = c.ForArea(elsewhere)
-	assert.Equal(t, neg(api.EINVAL), errno(err))
+	assert.Equal(t, neg(errno.EINVAL), rc(err))
 }
 
 func mustEmu(t *testing.T, dev api.Device) *emu.Device {

@@ -27,7 +27,7 @@ type PageInfo struct {
 
 // Device is the Zephyr flash driver API (drivers/flash) over one device.
 // Offsets are device offsets. Every method returns nil or an error for which
-// ErrnoOf gives the negative Zephyr errno a driver would return.
+// errno.Of gives the negative Zephyr errno a driver would return.
 type Device interface {
 	// Read is flash_read.
 	Read(off int64, p []byte) error

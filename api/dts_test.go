@@ -6,6 +6,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -144,7 +145,7 @@ func TestParseDTSErrors(t *testing.T) {
 			assert.Equal(t, tt.line, de.Line, "%v", err)
 			assert.Contains(t, err.Error(), tt.msg)
 			assert.ErrorIs(t, err, api.ErrDTS)
-			assert.Equal(t, neg(api.EINVAL), errno(err))
+			assert.Equal(t, neg(errno.EINVAL), rc(err))
 		})
 	}
 }
@@ -160,7 +161,7 @@ func TestParseDTSDisabled(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 8, m.Len())
 	_, err = m.OpenLabel("off")
-	assert.Equal(t, neg(api.ENOENT), errno(err))
+	assert.Equal(t, neg(errno.ENOENT), rc(err))
 	a, err := m.OpenLabel("on")
 	require.NoError(t, err)
 	assert.Equal(t, 7, a.ID())

@@ -6,6 +6,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 )
 
 func exampleDevice() api.Device {
@@ -20,7 +21,7 @@ func ExampleFromEmu() {
 	dev := exampleDevice()
 	fmt.Println(dev.Parameters(), dev.PageCount(), "pages")
 	err := dev.Write(2, []byte{1, 2, 3, 4}) // not on a write block boundary
-	fmt.Println(api.ErrnoOf(err), api.ErrnoName(api.ErrnoOf(err)))
+	fmt.Println(errno.Of(err), errno.NameOf(errno.Of(err)))
 	// Output:
 	// {4 255 false} 16 pages
 	// -22 EINVAL
@@ -80,7 +81,7 @@ func ExampleArea_CheckSHA256() {
 	fmt.Println(err)
 	sum[0]++
 	err = a.CheckSHA256(&api.IntegrityCheck{Match: sum[:], Clen: int64(len(img)), Rbuf: make([]byte, 8)})
-	fmt.Println(api.ErrnoName(api.ErrnoOf(err)))
+	fmt.Println(errno.NameOf(errno.Of(err)))
 	// Output:
 	// <nil>
 	// EILSEQ

@@ -44,12 +44,12 @@ func (m *FlashMap) Add(dev Device, s AreaSpec) (*Area, error) {
 		return nil, fmt.Errorf("%w: negative area id %d", ErrInvalid, s.ID)
 	}
 	if _, dup := m.byID[s.ID]; dup {
-		return nil, fmt.Errorf("%w: area id %d already in the flash map", ErrInvalid, s.ID)
+		return nil, fmt.Errorf("%w: area id %d %w", ErrInvalid, s.ID, errInMap)
 	}
 	for _, e := range m.byID {
 		for _, n := range []string{s.Label, s.Name} {
 			if n != "" && (n == e.area.label || n == e.name) {
-				return nil, fmt.Errorf("%w: name %q already in the flash map", ErrInvalid, n)
+				return nil, fmt.Errorf("%w: name %q %w", ErrInvalid, n, errInMap)
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -83,14 +84,14 @@ func testFlashAreaDisabledDevice(t *testing.T, f *fmFix) {
 	for _, n := range names {
 		_, err := f.m.OpenLabel(n)
 		assert.ErrorIs(t, err, api.ErrNoArea, n)
-		assert.Equal(t, neg(api.ENOENT), errno(err), n)
+		assert.Equal(t, neg(errno.ENOENT), rc(err), n)
 		id, ok := f.m.ID(n)
 		require.True(t, ok, "disabled partitions keep their id: %s", n)
 		_, err = f.m.Open(id)
-		assert.Equal(t, neg(api.ENOENT), errno(err), n)
+		assert.Equal(t, neg(errno.ENOENT), rc(err), n)
 	}
 	_, err := f.m.OpenLabel("disabled-a")
-	assert.Equal(t, neg(api.ENOENT), errno(err), "by label property too")
+	assert.Equal(t, neg(errno.ENOENT), rc(err), "by label property too")
 }
 
 func testFlashAreaDeviceIsReady(t *testing.T, f *fmFix) {
@@ -126,9 +127,9 @@ func testFlashAreaGetSectors(t *testing.T, f *fmFix) {
 
 	// ENOMEM when the array is too small; an unknown id is EINVAL.
 	_, err = f.m.GetSectors(f.id, buf[:n-1])
-	assert.Equal(t, neg(api.ENOMEM), errno(err))
+	assert.Equal(t, neg(errno.ENOMEM), rc(err))
 	_, err = f.m.GetSectors(999, buf)
-	assert.Equal(t, neg(api.EINVAL), errno(err))
+	assert.Equal(t, neg(errno.EINVAL), rc(err))
 }
 
 func testFlashAreaSectors(t *testing.T, f *fmFix) {
@@ -183,10 +184,10 @@ func testFlashAreaCopy(t *testing.T, f *fmFix) {
 	assert.Equal(t, src, got)
 
 	// Bounds are checked on both sides, and the buffer must not be empty.
-	assert.Equal(t, neg(api.EINVAL), errno(api.Copy(a, a.Size()-64, a, 0, 128, buf)))
-	assert.Equal(t, neg(api.EINVAL), errno(api.Copy(a, 0, a, a.Size()-64, 128, buf)))
-	assert.Equal(t, neg(api.EINVAL), errno(api.Copy(a, 0, a, 4096, 128, nil)))
-	assert.Equal(t, neg(api.EINVAL), errno(api.Copy(a, 0, a, 64, 128, buf)), "overlapping copy")
+	assert.Equal(t, neg(errno.EINVAL), rc(api.Copy(a, a.Size()-64, a, 0, 128, buf)))
+	assert.Equal(t, neg(errno.EINVAL), rc(api.Copy(a, 0, a, a.Size()-64, 128, buf)))
+	assert.Equal(t, neg(errno.EINVAL), rc(api.Copy(a, 0, a, 4096, 128, nil)))
+	assert.Equal(t, neg(errno.EINVAL), rc(api.Copy(a, 0, a, 64, 128, buf)), "overlapping copy")
 }
 
 func testParameterOverflows(t *testing.T, f *fmFix) {
@@ -198,12 +199,12 @@ func testParameterOverflows(t *testing.T, f *fmFix) {
 	assert.True(t, a.InBounds(a.Size()-1, 1))
 	assert.True(t, a.InBounds(a.Size(), 0))
 	assert.False(t, a.InBounds(a.Size(), 1))
-	assert.Equal(t, neg(api.EINVAL), errno(a.Erase(1, math.MaxInt64)))
-	assert.Equal(t, neg(api.EINVAL), errno(a.Flatten(a.Size()-1, math.MaxInt64)))
-	assert.Equal(t, neg(api.EINVAL), errno(a.Erase(math.MaxInt64, 4096)))
-	assert.Equal(t, neg(api.EINVAL), errno(a.Read(a.Size()-1, make([]byte, 2))))
-	assert.Equal(t, neg(api.EINVAL), errno(a.Write(-1, make([]byte, 1))))
-	assert.Equal(t, neg(api.EINVAL), errno(a.Erase(0, -1)), "a negative size_t is huge")
+	assert.Equal(t, neg(errno.EINVAL), rc(a.Erase(1, math.MaxInt64)))
+	assert.Equal(t, neg(errno.EINVAL), rc(a.Flatten(a.Size()-1, math.MaxInt64)))
+	assert.Equal(t, neg(errno.EINVAL), rc(a.Erase(math.MaxInt64, 4096)))
+	assert.Equal(t, neg(errno.EINVAL), rc(a.Read(a.Size()-1, make([]byte, 2))))
+	assert.Equal(t, neg(errno.EINVAL), rc(a.Write(-1, make([]byte, 1))))
+	assert.Equal(t, neg(errno.EINVAL), rc(a.Erase(0, -1)), "a negative size_t is huge")
 }
 
 func testFlashAreaCheckIntSHA256(t *testing.T, f *fmFix) {
@@ -216,21 +217,21 @@ func testFlashAreaCheckIntSHA256(t *testing.T, f *fmFix) {
 	assert.Equal(t, "aeed7d5953bdb7283e59c2655962e37efa97bd76f6acc39259484ec0afa84965", hex.EncodeToString(sum[:]))
 
 	var nilArea *api.Area
-	assert.Equal(t, neg(api.EINVAL), errno(nilArea.CheckSHA256(nil)))
-	assert.Equal(t, neg(api.EINVAL), errno(nilArea.CheckSHA256(&api.IntegrityCheck{})))
-	assert.Equal(t, neg(api.EINVAL), errno(a.CheckSHA256(nil)))
+	assert.Equal(t, neg(errno.EINVAL), rc(nilArea.CheckSHA256(nil)))
+	assert.Equal(t, neg(errno.EINVAL), rc(nilArea.CheckSHA256(&api.IntegrityCheck{})))
+	assert.Equal(t, neg(errno.EINVAL), rc(a.CheckSHA256(nil)))
 
 	// Fill the check in one field at a time; each incomplete step is EINVAL.
 	fac := &api.IntegrityCheck{Off: -1}
 	fac.Match = sum[:]
-	assert.Equal(t, neg(api.EINVAL), errno(a.CheckSHA256(fac)), "match")
+	assert.Equal(t, neg(errno.EINVAL), rc(a.CheckSHA256(fac)), "match")
 	fac.Clen = int64(len(data))
-	assert.Equal(t, neg(api.EINVAL), errno(a.CheckSHA256(fac)), "clen")
+	assert.Equal(t, neg(errno.EINVAL), rc(a.CheckSHA256(fac)), "clen")
 	fac.Off = 0
-	assert.Equal(t, neg(api.EINVAL), errno(a.CheckSHA256(fac)), "off")
+	assert.Equal(t, neg(errno.EINVAL), rc(a.CheckSHA256(fac)), "off")
 	rbuf := make([]byte, 16)
 	fac.Rbuf = rbuf[:0]
-	assert.Equal(t, neg(api.EINVAL), errno(a.CheckSHA256(fac)), "rbuf without rblen")
+	assert.Equal(t, neg(errno.EINVAL), rc(a.CheckSHA256(fac)), "rbuf without rblen")
 	fac.Rbuf = rbuf[:16]
 	assert.NoError(t, a.CheckSHA256(fac), "complete check")
 
@@ -239,20 +240,20 @@ func testFlashAreaCheckIntSHA256(t *testing.T, f *fmFix) {
 	fac.Match = bad
 	err := a.CheckSHA256(fac)
 	assert.ErrorIs(t, err, api.ErrIntegrity)
-	assert.Equal(t, neg(api.EILSEQ), errno(err))
+	assert.Equal(t, neg(errno.EILSEQ), rc(err))
 
 	fac.Match = sum[:]
 	fac.Off = a.Size() - 100
-	assert.Equal(t, neg(api.EINVAL), errno(a.CheckSHA256(fac)), "range outside the area")
+	assert.Equal(t, neg(errno.EINVAL), rc(a.CheckSHA256(fac)), "range outside the area")
 }
 
 func TestFlashMapOpenErrors(t *testing.T) {
 	var none *api.FlashMap
 	_, err := none.Open(0)
 	assert.ErrorIs(t, err, api.ErrNoMap)
-	assert.Equal(t, neg(api.EACCES), errno(err))
+	assert.Equal(t, neg(errno.EACCES), rc(err))
 	_, err = none.OpenLabel("x")
-	assert.Equal(t, neg(api.EACCES), errno(err))
+	assert.Equal(t, neg(errno.EACCES), rc(err))
 
 	_, dev := newEmu(t, emu.Config{Size: 64 << 10, EraseUnit: 4096, WriteBlock: 4, EraseValue: 0xFF})
 	m := api.NewFlashMap()
@@ -261,20 +262,20 @@ func TestFlashMapOpenErrors(t *testing.T) {
 	_, err = m.Add(nil, api.AreaSpec{ID: 4, Label: "nodev", Offset: 0, Size: 0x1000})
 	require.NoError(t, err)
 	_, err = m.Add(dev, api.AreaSpec{ID: 3, Label: "again"})
-	assert.Equal(t, neg(api.EINVAL), errno(err), "duplicate id")
+	assert.Equal(t, neg(errno.EINVAL), rc(err), "duplicate id")
 	_, err = m.Add(dev, api.AreaSpec{ID: 5, Label: "storage"})
-	assert.Equal(t, neg(api.EINVAL), errno(err), "duplicate label")
+	assert.Equal(t, neg(errno.EINVAL), rc(err), "duplicate label")
 	_, err = m.Add(dev, api.AreaSpec{ID: 6, Label: "big", Offset: 0x8000, Size: 0x10000})
-	assert.Equal(t, neg(api.EINVAL), errno(err), "outside the device")
+	assert.Equal(t, neg(errno.EINVAL), rc(err), "outside the device")
 
 	a, err := m.Open(3)
 	require.NoError(t, err)
 	assert.Equal(t, 3, a.ID())
 	assert.Equal(t, "storage", a.Label())
 	_, err = m.Open(4)
-	assert.Equal(t, neg(api.ENODEV), errno(err))
+	assert.Equal(t, neg(errno.ENODEV), rc(err))
 	_, err = m.Open(7)
-	assert.Equal(t, neg(api.ENOENT), errno(err))
+	assert.Equal(t, neg(errno.ENOENT), rc(err))
 	assert.Len(t, m.Areas(), 2)
 	var labels []string
 	m.Foreach(func(a *api.Area) bool { labels = append(labels, a.Label()); return true })

@@ -7,6 +7,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -100,7 +101,7 @@ func TestZephyrFlashSimulator(t *testing.T) {
 					dev.Read(-4, w[:4]), dev.Read(-4, w), dev.Read(simSize, w[:4]), dev.Read(simSize-4, w),
 				}
 				for i, err := range cases {
-					assert.Equal(t, neg(api.EINVAL), errno(err), "case %d", i)
+					assert.Equal(t, neg(errno.EINVAL), rc(err), "case %d", i)
 				}
 			})
 			t.Run("test_align", func(t *testing.T) {
@@ -111,7 +112,7 @@ func TestZephyrFlashSimulator(t *testing.T) {
 					dev.Erase(1, simEU), dev.Erase(0, simEU+1),
 				}
 				for i, err := range cases {
-					assert.Equal(t, neg(api.EINVAL), errno(err), "case %d", i)
+					assert.Equal(t, neg(errno.EINVAL), rc(err), "case %d", i)
 				}
 			})
 			t.Run("test_double_write", func(t *testing.T) {
@@ -124,7 +125,7 @@ func TestZephyrFlashSimulator(t *testing.T) {
 				binary.LittleEndian.PutUint32(w[:], 0x55AA55AA^erasedWord(v.ev)^0xFFFFFFFF)
 				require.NoError(t, dev.Write(0, w[:]))
 				err := dev.Write(0, w[:])
-				assert.Equal(t, neg(api.EIO), errno(err), "second program of the same write block")
+				assert.Equal(t, neg(errno.EIO), rc(err), "second program of the same write block")
 			})
 			t.Run("test_ramlike", func(t *testing.T) {
 				if !v.ram {
@@ -178,7 +179,7 @@ func TestZephyrFlashSimulator(t *testing.T) {
 				require.NoError(t, api.Fill(noErase, 0xAA, 0, simSize))
 				err := noErase.Erase(0, simEU)
 				assert.ErrorIs(t, err, api.ErrNoErase)
-				assert.Equal(t, neg(api.ENOSYS), errno(err))
+				assert.Equal(t, neg(errno.ENOSYS), rc(err))
 				require.NoError(t, api.Flatten(noErase, 0, simSize))
 				require.NoError(t, dev.Read(0, buf))
 				requireAll(t, buf, v.ev)
@@ -197,18 +198,18 @@ func newSimRAM(t *testing.T, v simVariant) (*emu.Device, api.Device) {
 
 func TestFillArguments(t *testing.T) {
 	_, dev := newEmu(t, emu.Config{Size: 64 << 10, EraseUnit: 4096, WriteBlock: 64, EraseValue: 0xFF})
-	assert.Equal(t, neg(api.EINVAL), errno(api.Fill(dev, 0, 0, 64)), "fill buffer smaller than the write block")
+	assert.Equal(t, neg(errno.EINVAL), rc(api.Fill(dev, 0, 0, 64)), "fill buffer smaller than the write block")
 	require.NoError(t, api.FillBuffer(dev, 0, 0, 128, 64))
 	_, dev = newEmu(t, emu.Config{Size: 64 << 10, EraseUnit: 4096, WriteBlock: 4, EraseValue: 0xFF})
-	assert.Equal(t, neg(api.EINVAL), errno(api.Fill(dev, 0, -4, 4)))
-	assert.Equal(t, neg(api.EINVAL), errno(api.Fill(dev, 0, 2, 4)))
-	assert.Equal(t, neg(api.EINVAL), errno(api.Fill(dev, 0, 0, 6)))
+	assert.Equal(t, neg(errno.EINVAL), rc(api.Fill(dev, 0, -4, 4)))
+	assert.Equal(t, neg(errno.EINVAL), rc(api.Fill(dev, 0, 2, 4)))
+	assert.Equal(t, neg(errno.EINVAL), rc(api.Fill(dev, 0, 0, 6)))
 	// The last chunk may be shorter than the buffer; a write error stops it.
 	require.NoError(t, api.Fill(dev, 0x0F, 0, 36))
 	got := make([]byte, 40)
 	require.NoError(t, dev.Read(0, got))
 	assert.Equal(t, append(fillBytes(36, 0x0F), fillBytes(4, 0xFF)...), got)
-	assert.Equal(t, neg(api.EIO), errno(api.Fill(dev, 0xFF, 0, 64)), "0 -> 1 is refused")
+	assert.Equal(t, neg(errno.EIO), rc(api.Fill(dev, 0xFF, 0, 64)), "0 -> 1 is refused")
 }
 
 func TestPageLayout(t *testing.T) {
@@ -222,9 +223,9 @@ func TestPageLayout(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 5, pg.Index)
 	_, err = dev.PageByOffset(dev.Size())
-	assert.Equal(t, neg(api.EINVAL), errno(err))
+	assert.Equal(t, neg(errno.EINVAL), rc(err))
 	_, err = dev.PageByIndex(8)
-	assert.Equal(t, neg(api.EINVAL), errno(err))
+	assert.Equal(t, neg(errno.EINVAL), rc(err))
 	assert.Equal(t, 8, api.WriteBlockSize(dev))
 	back, ok := api.EmuOf(dev)
 	assert.True(t, ok)

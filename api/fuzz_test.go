@@ -10,14 +10,15 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 )
 
-func allowedErr(err error, errnos ...api.Errno) bool {
+func allowedErr(err error, errnos ...errno.Errno) bool {
 	if err == nil {
 		return true
 	}
 	for _, e := range errnos {
-		if api.ErrnoOf(err) == -int(e) {
+		if errno.Of(err) == -int(e) {
 			return true
 		}
 	}
@@ -46,7 +47,7 @@ func FuzzParseDTS(f *testing.F) {
 		m, err := api.ParseDTS(dev, src)
 		if err != nil {
 			var de *api.DTSError
-			if !asDTS(err, &de) || de.Line < 1 || api.ErrnoOf(err) != -int(api.EINVAL) {
+			if !asDTS(err, &de) || de.Line < 1 || errno.Of(err) != -int(errno.EINVAL) {
 				t.Fatalf("error without a line: %v", err)
 			}
 			return
@@ -81,7 +82,7 @@ func FuzzCtl(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.Exec(cmd); !allowedErr(err, api.EINVAL, api.ENOENT, api.EACCES, api.EIO) {
+		if err := c.Exec(cmd); !allowedErr(err, errno.EINVAL, errno.ENOENT, errno.EACCES, errno.EIO) {
 			t.Fatalf("exec %q: %v", cmd, err)
 		}
 		_ = c.Info()
@@ -90,11 +91,11 @@ func FuzzCtl(f *testing.F) {
 				t.Fatalf("partition outside the device: %v", p)
 			}
 			_ = p.Info()
-			if _, err := p.WriteAt(data, off); !allowedErr(err, api.EINVAL, api.EACCES, api.EIO) && !errors.Is(err, io.EOF) {
+			if _, err := p.WriteAt(data, off); !allowedErr(err, errno.EINVAL, errno.EACCES, errno.EIO) && !errors.Is(err, io.EOF) {
 				t.Fatalf("write: %v", err)
 			}
 			buf := make([]byte, min(len(data)+3, 64))
-			if _, err := p.ReadAt(buf, off); !allowedErr(err, api.EINVAL) && !errors.Is(err, io.EOF) {
+			if _, err := p.ReadAt(buf, off); !allowedErr(err, errno.EINVAL) && !errors.Is(err, io.EOF) {
 				t.Fatalf("read: %v", err)
 			}
 		}

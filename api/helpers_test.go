@@ -8,6 +8,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/stretchr/testify/require"
 )
 
@@ -40,8 +41,8 @@ func fillBytes(n int, v byte) []byte {
 	return b
 }
 
-func errno(err error) int { return api.ErrnoOf(err) }
+func rc(err error) int { return errno.Of(err) }
 
-func neg(e api.Errno) int { return -int(e) }
+func neg(e errno.Errno) int { return -int(e) }
 
 func asDTS(err error, target **api.DTSError) bool { return errors.As(err, target) }

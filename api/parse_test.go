@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/flashemu/flashemu/api"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -23,7 +24,7 @@ func TestParseUint(t *testing.T) {
 		got, err := api.ParseUint(tt.in)
 		if !tt.ok {
 			assert.Error(t, err, tt.in)
-			assert.Equal(t, neg(api.EINVAL), errno(err), tt.in)
+			assert.Equal(t, neg(errno.EINVAL), rc(err), tt.in)
 			continue
 		}
 		assert.NoError(t, err, tt.in)

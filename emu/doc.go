@@ -27,7 +27,7 @@
 // programs must be write-block aligned and erases must cover whole erase
 // units (ErrMisaligned, EINVAL). A powered-off device fails every operation
 // with ErrPowerLoss until PowerOn. Protected units refuse program and erase
-// (ErrProtected, EACCES). ErrnoOf maps any error to the negative Zephyr errno.
+// (ErrProtected, EACCES). errno.Of maps any error to the negative Zephyr errno.
 //
 // # NAND
 //

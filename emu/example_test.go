@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 )
 
 // NOR physics: programs only move bits away from the erased value; asking
@@ -19,7 +20,7 @@ func Example_nor() {
 	_ = d.Program(0, []byte{0xf0, 0x0f, 0xff, 0x00})
 	_ = d.Program(0, []byte{0x30, 0x0f, 0xff, 0x00}) // clears more bits: fine
 	err = d.Program(0, []byte{0xff, 0xff, 0xff, 0xff})
-	fmt.Println(err != nil, errors.Is(err, emu.ErrProgramViolation), emu.ErrnoOf(err))
+	fmt.Println(err != nil, errors.Is(err, emu.ErrProgramViolation), errno.Of(err))
 	p := make([]byte, 4)
 	_ = d.Read(0, p)
 	fmt.Printf("% x\n", p)
@@ -47,7 +48,7 @@ func Example_nand() {
 	fmt.Println(err, rep.Corrected, bytes.Equal(got, page))
 	_ = d.XorFlips(2048+600, []byte{0x1f}) // 5 bit errors in step 1
 	rep, err = d.ReadPage(1, got, nil)
-	fmt.Println(emu.ErrnoOf(err), rep.Corrected, rep.Failed, got[600] == 0x5a^0x1f)
+	fmt.Println(errno.Of(err), rep.Corrected, rep.Failed, got[600] == 0x5a^0x1f)
 	// Output:
 	// <nil> 2 true
 	// -77 2 1 true

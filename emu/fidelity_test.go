@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flashemu/flashemu/errno"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -191,7 +192,7 @@ func TestReplayGeometryMismatch(t *testing.T) {
 	assert.NotErrorIs(t, err, ErrCorruptTrace)
 	assert.Contains(t, err.Error(), "emu: trace does not match the device: line 2: ")
 	assert.Contains(t, err.Error(), "NAND page 0 on a nor device")
-	assert.Equal(t, -22, ErrnoOf(err))
+	assert.Equal(t, -22, errno.Of(err))
 
 	// One line at a time (as the Lua binding reads a trace): no line number of its own.
 	lines := strings.SplitAfter(trace, "\n")

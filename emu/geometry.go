@@ -195,14 +195,6 @@ func (g *geometry) split(off int64) (ci, co int) {
 	return int(off / g.chunk), int(off % g.chunk)
 }
 
-// aligned reports whether v is a multiple of the write block.
-func (g *geometry) aligned(v int64) bool {
-	if g.wbShift >= 0 {
-		return v&(g.wb-1) == 0
-	}
-	return v%g.wb == 0
-}
-
 // aligned2 reports whether a and b are both multiples of the write block.
 func (g *geometry) aligned2(a, b int64) bool {
 	if g.wbShift >= 0 {

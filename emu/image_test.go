@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flashemu/flashemu/errno"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -170,7 +171,7 @@ func TestImageErrors(t *testing.T) {
 			assert.Nil(t, e)
 			require.ErrorIs(t, err, ErrCorruptImage)
 			assert.Contains(t, err.Error(), tc.msg)
-			assert.Equal(t, -22, ErrnoOf(err))
+			assert.Equal(t, -22, errno.Of(err))
 		})
 	}
 	// ReadImage over a reader.

@@ -3,6 +3,7 @@ package emu
 import (
 	"testing"
 
+	"github.com/flashemu/flashemu/errno"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -99,7 +100,7 @@ func TestNANDOrderAndNOP(t *testing.T) {
 				assert.NoError(t, err)
 			} else {
 				assert.ErrorIs(t, err, tc.want)
-				assert.Equal(t, -5, ErrnoOf(err))
+				assert.Equal(t, -5, errno.Of(err))
 				if tc.want != ErrBadBlock {
 					assert.NotZero(t, d.Stats().LimitViolations)
 				}
@@ -128,7 +129,7 @@ func TestNANDOrderAndNOP(t *testing.T) {
 		d := mustNew(t, nandCfg())
 		err := d.Program(page(0)+256, rep(0, 256))
 		assert.ErrorIs(t, err, ErrMisaligned)
-		assert.Equal(t, -22, ErrnoOf(err))
+		assert.Equal(t, -22, errno.Of(err))
 	})
 	t.Run("partial write block", func(t *testing.T) {
 		d := mustNew(t, nandCfg(func(c *Config) { c.WriteBlock = 256 }))
@@ -222,7 +223,7 @@ func TestNANDECC(t *testing.T) {
 			rep, err := d.ReadECC(512, got)
 			if tc.err != nil {
 				require.ErrorIs(t, err, tc.err)
-				assert.Equal(t, -77, ErrnoOf(err))
+				assert.Equal(t, -77, errno.Of(err))
 			} else {
 				require.NoError(t, err)
 			}
@@ -430,7 +431,7 @@ func TestPower(t *testing.T) {
 	for name, op := range ops {
 		err := op()
 		assert.ErrorIs(t, err, ErrPowerLoss, name)
-		assert.Equal(t, -5, ErrnoOf(err), name)
+		assert.Equal(t, -5, errno.Of(err), name)
 	}
 	assert.Equal(t, seq, d.Seq(), "refused ops get no sequence number")
 	d.PowerOn()

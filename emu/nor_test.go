@@ -1,10 +1,10 @@
 package emu
 
 import (
-	"errors"
 	"math"
 	"testing"
 
+	"github.com/flashemu/flashemu/errno"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -70,7 +70,7 @@ func TestProgramViolationStrict(t *testing.T) {
 			err := d.Program(start, data)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, ErrProgramViolation)
-			assert.Equal(t, -5, ErrnoOf(err))
+			assert.Equal(t, -5, errno.Of(err))
 			assert.Equal(t, before, peek(t, d, 0, 16384), "a refused program changes nothing")
 			assert.Equal(t, h, d.StateHash())
 			assert.EqualValues(t, 4, d.Stats().Violations, "every violating byte is counted")
@@ -134,7 +134,7 @@ func TestMaxPrograms(t *testing.T) {
 			before := peek(t, d, off, int64(tc.wb))
 			err = d.Program(off, rep(v<<1, tc.wb))
 			require.ErrorIs(t, err, ErrProgramLimit)
-			assert.Equal(t, -5, ErrnoOf(err))
+			assert.Equal(t, -5, errno.Of(err))
 			assert.Equal(t, before, peek(t, d, off, int64(tc.wb)), "refused")
 			// A neighbouring block is independent; a multi-block program that
 			// touches an exhausted block is refused whole.
@@ -203,7 +203,7 @@ func TestBounds(t *testing.T) {
 				return
 			}
 			assert.ErrorIs(t, err, tc.want)
-			assert.Equal(t, -22, ErrnoOf(err))
+			assert.Equal(t, -22, errno.Of(err))
 			assert.Equal(t, before+1, d.Stats().Failed)
 		})
 	}
@@ -299,7 +299,7 @@ func TestProtection(t *testing.T) {
 				return
 			}
 			assert.ErrorIs(t, err, tc.want)
-			assert.Equal(t, -13, ErrnoOf(err))
+			assert.Equal(t, -13, errno.Of(err))
 		})
 	}
 	assert.Equal(t, []byte{0xff, 0x00}, read(t, d, 16<<10-1, 2), "the refused program left the boot sector alone")
@@ -358,7 +358,7 @@ func TestConfigValidation(t *testing.T) {
 			d, err := New(tc.c)
 			assert.Nil(t, d)
 			assert.ErrorIs(t, err, ErrInvalid)
-			assert.Equal(t, -22, ErrnoOf(err))
+			assert.Equal(t, -22, errno.Of(err))
 		})
 	}
 	good := []struct {
@@ -389,28 +389,19 @@ func TestConfigValidation(t *testing.T) {
 	assert.Equal(t, []int{7}, d.Config().BadMarkPages)
 }
 
-func TestErrnoOf(t *testing.T) {
+func TestSentinelErrnos(t *testing.T) {
 	tests := []struct {
 		err  error
 		want int
 	}{
-		{nil, 0},
 		{ErrInvalid, -22}, {ErrOutOfRange, -22}, {ErrMisaligned, -22},
 		{ErrProgramViolation, -5}, {ErrProgramLimit, -5}, {ErrPageOrder, -5},
 		{ErrProtected, -13}, {ErrPowerLoss, -5}, {ErrBadMsg, -77}, {ErrBadBlock, -5},
 		{ErrNotSupported, -134}, {ErrCorruptImage, -22}, {ErrUnknownChip, -22},
-		{errors.New("plain"), -5},
-		{ENOSPC, -28},
-		{NewError("x: y", EFBIG), -27},
 	}
 	for _, tc := range tests {
-		assert.Equal(t, tc.want, ErrnoOf(tc.err), "%v", tc.err)
+		assert.Equal(t, tc.want, errno.Of(tc.err), "%v", tc.err)
 	}
-	n, ok := ErrnoByName("-ENOSPC")
-	assert.True(t, ok)
-	assert.Equal(t, ENOSPC, n)
-	assert.Equal(t, "EBADMSG (-77)", EBADMSG.Error())
-	assert.Equal(t, "E999", Errno(999).Name())
 }
 
 func TestWearAndStats(t *testing.T) {

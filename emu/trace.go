@@ -9,16 +9,18 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/flashemu/flashemu/errno"
 )
 
 // ErrCorruptTrace: a trace line is malformed or names an impossible operation.
-var ErrCorruptTrace = NewError("emu: corrupt trace", EINVAL)
+var ErrCorruptTrace = errno.New("emu: corrupt trace", errno.EINVAL)
 
 // ErrTraceMismatch: a well-formed trace line does not fit the device it is
 // replayed onto (a NAND page command on NOR, a range or page past the end,
 // an erase that is not whole erase units): the trace was recorded on a
 // device of another geometry.
-var ErrTraceMismatch = NewError("emu: trace does not match the device", EINVAL)
+var ErrTraceMismatch = errno.New("emu: trace does not match the device", errno.EINVAL)
 
 // TraceRecord is one line of an operation trace (JSON Lines).
 type TraceRecord struct {
@@ -85,7 +87,7 @@ func (tr *Tracer) After(d *Device, op *Op, err error) error {
 func (tr *Tracer) Done(d *Device, op *Op, err error) {
 	r := &tr.rec
 	*r = TraceRecord{Seq: op.Seq, Op: op.Kind.String(), Off: op.Off, Len: op.Len, Page: op.Page,
-		OOBLen: op.OOBLen, StartNs: op.Start, DurNs: op.Dur, Errno: ErrnoOf(err), Applied: tr.applied}
+		OOBLen: op.OOBLen, StartNs: op.Start, DurNs: op.Dur, Errno: errno.Of(err), Applied: tr.applied}
 	if err != nil {
 		r.Error = err.Error()
 	}
@@ -239,7 +241,7 @@ func ReplayLine(d *Device, b []byte) error {
 // lineError is a replay error of one trace line: kind is ErrCorruptTrace or
 // ErrTraceMismatch, err the detail. Replay puts the line number between them.
 type lineError struct {
-	kind *Error
+	kind *errno.Error
 	err  error
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"testing"
 
+	"github.com/flashemu/flashemu/errno"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -79,7 +80,7 @@ func TestZephyrFlashSim(t *testing.T) {
 				for _, c := range [][2]int64{{-zsEU, zsEU}, {end, zsEU}, {-2 * zsEU, 2 * zsEU}, {end - zsEU, 2 * zsEU}} {
 					err := d.Erase(c[0], c[1])
 					assert.ErrorIs(t, err, ErrOutOfRange, "erase %v", c)
-					assert.Equal(t, -22, ErrnoOf(err))
+					assert.Equal(t, -22, errno.Of(err))
 				}
 			})
 			t.Run("test_align", func(t *testing.T) {
@@ -94,7 +95,7 @@ func TestZephyrFlashSim(t *testing.T) {
 					"erase len EU-1)": d.Erase(0, zsEU-1),
 				} {
 					assert.ErrorIs(t, err, ErrMisaligned, name)
-					assert.Equal(t, -22, ErrnoOf(err), name)
+					assert.Equal(t, -22, errno.Of(err), name)
 				}
 			})
 			t.Run("test_double_write", func(t *testing.T) {
@@ -107,7 +108,7 @@ func TestZephyrFlashSim(t *testing.T) {
 				require.NoError(t, d.Program(0, data))
 				err := d.Program(0, u32(^uint32(0x55aa33cc)))
 				assert.ErrorIs(t, err, ErrProgramViolation)
-				assert.Equal(t, -5, ErrnoOf(err))
+				assert.Equal(t, -5, errno.Of(err))
 				assert.Equal(t, data, read(t, d, 0, 4))
 			})
 			t.Run("test_ramlike", func(t *testing.T) {
@@ -154,9 +155,9 @@ func (zsCallbacks) unit(op *Op) int64 { return op.Off / zsEU }
 func (h zsCallbacks) Before(d *Device, op *Op) error {
 	switch u := h.unit(op); {
 	case op.Kind == OpProgram && (u == 1 || u == 3 || u == 4):
-		return EIO
+		return errno.EIO
 	case op.Kind == OpErase && u == 3:
-		return EIO
+		return errno.EIO
 	}
 	return nil
 }
@@ -193,7 +194,7 @@ func TestZephyrFlashSimCallbacks(t *testing.T) {
 	// Unit 1: erase fine, write -EIO.
 	require.NoError(t, d.Erase(zsEU, zsEU))
 	assert.Equal(t, rep(0xff, zsEU), read(t, d, zsEU, zsEU))
-	assert.Equal(t, -5, ErrnoOf(d.Program(zsEU, words[:4])))
+	assert.Equal(t, -5, errno.Of(d.Program(zsEU, words[:4])))
 	// Unit 2: bits 0, 1 and 20 of each LE word stuck at 1.
 	require.NoError(t, d.Erase(2*zsEU, zsEU))
 	require.NoError(t, d.Program(2*zsEU, words))
@@ -203,10 +204,10 @@ func TestZephyrFlashSimCallbacks(t *testing.T) {
 		assert.Equal(t, w|0x00100003, binary.LittleEndian.Uint32(got[i:]), "word %d", i/4)
 	}
 	// Unit 3: erase and write -EIO.
-	assert.Equal(t, -5, ErrnoOf(d.Erase(3*zsEU, zsEU)))
-	assert.Equal(t, -5, ErrnoOf(d.Program(3*zsEU, words[:4])))
+	assert.Equal(t, -5, errno.Of(d.Erase(3*zsEU, zsEU)))
+	assert.Equal(t, -5, errno.Of(d.Program(3*zsEU, words[:4])))
 	// Unit 4: erase fills 0x55, write -EIO.
 	require.NoError(t, d.Erase(4*zsEU, zsEU))
 	assert.Equal(t, rep(0x55, 4), read(t, d, 4*zsEU, 4))
-	assert.Equal(t, -5, ErrnoOf(d.Program(4*zsEU, words[:4])))
+	assert.Equal(t, -5, errno.Of(d.Program(4*zsEU, words[:4])))
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/faults"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -102,7 +103,7 @@ func TestWearOutModes(t *testing.T) {
 			for ; n < 200; n++ {
 				if err := d.Erase(off, 4096); err != nil {
 					require.ErrorIs(t, err, faults.ErrInjected)
-					assert.Equal(t, -5, emu.ErrnoOf(err))
+					assert.Equal(t, -5, errno.Of(err))
 					break
 				}
 			}
@@ -178,14 +179,14 @@ func TestOperationFailures(t *testing.T) {
 	require.NoError(t, d.Program(1, []byte{2}))
 	err = d.Program(2, []byte{3})
 	require.ErrorIs(t, err, faults.ErrInjected)
-	assert.Equal(t, -28, emu.ErrnoOf(err))
+	assert.Equal(t, -28, errno.Of(err))
 	require.True(t, d.Powered(), "a failure is not a power cut")
 	require.NoError(t, d.Program(2, []byte{3}), "nth fires once")
 
 	buf := make([]byte, 4)
 	require.NoError(t, d.Read(0, buf))
 	err = d.Read(0, buf)
-	assert.Equal(t, -5, emu.ErrnoOf(err))
+	assert.Equal(t, -5, errno.Of(err))
 
 	require.NoError(t, d.Program(4096, make([]byte, 4096)))
 	err = d.Erase(4096, 4096)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 )
 
 // ErrPowerLoss is the power-loss sentinel: the error a cut operation returns
@@ -16,18 +17,18 @@ var ErrPowerLoss = emu.ErrPowerLoss
 // Sentinel errors of package faults.
 var (
 	// ErrBadPlan: a fault plan, fault or plan string is malformed.
-	ErrBadPlan = emu.NewError("faults: bad fault plan", emu.EINVAL)
+	ErrBadPlan = errno.New("faults: bad fault plan", errno.EINVAL)
 	// ErrInjected: an operation failure injected by a "fail" or "wear" fault.
 	// The error returned to the caller matches it with errors.Is and carries
-	// the errno the fault chose (emu.ErrnoOf gives it).
-	ErrInjected = emu.NewError("faults: injected failure", emu.EIO)
+	// the errno the fault chose (errno.Of gives it).
+	ErrInjected = errno.New("faults: injected failure", errno.EIO)
 	// ErrBadSweep: a sweep definition or option is invalid.
-	ErrBadSweep = emu.NewError("faults: bad sweep", emu.EINVAL)
+	ErrBadSweep = errno.New("faults: bad sweep", errno.EINVAL)
 	// ErrTimeout: a check or workload exceeded Options.CheckTimeout (EAGAIN,
 	// what Zephyr's kernel waits return on a timeout).
-	ErrTimeout = emu.NewError("faults: timed out", emu.EAGAIN)
+	ErrTimeout = errno.New("faults: timed out", errno.EAGAIN)
 	// ErrBadID: a branch ID does not parse or names no branch of the sweep.
-	ErrBadID = emu.NewError("faults: bad branch ID", emu.EINVAL)
+	ErrBadID = errno.New("faults: bad branch ID", errno.EINVAL)
 )
 
 // IsPowerLoss reports whether err is (or wraps) the power-loss sentinel.
@@ -35,26 +36,26 @@ func IsPowerLoss(err error) bool { return errors.Is(err, ErrPowerLoss) }
 
 // injectedError is an injected failure with a chosen errno.
 type injectedError struct {
-	errno emu.Errno
+	errno errno.Errno
 	msg   string
 }
 
 func (e *injectedError) Error() string { return e.msg }
 
-// Errno reports the chosen errno (emu.ErrnoOf uses it).
-func (e *injectedError) Errno() emu.Errno { return e.errno }
+// Errno reports the chosen errno (errno.Of uses it).
+func (e *injectedError) Errno() errno.Errno { return e.errno }
 
 // Is makes errors.Is(err, ErrInjected) true.
 func (e *injectedError) Is(target error) bool { return target == ErrInjected }
 
-func injected(errno emu.Errno, format string, a ...any) error {
-	if errno < 0 {
-		errno = -errno
+func injected(en errno.Errno, format string, a ...any) error {
+	if en < 0 {
+		en = -en
 	}
-	if errno == 0 {
-		errno = emu.EIO
+	if en == 0 {
+		en = errno.EIO
 	}
-	return &injectedError{errno: errno, msg: fmt.Sprintf("faults: injected %s: ", errno.Name()) + fmt.Sprintf(format, a...)}
+	return &injectedError{errno: en, msg: fmt.Sprintf("faults: injected %s: ", en.Name()) + fmt.Sprintf(format, a...)}
 }
 
 func badPlan(format string, a ...any) error {

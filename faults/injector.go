@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 )
 
 // Injector applies a fault plan to one device. It is the device's emu.Hook:
@@ -362,12 +363,12 @@ func (inj *Injector) fail(d *emu.Device, op *emu.Op, a *arm) error {
 	if a.f.Partial != nil {
 		inj.tearOp(d, op, a, *a.f.Partial, "")
 	}
-	errno := emu.Errno(abs(a.f.Errno))
-	if errno == 0 {
-		errno = emu.EIO
+	en := errno.Errno(abs(a.f.Errno))
+	if en == 0 {
+		en = errno.EIO
 	}
-	inj.record(a, Event{What: EvFail, Op: op.Kind.String(), Seq: op.Seq, AtNs: op.Start, Off: op.Off, Len: op.Len, Errno: -int(errno)})
-	return injected(errno, "%s at 0x%x+%d (op %d)", op.Kind, op.Off, op.Len, op.Seq)
+	inj.record(a, Event{What: EvFail, Op: op.Kind.String(), Seq: op.Seq, AtNs: op.Start, Off: op.Off, Len: op.Len, Errno: -int(en)})
+	return injected(en, "%s at 0x%x+%d (op %d)", op.Kind, op.Off, op.Len, op.Seq)
 }
 
 func abs(v int) int {
@@ -413,12 +414,12 @@ func (inj *Injector) wearBefore(d *emu.Device, op *emu.Op, a *arm) error {
 			}
 			inj.t.eraseUnit(d, u, tear{frac: 0.5 + 0.5*a.r.float(), model: Partial}, &a.r)
 			inj.record(a, Event{What: EvWorn, Op: op.Kind.String(), Seq: op.Seq, AtNs: op.Start, Off: p, Len: sz,
-				Errno: -int(emu.EIO), Detail: fmt.Sprintf("erase %d past endurance %d", d.EraseCount(u), a.endurance(u))})
+				Errno: -int(errno.EIO), Detail: fmt.Sprintf("erase %d past endurance %d", d.EraseCount(u), a.endurance(u))})
 			if a.f.Mode == BadBlock {
 				_ = d.MarkBad(u)
 				inj.record(a, Event{What: EvBadBlock, Op: op.Kind.String(), Seq: op.Seq, AtNs: op.Start, Off: p, Len: sz})
 			}
-			return injected(emu.EIO, "erase of worn unit %d at 0x%x (endurance %d)", u, p, a.endurance(u))
+			return injected(errno.EIO, "erase of worn unit %d at 0x%x (endurance %d)", u, p, a.endurance(u))
 		}
 	case ProgramFail:
 		if op.Kind != emu.OpProgram && op.Kind != emu.OpProgramOOB {
@@ -436,8 +437,8 @@ func (inj *Injector) wearBefore(d *emu.Device, op *emu.Op, a *arm) error {
 			if d.EraseCount(u) >= a.endurance(u) {
 				inj.tearOp(d, op, a, a.r.float(), "")
 				inj.record(a, Event{What: EvWorn, Op: op.Kind.String(), Seq: op.Seq, AtNs: op.Start, Off: op.Off, Len: op.Len,
-					Errno: -int(emu.EIO), Detail: fmt.Sprintf("program into unit %d past endurance %d", u, a.endurance(u))})
-				return injected(emu.EIO, "program into worn unit %d at 0x%x (endurance %d)", u, op.Off, a.endurance(u))
+					Errno: -int(errno.EIO), Detail: fmt.Sprintf("program into unit %d past endurance %d", u, a.endurance(u))})
+				return injected(errno.EIO, "program into worn unit %d at 0x%x (endurance %d)", u, op.Off, a.endurance(u))
 			}
 			p = start + sz
 		}

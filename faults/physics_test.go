@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/faults"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -299,7 +300,7 @@ func TestPowerStateAndCounting(t *testing.T) {
 	err = d.Program(2, []byte{3})
 	require.ErrorIs(t, err, faults.ErrPowerLoss)
 	assert.True(t, faults.IsPowerLoss(err))
-	assert.Equal(t, -5, emu.ErrnoOf(err))
+	assert.Equal(t, -5, errno.Of(err))
 	for _, e := range []error{d.Read(0, buf), d.Program(8, []byte{1}), d.Erase(0, 4096)} {
 		require.ErrorIs(t, e, faults.ErrPowerLoss, "every op fails until power-on")
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 )
 
 // A Plan is a fault plan: plain data (JSON-serialisable) naming a seed and a
@@ -507,7 +508,7 @@ func (f *Fault) set(k, v string) error {
 	case "errno":
 		var n int64
 		if n, err = i64(); err != nil {
-			e, ok := emu.ErrnoByName(v)
+			e, ok := errno.ByName(v)
 			if !ok {
 				return err
 			}

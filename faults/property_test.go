@@ -107,9 +107,9 @@ func randOp(r *rand.Rand, d *emu.Device, next []int) propOp {
 	off := r.Int64N(d.Size()/wb) * wb
 	n := (1 + r.Int64N(min(2048, d.Size()-off)/wb)) * wb
 	data := randBytes(r.Uint64(), int(n))
-	if r.IntN(2) == 0 { // mostly-programmed data, so later programs mostly stay legal
+	if r.IntN(2) == 0 { // mostly-erased data (a bit leaves the erased state with probability 1/4), so later programs mostly stay legal
 		for i := range data {
-			data[i] = d.EraseValue() ^ (data[i] & data[i] >> 1)
+			data[i] = d.EraseValue() ^ (data[i] & (data[i] >> 1))
 		}
 	}
 	return propOp{kind: emu.OpProgram, off: off, data: data}

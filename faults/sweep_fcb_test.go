@@ -7,6 +7,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/faults"
 	"github.com/flashemu/flashemu/fcb"
 )
@@ -62,7 +63,7 @@ func fcbWorkload(n int) faults.WorkloadFunc {
 func fcbVerify(d *emu.Device, acked []any) (*fcb.FCB, error) {
 	log, err := fcbMount(d)
 	if err != nil {
-		return nil, fmt.Errorf("fcb_init %s: %w", emu.Errno(-emu.ErrnoOf(err)).Name(), err)
+		return nil, fmt.Errorf("fcb_init %s: %w", errno.Errno(-errno.Of(err)).Name(), err)
 	}
 	var seen []bool
 	for e, err := range log.Entries() {

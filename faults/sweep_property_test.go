@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/faults"
 )
 
@@ -133,7 +134,7 @@ func observeAll(d *emu.Device, acked []any) error {
 		start, size := d.Unit(u)
 		buf := make([]byte, size)
 		if err := d.Read(start, buf); err != nil {
-			word(uint64(emu.ErrnoOf(err)))
+			word(uint64(errno.Of(err)))
 		}
 		h.Write(buf)
 		word(uint64(d.EraseCount(u)))
@@ -144,7 +145,7 @@ func observeAll(d *emu.Device, acked []any) error {
 				page := int((start + pg*ps) / ps)
 				oob := make([]byte, d.OOBSize())
 				if err := d.ReadOOB(page, oob); err != nil {
-					word(uint64(emu.ErrnoOf(err)))
+					word(uint64(errno.Of(err)))
 				}
 				h.Write(oob)
 				if tpage < 0 && allIs(buf[pg*ps:(pg+1)*ps], ev) && allIs(oob, ev) {

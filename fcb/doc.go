@@ -26,7 +26,7 @@
 // iterator over entries and payloads, State snapshots the position, and
 // MountImage/WalkImage mount a raw image (the `flashemu fcb walk` field dump).
 //
-// Errors carry Zephyr's errnos (api.ErrnoOf): ENOSPC, EINVAL, ENOMSG, EIO,
+// Errors carry Zephyr's errnos (errno.Of): ENOSPC, EINVAL, ENOMSG, EIO,
 // ENOTSUP, EBADMSG, ENOENT.
 //
 // Behaviour follows the newest Zephyr sources (maximum entry length 16383,

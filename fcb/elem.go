@@ -3,8 +3,8 @@ package fcb
 import (
 	"fmt"
 
-	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/crc8"
+	"github.com/flashemu/flashemu/errno"
 )
 
 // readLen reads and decodes the length field at loc.ElemOff and fills in
@@ -94,7 +94,7 @@ func (f *FCB) elemInfo(loc *Loc) int {
 // of a torn page). Other device errors (a power loss, EIO) say nothing about
 // the flash contents and are returned as errors.
 func (f *FCB) tornTail(rc int) bool {
-	return rc == rcTorn || rc == rcEIO && api.ErrnoOf(f.ioErr) == -int(api.EBADMSG)
+	return rc == rcTorn || rc == rcEIO && errno.Of(f.ioErr) == -int(errno.EBADMSG)
 }
 
 // elemInfoZephyr is fcb_elem_info as Zephyr has it.

@@ -3,41 +3,41 @@ package fcb
 import (
 	"fmt"
 
-	"github.com/flashemu/flashemu/api"
+	"github.com/flashemu/flashemu/errno"
 )
 
-// Sentinel errors. Compare with errors.Is; api.ErrnoOf gives the Zephyr
+// Sentinel errors. Compare with errors.Is; errno.Of gives the Zephyr
 // errno.
 var (
 	// ErrInvalid: bad arguments or configuration (EINVAL).
-	ErrInvalid = api.NewError("fcb: invalid argument", api.EINVAL)
+	ErrInvalid = errno.New("fcb: invalid argument", errno.EINVAL)
 	// ErrNoSpace: no sector left for the entry (ENOSPC).
-	ErrNoSpace = api.NewError("fcb: no space", api.ENOSPC)
+	ErrNoSpace = errno.New("fcb: no space", errno.ENOSPC)
 	// ErrForeignSector: a sector header is neither erased nor ours (ENOMSG).
-	ErrForeignSector = api.NewError("fcb: sector header is not erased and has a foreign magic", api.ENOMSG)
+	ErrForeignSector = errno.New("fcb: sector header is not erased and has a foreign magic", errno.ENOMSG)
 	// ErrIO: a flash read or write failed, or went past its sector (EIO).
-	ErrIO = api.NewError("fcb: flash I/O error", api.EIO)
+	ErrIO = errno.New("fcb: flash I/O error", errno.EIO)
 	// ErrNoEntry: no (more) entries; the length field is erased (ENOTSUP).
-	ErrNoEntry = api.NewError("fcb: no more entries", api.ENOTSUP)
+	ErrNoEntry = errno.New("fcb: no more entries", errno.ENOTSUP)
 	// ErrBadEndMarker: an entry's CRC or end marker does not match (EBADMSG).
-	ErrBadEndMarker = api.NewError("fcb: entry end marker mismatch", api.EBADMSG)
+	ErrBadEndMarker = errno.New("fcb: entry end marker mismatch", errno.EBADMSG)
 	// ErrNotFound: the FCB holds no entries (ENOENT), from OffsetLastN.
-	ErrNotFound = api.NewError("fcb: no entries", api.ENOENT)
+	ErrNotFound = errno.New("fcb: no entries", errno.ENOENT)
 )
 
 // SkipAll, returned by a walk callback, stops the walk without an error.
-var SkipAll = api.NewError("fcb: skip all entries", api.EINVAL)
+var SkipAll = errno.New("fcb: skip all entries", errno.EINVAL)
 
 // Internal return codes, as in the C code (negative errnos).
 const (
 	rcOK      = 0
-	rcEINVAL  = -int(api.EINVAL)
-	rcEIO     = -int(api.EIO)
-	rcENOTSUP = -int(api.ENOTSUP)
-	rcEBADMSG = -int(api.EBADMSG)
-	rcENOSPC  = -int(api.ENOSPC)
-	rcENOMSG  = -int(api.ENOMSG)
-	rcENOENT  = -int(api.ENOENT)
+	rcEINVAL  = -int(errno.EINVAL)
+	rcEIO     = -int(errno.EIO)
+	rcENOTSUP = -int(errno.ENOTSUP)
+	rcEBADMSG = -int(errno.EBADMSG)
+	rcENOSPC  = -int(errno.ENOSPC)
+	rcENOMSG  = -int(errno.ENOMSG)
+	rcENOENT  = -int(errno.ENOENT)
 	// rcTorn (repair mode only; not an errno): an entry whose decoded length
 	// runs past its sector, where Zephyr's reads fail with EIO. It maps to
 	// ErrIO like the EIO Zephyr returns.

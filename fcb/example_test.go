@@ -7,6 +7,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/fcb"
 )
 
@@ -78,7 +79,7 @@ func ExampleFCB_Rotate() {
 	for {
 		_, err := log.Push(entry)
 		if errors.Is(err, fcb.ErrNoSpace) {
-			fmt.Println("full after", appended, "entries:", api.ErrnoOf(err))
+			fmt.Println("full after", appended, "entries:", errno.Of(err))
 			break
 		}
 		appended++
@@ -111,7 +112,7 @@ func ExampleWalkImage() {
 
 	opt.Magic = 1 // wrong magic: the mount fails like fcb_init
 	_, err = fcb.WalkImage(img, opt)
-	fmt.Println(api.Errno(api.ErrnoOf(err)))
+	fmt.Println(errno.Errno(errno.Of(err)))
 	// Output:
 	// [{"sector":0,"elem_off":8,"data_off":12,"len":3,"data":"010203"}]
 	// ENOMSG (-35)

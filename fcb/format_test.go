@@ -8,6 +8,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/fcb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -68,7 +69,7 @@ func TestWriteBlock256Truncates(t *testing.T) {
 	r := newRig(t, 4, 4096, 256, 0xFF)
 	_, err := r.mount(fcb.Options{})
 	assert.ErrorIs(t, err, fcb.ErrInvalid)
-	assert.Equal(t, -int(api.EINVAL), api.ErrnoOf(err))
+	assert.Equal(t, -int(errno.EINVAL), errno.Of(err))
 	assert.Zero(t, r.dev.Stats().Programs, "nothing written")
 }
 
@@ -219,7 +220,7 @@ func TestGetNextReturnsIOError(t *testing.T) {
 	assert.Equal(t, first.ElemOff, loc.ElemOff)
 	_, err = f.GetNext(loc)
 	assert.ErrorIs(t, err, fcb.ErrIO)
-	assert.Equal(t, -int(api.EIO), api.ErrnoOf(err))
+	assert.Equal(t, -int(errno.EIO), errno.Of(err))
 	n := 0
 	err = f.Walk(func(fcb.Loc) error { n++; return nil })
 	assert.ErrorIs(t, err, fcb.ErrIO)
@@ -258,10 +259,10 @@ func TestAPIMisuse(t *testing.T) {
 	// Finishing an entry whose length field is erased: ENOTSUP.
 	err = f.AppendFinish(fcb.Loc{Sector: 0, ElemOff: 2048})
 	assert.ErrorIs(t, err, fcb.ErrNoEntry)
-	assert.Equal(t, -int(api.ENOTSUP), api.ErrnoOf(err))
+	assert.Equal(t, -int(errno.ENOTSUP), errno.Of(err))
 	_, err = f.ElemInfo(fcb.Loc{Sector: 0, ElemOff: loc.ElemOff})
 	assert.ErrorIs(t, err, fcb.ErrBadEndMarker, "appended, not finished")
-	assert.Equal(t, -int(api.EBADMSG), api.ErrnoOf(err))
+	assert.Equal(t, -int(errno.EBADMSG), errno.Of(err))
 	// A callback error is returned as is; SkipAll stops quietly.
 	_, err = f.Push([]byte("x"))
 	require.NoError(t, err)

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/flashemu/flashemu/api"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/fcb"
 )
 
@@ -23,11 +23,11 @@ func fuzzConfig(cfg uint16) fcb.ImageOptions {
 	}
 }
 
-func allowed(err error, errnos ...api.Errno) bool {
+func allowed(err error, errnos ...errno.Errno) bool {
 	if err == nil {
 		return true
 	}
-	e := -api.ErrnoOf(err)
+	e := -errno.Of(err)
 	for _, want := range errnos {
 		if e == int(want) {
 			return true
@@ -77,13 +77,13 @@ func FuzzMountWalk(f *testing.F) {
 		opt := fuzzConfig(cfg)
 		fc, err := fcb.MountImage(img, opt)
 		if err != nil {
-			if !allowed(err, api.EINVAL, api.EIO, api.ENOMSG) {
-				t.Fatalf("mount: undocumented error %v (errno %d)", err, api.ErrnoOf(err))
+			if !allowed(err, errno.EINVAL, errno.EIO, errno.ENOMSG) {
+				t.Fatalf("mount: undocumented error %v (errno %d)", err, errno.Of(err))
 			}
 			// Repair mode mounts any image of a device that reads without
 			// errors: foreign headers, dirty sectors and torn lengths are
 			// all repaired. Only a bad configuration or image size fails.
-			if opt.Repair && !allowed(err, api.EINVAL) {
+			if opt.Repair && !allowed(err, errno.EINVAL) {
 				t.Fatalf("repair mount: %v", err)
 			}
 			return
@@ -92,7 +92,7 @@ func FuzzMountWalk(f *testing.F) {
 		n := 0
 		for e, err := range fc.Entries() {
 			if err != nil {
-				if !allowed(err, api.EIO) || opt.Repair {
+				if !allowed(err, errno.EIO) || opt.Repair {
 					t.Fatalf("walk: undocumented error %v (repair %v)", err, opt.Repair)
 				}
 				break
@@ -105,11 +105,11 @@ func FuzzMountWalk(f *testing.F) {
 				t.Fatalf("more entries than bytes")
 			}
 		}
-		if _, err := fc.OffsetLastN(3); !allowed(err, api.ENOENT) {
+		if _, err := fc.OffsetLastN(3); !allowed(err, errno.ENOENT) {
 			t.Fatalf("last_n: %v", err)
 		}
 		for s := range min(nsec, 8) {
-			if _, err := fc.GetNext(fcb.Loc{Sector: s}); !allowed(err, api.ENOTSUP, api.EIO) || opt.Repair && !allowed(err, api.ENOTSUP) {
+			if _, err := fc.GetNext(fcb.Loc{Sector: s}); !allowed(err, errno.ENOTSUP, errno.EIO) || opt.Repair && !allowed(err, errno.ENOTSUP) {
 				t.Fatalf("getnext sector %d: %v", s, err)
 			}
 		}
@@ -118,7 +118,7 @@ func FuzzMountWalk(f *testing.F) {
 			if errors.Is(err, fcb.ErrNoSpace) {
 				err = fc.Rotate()
 			}
-			if !allowed(err, api.EIO, api.ENOSPC, api.ENOTSUP) {
+			if !allowed(err, errno.EIO, errno.ENOSPC, errno.ENOTSUP) {
 				t.Fatalf("push/rotate: %v", err)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/crc8"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/fcb"
 	"github.com/stretchr/testify/require"
 )
@@ -124,7 +125,7 @@ func errName(err error) string {
 	if err == nil {
 		return "0"
 	}
-	return "-" + api.ErrnoName(api.ErrnoOf(err))
+	return "-" + errno.NameOf(errno.Of(err))
 }
 
 // walkAll walks f and returns every entry with its payload.

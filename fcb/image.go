@@ -65,7 +65,7 @@ func (h *HexBytes) UnmarshalText(b []byte) error {
 // MountImage mounts the FCB described by opt inside img without changing
 // img: the FCB runs on a private in-memory copy (New formats sector 0 of a
 // blank image, as fcb_init does, but only in the copy). The error is New's,
-// so api.ErrnoOf gives the errno a Zephyr mount would return.
+// so errno.Of gives the errno a Zephyr mount would return.
 func MountImage(img []byte, opt ImageOptions) (*FCB, error) {
 	if opt.SectorSize <= 0 || opt.Offset < 0 || opt.Offset > int64(len(img)) || opt.Sectors < 0 {
 		return nil, fmt.Errorf("%w: sector size %d, offset %d, sectors %d in a %d-byte image",
@@ -106,7 +106,7 @@ func MountImage(img []byte, opt ImageOptions) (*FCB, error) {
 // WalkImage mounts the FCB inside img (see MountImage) and returns its valid
 // entries from the oldest to the newest, payloads included. It is what
 // `flashemu fcb walk IMAGE --sector-size N [...] [--json]` prints; a mount
-// failure is returned with its Zephyr errno (api.ErrnoOf, e.g. -ENOMSG).
+// failure is returned with its Zephyr errno (errno.Of, e.g. -ENOMSG).
 func WalkImage(img []byte, opt ImageOptions) ([]ImageEntry, error) {
 	f, err := MountImage(img, opt)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flashemu/flashemu/api"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/fcb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -94,8 +94,8 @@ func TestWalkImageErrors(t *testing.T) {
 	copy(foreign[4096:], []byte{1, 2, 3, 4})
 	_, err = fcb.WalkImage(foreign, fcb.DefaultImageOptions(4096))
 	require.ErrorIs(t, err, fcb.ErrForeignSector)
-	assert.Equal(t, -int(api.ENOMSG), api.ErrnoOf(err))
-	assert.Equal(t, "ENOMSG (-35)", api.Errno(api.ErrnoOf(err)).Error())
+	assert.Equal(t, -int(errno.ENOMSG), errno.Of(err))
+	assert.Equal(t, "ENOMSG (-35)", errno.Errno(errno.Of(err)).Error())
 	assert.Contains(t, err.Error(), "sector 1")
 
 	opt := fcb.DefaultImageOptions(4096)

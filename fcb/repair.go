@@ -3,7 +3,7 @@ package fcb
 import (
 	"fmt"
 
-	"github.com/flashemu/flashemu/api"
+	"github.com/flashemu/flashemu/errno"
 )
 
 // drop marks sector i as unused and dirty (repair mode): it counts the
@@ -44,7 +44,7 @@ func (f *FCB) dropTail(i, off int) {
 	reason := "torn entry"
 	if f.ioErr != nil {
 		reason = f.ioErr.Error()
-		if api.ErrnoOf(f.ioErr) == -int(api.EBADMSG) {
+		if errno.Of(f.ioErr) == -int(errno.EBADMSG) {
 			reason = fmt.Sprintf("torn entry at offset %d of sector %d: unreadable: %v", off, i, f.ioErr)
 		}
 		f.ioErr = nil

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/fcb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -147,7 +147,7 @@ func TestRepairTornRotateErase(t *testing.T) {
 			err = f.Rotate()
 			require.Error(t, err)
 			assert.ErrorIs(t, err, emu.ErrPowerLoss)
-			assert.Equal(t, -int(api.EIO), api.ErrnoOf(err))
+			assert.Equal(t, -int(errno.EIO), errno.Of(err))
 			r.dev.SetHook(r.rec)
 
 			g, err := r.mount(fcb.Options{Magic: vecMagic, Version: vecVersion, Repair: true})

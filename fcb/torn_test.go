@@ -7,6 +7,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/fcb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -46,7 +47,7 @@ func TestRepairTornLengthVectors(t *testing.T) {
 			opt := fcb.Options{Magic: vecMagic, Version: vecVersion}
 			_, err := r.mount(opt)
 			require.ErrorIs(t, err, fcb.ErrIO, "Zephyr's default: unmountable")
-			assert.Equal(t, -int(api.EIO), api.ErrnoOf(err))
+			assert.Equal(t, -int(errno.EIO), errno.Of(err))
 			assert.Equal(t, img, r.image(), "a failed mount writes nothing")
 
 			opt.Repair = true

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/flashemu/flashemu/api"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/fcb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -323,7 +323,7 @@ func TestVectorLongFamily(t *testing.T) {
 					buf := make([]byte, 2)
 					cnt, err := fcb.PutLen(buf, p.Len, 0xFF)
 					if p.RC < 0 {
-						assert.Equal(t, p.RC, api.ErrnoOf(err))
+						assert.Equal(t, p.RC, errno.Of(err))
 						continue
 					}
 					require.NoError(t, err)
@@ -412,11 +412,11 @@ func TestVectorTornFamily(t *testing.T) {
 				switch kind {
 				case "len2half":
 					require.ErrorIs(t, err, fcb.ErrIO)
-					assert.Equal(t, -int(api.EIO), api.ErrnoOf(err))
+					assert.Equal(t, -int(errno.EIO), errno.Of(err))
 					return
 				case "hdrquarter":
 					require.ErrorIs(t, err, fcb.ErrForeignSector)
-					assert.Equal(t, -int(api.ENOMSG), api.ErrnoOf(err))
+					assert.Equal(t, -int(errno.ENOMSG), errno.Of(err))
 					return
 				}
 				require.NoError(t, err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/fcb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -197,7 +198,7 @@ func testFCBInit(t *testing.T, z *zfix) {
 
 	_, err := fcb.New(z.area, fcb.Options{Sectors: []api.Sector{}})
 	assert.ErrorIs(t, err, fcb.ErrInvalid, "no sectors")
-	assert.Equal(t, -int(api.EINVAL), api.ErrnoOf(err))
+	assert.Equal(t, -int(errno.EINVAL), errno.Of(err))
 
 	_, err = fcb.New(z.area, fcb.Options{Sectors: zSectors[:0]})
 	assert.ErrorIs(t, err, fcb.ErrInvalid, "sector count 0")
@@ -206,7 +207,7 @@ func testFCBInit(t *testing.T, z *zfix) {
 	opt.Magic = 0x12345678
 	_, err = fcb.New(z.area, opt)
 	assert.ErrorIs(t, err, fcb.ErrForeignSector)
-	assert.Equal(t, -int(api.ENOMSG), api.ErrnoOf(err))
+	assert.Equal(t, -int(errno.ENOMSG), errno.Of(err))
 
 	opt.Magic = 0
 	_, err = fcb.New(z.area, opt)
@@ -455,7 +456,7 @@ func testFCBLastOfN(t *testing.T, z *zfix) {
 	f := z.pretest(4, 1)
 	_, err := f.OffsetLastN(1)
 	assert.ErrorIs(t, err, fcb.ErrNotFound)
-	assert.Equal(t, -int(api.ENOENT), api.ErrnoOf(err))
+	assert.Equal(t, -int(errno.ENOENT), errno.Of(err))
 
 	data := make([]byte, 128)
 	var areas []fcb.Loc

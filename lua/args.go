@@ -128,15 +128,6 @@ func (a args) nonNeg(n int) int64 {
 	return i
 }
 
-// number checks for any number.
-func (a args) number(n int) float64 {
-	v, ok := a.L.Get(n).(glua.LNumber)
-	if !ok || n > a.L.GetTop() {
-		a.typeError(n, "number")
-	}
-	return float64(v)
-}
-
 // str checks for a string (a byte buffer). Numbers are not converted.
 func (a args) str(n int) string {
 	v, ok := a.L.Get(n).(glua.LString)

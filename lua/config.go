@@ -26,12 +26,6 @@ type optSource interface {
 	done()
 }
 
-// nor and nand option names, in :help order.
-var (
-	norOptions  = []string{"size", "sector", "sectors", "write_block", "erase_value", "max_programs", "violations", "no_explicit_erase", "aligned_reads", "protect_boot", "chip", "name", "seed", "timing"}
-	nandOptions = []string{"page", "oob", "pages_per_block", "blocks", "nop", "ecc_bits", "ecc_step", "bad_blocks", "erase_value", "max_programs", "violations", "chip", "name", "seed", "timing"}
-)
-
 // Default timings for devices made without a chip preset: a typical SPI
 // NOR (w25q128jv) and SLC NAND (mt29f1g08) part, so clock() means
 // something. `timing = false` gives zero-cost operations.
@@ -272,7 +266,6 @@ var specAliases = map[string]string{
 type specSource struct {
 	vals map[string]string
 	seen map[string]bool
-	err  error
 }
 
 func parseSpec(spec string) (*specSource, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/faults"
 )
 
@@ -136,7 +137,7 @@ func (s *State) pushFailure(L *glua.LState, err error) int {
 	}
 	L.Push(glua.LNil)
 	L.Push(glua.LString(err.Error()))
-	L.Push(glua.LNumber(emu.ErrnoOf(err)))
+	L.Push(glua.LNumber(errno.Of(err)))
 	return 3
 }
 
@@ -147,7 +148,7 @@ func readLen(d *emu.Device, n int64) bool { return n <= d.Size() }
 // ErrTooLarge is returned for a single buffer (a read) larger than half
 // the state's memory limit: reading a whole 1 TiB device into a Lua string
 // is refused instead of exhausting the host's memory.
-var ErrTooLarge = emu.NewError("lua: buffer too large for the memory limit", emu.ENOMEM)
+var ErrTooLarge = errno.New("lua: buffer too large for the memory limit", errno.ENOMEM)
 
 // checkAlloc refuses a buffer of n bytes past half the memory limit.
 func (s *State) checkAlloc(n int64) error {
@@ -500,7 +501,7 @@ func devDump(s *State, L *glua.LState) int {
 
 // ErrSandbox is reported when a sandboxed script names a file outside its
 // working directory.
-var ErrSandbox = emu.NewError("lua: path outside the sandbox (use --allow-io)", emu.EACCES)
+var ErrSandbox = errno.New("lua: path outside the sandbox (use --allow-io)", errno.EACCES)
 
 // checkPath checks a file path argument: with AllowIO any path; in the
 // sandbox a relative path that stays inside the current directory.

@@ -1,8 +1,8 @@
 // Package lua is flashemu's Lua host (gopher-lua): the bindings of every
 // flashemu package (flash, faults, fcb, streamflash, settings, check, bit,
 // sweep),
-// the sandbox, the busted-style test runner behind `flashemu test`, and the
-// terminal-independent REPL core behind `flashemu repl`.
+// the sandbox, and the busted-style test runner behind `flashemu test`.
+// The REPL core behind `flashemu repl` is package repl.
 //
 // # Conventions in Lua
 //
@@ -10,7 +10,7 @@
 // Lua strings; offsets and sizes are integers (fractions, NaN and values
 // beyond 2^53 are argument errors). Flash operations return a true value or
 // the data on success and nil, message, errno on failure, errno being the
-// negative Zephyr errno (emu.ErrnoOf). A power cut raises an error object
+// negative Zephyr errno (errno.Of). A power cut raises an error object
 // (userdata "flashemu.powerloss"; faults.is_power_loss(e) is true, e.errno
 // is -5, tostring(e) is "file:line: message"). Wrong argument types raise
 // Lua's standard messages at the caller's line:
@@ -97,12 +97,4 @@
 // subset by a hash of the test's name; ParseShard and ShardFromEnv read
 // "I/N", Bazel's TEST_TOTAL_SHARDS/TEST_SHARD_INDEX and Kubernetes'
 // JOB_COMPLETION_INDEX.
-//
-// # REPL
-//
-// REPL evaluates lines: bare expressions print their values, a chunk whose
-// syntax error is at the end of input waits for more lines, ":help" lists
-// the modules, Complete completes globals, module fields and userdata
-// methods. REPL.Loop reads from a LineReader only between evaluations and
-// cancels a running chunk on an interrupt signal.
 package lua

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/flashemu/flashemu/lua"
 )
@@ -53,24 +52,4 @@ func ExampleError() {
 	// Output:
 	// bad.lua:2
 	// bad argument #2 to 'write' (string expected, got number)
-}
-
-// The REPL core evaluates lines without a terminal.
-func ExampleREPL() {
-	var out strings.Builder
-	r, err := lua.NewREPL(lua.Options{}, &out, &out)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer r.Close()
-	ctx := context.Background()
-	for _, line := range []string{"1 + 1", "function f(x)", "return x * 2", "end", "f(21)", "hex('ff00')"} {
-		r.Feed(ctx, line)
-	}
-	fmt.Print(out.String())
-	// Output:
-	// 2
-	// 42
-	// hex("ff00")
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 )
 
 // FuzzLuaAPI calls the Lua API with arbitrary arguments: every module
@@ -230,7 +231,7 @@ func FuzzReplayTrace(f *testing.F) {
 			o.Test = "a"
 		}
 		n, err := ReplayTrace(d, bytes.NewReader(trace), o)
-		if err != nil && (emu.ErrnoOf(err) >= 0 || err.Error() == "") {
+		if err != nil && (errno.Of(err) >= 0 || err.Error() == "") {
 			t.Fatalf("error without errno or message: %v", err)
 		}
 		if n < 0 {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -96,7 +97,7 @@ func devSave(s *State, L *glua.LState) int {
 
 // imageError gives file errors an errno; emu's errors keep theirs.
 func imageError(err error) error {
-	var en emu.Errnoer
+	var en errno.Errnoer
 	if errors.As(err, &en) {
 		return err
 	}

@@ -45,7 +45,7 @@ func OpenDevice(c DeviceChoice) (*emu.Device, error) {
 	case c.Chip != "":
 		cfg, err = emu.Chip(c.Chip)
 		if err != nil {
-			return nil, fmt.Errorf("%w %q (flashemu chips lists them)", emu.ErrUnknownChip, c.Chip)
+			return nil, err // emu.ErrUnknownChip, with the known names
 		}
 	case c.NAND != "":
 		cfg, err = ConfigFromSpec(emu.NAND, c.NAND)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 
 	glua "github.com/yuin/gopher-lua"
 )
@@ -23,6 +24,15 @@ type PowerLoss struct {
 	Where string
 	// Err is the device's error (errors.Is(Err, emu.ErrPowerLoss)).
 	Err error
+}
+
+// Errno is the negative Zephyr errno of the cut (errno.Of of Err; -EIO,
+// the errno of emu.ErrPowerLoss, when Err is nil).
+func (p *PowerLoss) Errno() int {
+	if p.Err == nil {
+		return -int(errno.EIO)
+	}
+	return errno.Of(p.Err)
 }
 
 // Msg is the message without position.
@@ -53,7 +63,7 @@ var powerLossType = registerType(&udType{
 		case "where":
 			return glua.LString(p.Where)
 		case "errno":
-			return glua.LNumber(-5)
+			return glua.LNumber(p.Errno())
 		case "power_loss":
 			return glua.LTrue
 		}
@@ -97,4 +107,14 @@ func IsPowerLoss(v glua.LValue) bool {
 // that the script did not catch.
 func IsPowerLossError(err error) bool {
 	return errors.Is(err, PowerLossErr)
+}
+
+// powerLossOf returns the power-loss object behind a raised Lua value.
+func powerLossOf(v glua.LValue) (*PowerLoss, bool) {
+	ud, ok := v.(*glua.LUserData)
+	if !ok {
+		return nil, false
+	}
+	p, ok := ud.Value.(*PowerLoss)
+	return p, ok
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 
 	glua "github.com/yuin/gopher-lua"
 )
@@ -500,8 +499,3 @@ func Docs() []ModuleDoc {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
-
-// trimLines makes a message one line (for CLI error lines).
-func trimLines(s string) string {
-	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\\n")
-}

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/streamflash"
 	glua "github.com/yuin/gopher-lua"
 )
@@ -59,8 +59,8 @@ func (c callbackError) Error() string {
 	return fmt.Sprintf("streamflash: callback returned %d", c.code)
 }
 
-// Errno makes emu.ErrnoOf report the callback's own value.
-func (c callbackError) Errno() emu.Errno { return emu.Errno(-c.code) }
+// Errno makes errno.Of report the callback's own value.
+func (c callbackError) Errno() errno.Errno { return errno.Errno(-c.code) }
 
 // errCallbackRaised stops a stream operation whose callback raised.
 var errCallbackRaised = errors.New("streamflash: callback raised an error")

@@ -2,13 +2,11 @@ package lua
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"math"
-	"sort"
-	"strconv"
 	"strings"
 
-	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -202,7 +200,10 @@ func (s *State) runCase(ctx context.Context, tc *testCase) (skip *skipRequest, f
 		if err == nil || fail != nil || skip != nil {
 			return
 		}
-		e := err.(*Error)
+		var e *Error
+		if !errors.As(err, &e) {
+			e = &Error{Msg: err.Error(), Kind: ErrRuntime}
+		}
 		if ud, ok := e.Value.(*glua.LUserData); ok {
 			if r, ok := ud.Value.(*skipRequest); ok {
 				skip = r
@@ -295,10 +296,10 @@ func expectEq(s *State, L *glua.LState) int {
 	if !L.Equal(got, want) {
 		gs, gok := got.(glua.LString)
 		ws, wok := want.(glua.LString)
-		if gok && wok && (!printable(string(gs)) || !printable(string(ws))) {
+		if gok && wok && (!Printable(string(gs)) || !Printable(string(ws))) {
 			expectFail(L, "%s", bytesDiff(string(gs), string(ws)))
 		}
-		expectFail(L, "expected %s, got %s", formatValue(want), formatValue(got))
+		expectFail(L, "expected %s, got %s", FormatValue(want), FormatValue(got))
 	}
 	L.Push(L.Get(1))
 	return 1
@@ -308,7 +309,7 @@ func expectNe(s *State, L *glua.LState) int {
 	e := expectSelf(L, "ne")
 	want := methodOf(L, "ne").any(2)
 	if L.Equal(e.first(), want) {
-		expectFail(L, "expected a value other than %s", formatValue(want))
+		expectFail(L, "expected a value other than %s", FormatValue(want))
 	}
 	L.Push(L.Get(1))
 	return 1
@@ -322,7 +323,7 @@ func expectSame(s *State, L *glua.LState) int {
 		if path != "" {
 			where = " at " + path
 		}
-		expectFail(L, "values differ%s: expected %s, got %s", where, formatValue(want), formatValue(e.first()))
+		expectFail(L, "values differ%s: expected %s, got %s", where, FormatValue(want), FormatValue(e.first()))
 	}
 	L.Push(L.Get(1))
 	return 1
@@ -334,7 +335,7 @@ func expectBytes(s *State, L *glua.LState) int {
 	want := a.str(2)
 	got, ok := e.first().(glua.LString)
 	if !ok {
-		expectFail(L, "expected a byte string, got %s", formatValue(e.first()))
+		expectFail(L, "expected a byte string, got %s", FormatValue(e.first()))
 	}
 	if string(got) != want {
 		expectFail(L, "%s", bytesDiff(string(got), want))
@@ -350,7 +351,7 @@ func expectTruthy(s *State, L *glua.LState) int {
 		if len(e.vals) > 1 {
 			msg = " (" + tostring(e.vals[1]) + ")"
 		}
-		expectFail(L, "expected a true value, got %s%s", formatValue(e.first()), msg)
+		expectFail(L, "expected a true value, got %s%s", FormatValue(e.first()), msg)
 	}
 	L.Push(L.Get(1))
 	return 1
@@ -359,7 +360,7 @@ func expectTruthy(s *State, L *glua.LState) int {
 func expectFalsy(s *State, L *glua.LState) int {
 	e := expectSelf(L, "falsy")
 	if glua.LVAsBool(e.first()) {
-		expectFail(L, "expected nil or false, got %s", formatValue(e.first()))
+		expectFail(L, "expected nil or false, got %s", FormatValue(e.first()))
 	}
 	L.Push(L.Get(1))
 	return 1
@@ -370,7 +371,7 @@ func expectMatches(s *State, L *glua.LState) int {
 	pat := methodOf(L, "matches").str(2)
 	str, ok := e.first().(glua.LString)
 	if !ok {
-		expectFail(L, "expected a string matching %q, got %s", pat, formatValue(e.first()))
+		expectFail(L, "expected a string matching %q, got %s", pat, FormatValue(e.first()))
 	}
 	find := L.GetField(L.GetGlobal("string"), "find")
 	L.Push(find)
@@ -380,7 +381,7 @@ func expectMatches(s *State, L *glua.LState) int {
 	r := L.Get(-1)
 	L.Pop(1)
 	if r == glua.LNil {
-		expectFail(L, "expected a string matching %q, got %s", pat, formatValue(str))
+		expectFail(L, "expected a string matching %q, got %s", pat, FormatValue(str))
 	}
 	L.Push(L.Get(1))
 	return 1
@@ -406,7 +407,7 @@ func expectPowerLoss(s *State, L *glua.LState) int {
 	e := expectSelf(L, "power_loss")
 	fn, ok := e.first().(*glua.LFunction)
 	if !ok {
-		expectFail(L, "expected a function, got %s", formatValue(e.first()))
+		expectFail(L, "expected a function, got %s", FormatValue(e.first()))
 	}
 	_ = fn
 	v, raised := callExpected(L, e)
@@ -435,7 +436,7 @@ func expectErr(s *State, L *glua.LState) int {
 				expectFail(L, "expected an error containing %q, got %q", string(w), msg)
 			}
 		case glua.LNumber:
-			if !IsPowerLoss(v) || int(w) != -5 {
+			if pl, ok := powerLossOf(v); !ok || int(w) != pl.Errno() {
 				expectFail(L, "expected an error with errno %d, got %q", int(w), msg)
 			}
 		}
@@ -443,7 +444,7 @@ func expectErr(s *State, L *glua.LState) int {
 		return 1
 	}
 	if glua.LVAsBool(e.first()) {
-		expectFail(L, "expected a failure (nil, msg, errno), got %s", formatValue(e.first()))
+		expectFail(L, "expected a failure (nil, msg, errno), got %s", FormatValue(e.first()))
 	}
 	var gotMsg string
 	var gotErrno glua.LValue = glua.LNil
@@ -456,12 +457,12 @@ func expectErr(s *State, L *glua.LState) int {
 	switch w := want.(type) {
 	case glua.LNumber:
 		if !L.Equal(gotErrno, w) {
-			expectFail(L, "expected errno %s, got %s (%s)", formatValue(w), formatValue(gotErrno), gotMsg)
+			expectFail(L, "expected errno %s, got %s (%s)", FormatValue(w), FormatValue(gotErrno), gotMsg)
 		}
 	case glua.LString:
 		if n, ok := errnoByName(string(w)); ok {
 			if !L.Equal(gotErrno, glua.LNumber(n)) {
-				expectFail(L, "expected errno %s (%d), got %s (%s)", string(w), n, formatValue(gotErrno), gotMsg)
+				expectFail(L, "expected errno %s (%d), got %s (%s)", string(w), n, FormatValue(gotErrno), gotMsg)
 			}
 		} else if !strings.Contains(gotMsg, string(w)) {
 			expectFail(L, "expected an error containing %q, got %q", string(w), gotMsg)
@@ -473,7 +474,7 @@ func expectErr(s *State, L *glua.LState) int {
 
 // errnoByName returns the negative errno for "EINVAL" or "-EINVAL".
 func errnoByName(name string) (int, bool) {
-	e, ok := emu.ErrnoByName(name)
+	e, ok := errno.ByName(name)
 	return -int(e), ok
 }
 
@@ -515,7 +516,7 @@ func keyPath(k glua.LValue) string {
 	if s, ok := k.(glua.LString); ok && identRE(string(s)) {
 		return "." + string(s)
 	}
-	return "[" + formatValue(k) + "]"
+	return "[" + FormatValue(k) + "]"
 }
 
 func identRE(s string) bool {
@@ -528,98 +529,6 @@ func identRE(s string) bool {
 		}
 	}
 	return true
-}
-
-// printable reports whether s is text worth quoting rather than hex-diffing.
-func printable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 && c != '\n' && c != '\t' || c >= 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// formatValue renders a value for messages: strings quoted, tables as
-// constructors (bounded), numbers as Lua prints them.
-func formatValue(v glua.LValue) string {
-	var b strings.Builder
-	writeValue(&b, v, 0, map[*glua.LTable]bool{})
-	return b.String()
-}
-
-func writeValue(b *strings.Builder, v glua.LValue, depth int, seen map[*glua.LTable]bool) {
-	switch x := v.(type) {
-	case glua.LString:
-		s := string(x)
-		if len(s) > 64 {
-			fmt.Fprintf(b, "%s... (%d bytes)", strconv.Quote(s[:64]), len(s))
-			return
-		}
-		b.WriteString(strconv.Quote(s))
-	case glua.LNumber:
-		f := float64(x)
-		if f == math.Trunc(f) && math.Abs(f) < 1e15 {
-			b.WriteString(strconv.FormatInt(int64(f), 10))
-		} else {
-			b.WriteString(x.String())
-		}
-	case *glua.LTable:
-		if seen[x] || depth > 2 {
-			b.WriteString("{...}")
-			return
-		}
-		seen[x] = true
-		defer delete(seen, x)
-		b.WriteByte('{')
-		n := x.Len()
-		count := 0
-		for i := 1; i <= n; i++ {
-			if count > 0 {
-				b.WriteString(", ")
-			}
-			if count >= 16 {
-				b.WriteString("...")
-				b.WriteByte('}')
-				return
-			}
-			writeValue(b, x.RawGetInt(i), depth+1, seen)
-			count++
-		}
-		var keys []glua.LValue
-		x.ForEach(func(k, _ glua.LValue) {
-			if kn, ok := k.(glua.LNumber); ok && float64(kn) >= 1 && float64(kn) <= float64(n) && float64(kn) == math.Trunc(float64(kn)) {
-				return
-			}
-			keys = append(keys, k)
-		})
-		sort.Slice(keys, func(i, j int) bool { return formatValue(keys[i]) < formatValue(keys[j]) })
-		for _, k := range keys {
-			if count > 0 {
-				b.WriteString(", ")
-			}
-			if count >= 16 {
-				b.WriteString("...")
-				break
-			}
-			if s, ok := k.(glua.LString); ok && identRE(string(s)) {
-				b.WriteString(string(s))
-			} else {
-				b.WriteByte('[')
-				writeValue(b, k, depth+1, seen)
-				b.WriteByte(']')
-			}
-			b.WriteString(" = ")
-			writeValue(b, x.RawGet(k), depth+1, seen)
-			count++
-		}
-		b.WriteByte('}')
-	case nil:
-		b.WriteString("nil")
-	default:
-		b.WriteString(tostring(v))
-	}
 }
 
 // bytesDiff describes how got differs from want: the first differing

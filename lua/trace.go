@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -324,9 +325,9 @@ func fileError(err error) error {
 }
 
 var (
-	errNoEnt  = emu.NewError("lua: no such file", emu.ENOENT)
-	errAccess = emu.NewError("lua: permission denied", emu.EACCES)
-	errFileIO = emu.NewError("lua: file error", emu.EIO)
+	errNoEnt  = errno.New("lua: no such file", errno.ENOENT)
+	errAccess = errno.New("lua: permission denied", errno.EACCES)
+	errFileIO = errno.New("lua: file error", errno.EIO)
 )
 
 // ----- replay -----
@@ -345,11 +346,11 @@ type ReplayOptions struct {
 
 // ErrNoTestRecords is returned when ReplayOptions.Test names a test the
 // trace has no records of.
-var ErrNoTestRecords = emu.NewError("lua: no records of that test in the trace", emu.ENOENT)
+var ErrNoTestRecords = errno.New("lua: no records of that test in the trace", errno.ENOENT)
 
 // ErrTraceChoice is returned when a trace holds the records of several
 // tests and no ReplayOptions.Test chooses one.
-var ErrTraceChoice = emu.NewError("lua: the trace holds several tests' records (choose one)", emu.EINVAL)
+var ErrTraceChoice = errno.New("lua: the trace holds several tests' records (choose one)", errno.EINVAL)
 
 // ReplayTrace re-applies the applied programs and erases of the trace in r
 // to d (emu.Replay: raw accessors, no clock, no hooks) and returns how

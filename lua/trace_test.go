@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -133,7 +134,7 @@ func TestReplayTraceOptions(t *testing.T) {
 			if tc.err != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tc.err)
-				assert.Less(t, emu.ErrnoOf(err), 0)
+				assert.Less(t, errno.Of(err), 0)
 				return
 			}
 			require.NoError(t, err)

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/internal/testseed"
 
 	"github.com/stretchr/testify/assert"
@@ -239,7 +240,7 @@ func TestTornHeaderRepair(t *testing.T) {
 	require.NoError(t, d.Program(off, []byte{0xee, 0xee})) // half of the magic
 
 	_, err := settings.New(a, settings.Options{Strict: true})
-	assert.Equal(t, -35, api.ErrnoOf(err), "ENOMSG, as Zephyr's fcb_init")
+	assert.Equal(t, -35, errno.Of(err), "ENOMSG, as Zephyr's fcb_init")
 
 	s, err = settings.New(a, settings.Options{})
 	require.NoError(t, err)

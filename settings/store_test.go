@@ -7,6 +7,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/settings"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -122,11 +123,11 @@ func TestBadArguments(t *testing.T) {
 		assert.ErrorIs(t, s.Save(k, []byte("x")), settings.ErrInvalidKey, "%q", k)
 		_, _, err := s.Load(k)
 		assert.ErrorIs(t, err, settings.ErrInvalidKey, "%q", k)
-		assert.Equal(t, -22, api.ErrnoOf(s.Delete(k)))
+		assert.Equal(t, -22, errno.Of(s.Delete(k)))
 	}
 	err := s.Save("big", make([]byte, 1024))
 	assert.ErrorIs(t, err, settings.ErrTooLarge)
-	assert.Equal(t, -22, api.ErrnoOf(err))
+	assert.Equal(t, -22, errno.Of(err))
 	// The largest record that fits an empty 1 KiB sector: 8 + 2 + n + 1.
 	require.NoError(t, s.Save("big", make([]byte, 1024-8-2-1-4)))
 	_, err = settings.New(nil, settings.Options{})
@@ -204,7 +205,7 @@ func TestFull(t *testing.T) {
 	}
 	require.Error(t, err)
 	assert.ErrorIs(t, err, settings.ErrFull)
-	assert.Equal(t, -28, api.ErrnoOf(err))
+	assert.Equal(t, -28, errno.Of(err))
 	s = mount(t, a)
 	for i := range n {
 		v, ok := loadOK(t, s, fmt.Sprintf("k%03d", i))

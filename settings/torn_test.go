@@ -11,6 +11,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/faults"
 	"github.com/flashemu/flashemu/fcb"
 	"github.com/flashemu/flashemu/settings"
@@ -261,7 +262,7 @@ func TestTornLengthRepair(t *testing.T) {
 
 			_, err := settings.New(a, settings.Options{Strict: true})
 			require.ErrorIs(t, err, fcb.ErrIO)
-			assert.Equal(t, -int(api.EIO), api.ErrnoOf(err), "Zephyr: the whole store is unmountable")
+			assert.Equal(t, -int(errno.EIO), errno.Of(err), "Zephyr: the whole store is unmountable")
 
 			s, err = settings.New(a, settings.Options{})
 			require.NoError(t, err)

@@ -6,8 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/flashemu/flashemu/api"
-	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/streamflash"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,24 +14,24 @@ import (
 
 // errStep is one step of an sf_erase_errors case.
 type errStep struct {
-	Step            string  `json:"step"`
-	Call            string  `json:"call"`
-	BufLen          *int    `json:"buf_len"`
-	Offset          *int64  `json:"offset"`
-	Size            *int64  `json:"size"`
-	RC              *errno  `json:"rc"`
-	Available       *int64  `json:"available"`
-	StreamOff       *int64  `json:"stream_off"`
-	Len             *int    `json:"len"`
-	Flush           *bool   `json:"flush"`
-	Written         *int64  `json:"bytes_written_after"`
-	Buffered        *int    `json:"buf_bytes_after"`
-	Off             *int64  `json:"off"`
-	ErasesIssued    *int    `json:"device_erases_issued"`
-	LastErasedAfter *int64  `json:"last_erased_page_start_offset_after"`
-	BytesWritten    *int64  `json:"bytes_written"`
-	BufBytes        *int    `json:"buf_bytes"`
-	Outcome         *string `json:"outcome"`
+	Step            string   `json:"step"`
+	Call            string   `json:"call"`
+	BufLen          *int     `json:"buf_len"`
+	Offset          *int64   `json:"offset"`
+	Size            *int64   `json:"size"`
+	RC              *rcErrno `json:"rc"`
+	Available       *int64   `json:"available"`
+	StreamOff       *int64   `json:"stream_off"`
+	Len             *int     `json:"len"`
+	Flush           *bool    `json:"flush"`
+	Written         *int64   `json:"bytes_written_after"`
+	Buffered        *int     `json:"buf_bytes_after"`
+	Off             *int64   `json:"off"`
+	ErasesIssued    *int     `json:"device_erases_issued"`
+	LastErasedAfter *int64   `json:"last_erased_page_start_offset_after"`
+	BytesWritten    *int64   `json:"bytes_written"`
+	BufBytes        *int     `json:"buf_bytes"`
+	Outcome         *string  `json:"outcome"`
 }
 
 // errCase is one case of sf_erase_errors.json.
@@ -120,7 +119,7 @@ func runErrCase(t *testing.T, c errCase, erase bool) errRun {
 		run.Callbacks = append(run.Callbacks, vecCallback{Off: off, Len: len(buf), SHA: sha(buf)})
 		calls++
 		if c.Case == "callback_error" && calls == 2 {
-			return emu.Errno(77) // the harness's callback failure code, -77
+			return errno.Errno(77) // the harness's callback failure code, -77
 		}
 		return nil
 	}
@@ -162,7 +161,7 @@ func runErrCase(t *testing.T, c errCase, erase bool) errRun {
 				continue
 			}
 			require.NotNil(t, st.RC, st.Step)
-			assert.Equal(t, int(*st.RC), api.ErrnoOf(err), st.Step)
+			assert.Equal(t, int(*st.RC), errno.Of(err), st.Step)
 			if err == nil {
 				s = got
 				if st.Available != nil {
@@ -178,13 +177,13 @@ func runErrCase(t *testing.T, c errCase, erase bool) errRun {
 			}
 			if st.Step == "null_ctx_write" {
 				var nilStream *streamflash.Stream
-				assert.Equal(t, int(*st.RC), api.ErrnoOf(nilStream.Write(data[:4], true)), st.Step)
+				assert.Equal(t, int(*st.RC), errno.Of(nilStream.Write(data[:4], true)), st.Step)
 				continue
 			}
 			require.NotNil(t, s, "%s: no stream", st.Step)
 			off := *st.StreamOff
 			err := s.Write(data[off:off+int64(*st.Len)], *st.Flush)
-			assert.Equal(t, int(*st.RC), api.ErrnoOf(err), st.Step)
+			assert.Equal(t, int(*st.RC), errno.Of(err), st.Step)
 			assert.Equal(t, *st.Written, s.BytesWritten(), "%s: bytes_written", st.Step)
 			assert.Equal(t, *st.Buffered, s.BytesBuffered(), "%s: buffered", st.Step)
 		case st.Call == "stream_flash_erase_page":
@@ -197,7 +196,7 @@ func runErrCase(t *testing.T, c errCase, erase bool) errRun {
 				assert.Equal(t, before, s.LastErasedPage(), "%s: last erased page", st.Step)
 				continue
 			}
-			assert.Equal(t, int(*st.RC), api.ErrnoOf(err), st.Step)
+			assert.Equal(t, int(*st.RC), errno.Of(err), st.Step)
 			assert.Equal(t, *st.ErasesIssued, rec.erasesSince(mark), "%s: erases issued", st.Step)
 			assert.Equal(t, *st.LastErasedAfter, s.LastErasedPage(), "%s: last erased page", st.Step)
 		case st.Step == "after_20003_with_final_flush":

@@ -6,6 +6,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/settings"
 	"github.com/flashemu/flashemu/streamflash"
 )
@@ -44,7 +45,7 @@ func ExampleStream_Write_noMem() {
 	d, _ := emu.New(emu.Config{Kind: emu.NOR, Size: 8192, EraseUnit: 4096, WriteBlock: 1, EraseValue: 0xff})
 	s, _ := streamflash.New(api.FromEmu(d), make([]byte, 256), 4096, 0, nil, streamflash.Options{})
 	err := s.Write(make([]byte, 5000), false)
-	fmt.Println(api.ErrnoOf(err), s.BytesWritten(), s.BytesBuffered())
+	fmt.Println(errno.Of(err), s.BytesWritten(), s.BytesBuffered())
 	// Output: -12 0 0
 }
 
@@ -75,7 +76,7 @@ func ExampleStream_ErasePage() {
 		_ = s.ErasePage(off)
 	}
 	fmt.Println("erases:", d.Stats().Erases, "last:", s.LastErasedPage())
-	fmt.Println(api.ErrnoOf(s.ErasePage(16 << 10)))
+	fmt.Println(errno.Of(s.ErasePage(16 << 10)))
 	// Output:
 	// erases: 3 last: 0
 	// -22

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/streamflash"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -75,7 +75,7 @@ func TestFixZeroBuffer(t *testing.T) {
 	s, err := streamflash.New(rec, []byte{}, 0, 0, nil, streamflash.Options{Erase: true})
 	assert.Nil(t, s)
 	assert.ErrorIs(t, err, streamflash.ErrZeroBuffer)
-	assert.Equal(t, -int(api.EFAULT), api.ErrnoOf(err))
+	assert.Equal(t, -int(errno.EFAULT), errno.Of(err))
 	assert.Empty(t, rec.ops)
 	assert.Zero(t, d.Stats().Erases)
 }
@@ -164,7 +164,7 @@ func TestFixCallbackRetryStraddling(t *testing.T) {
 	cb := func(buf []byte, off int64) error {
 		if off == 4196 && fail {
 			fail = false
-			return emu.Errno(77)
+			return errno.Errno(77)
 		}
 		return nil
 	}
@@ -172,7 +172,7 @@ func TestFixCallbackRetryStraddling(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Write(data[:4096], false))
 	err = s.Write(data[4096:8192], false)
-	assert.Equal(t, -77, api.ErrnoOf(err))
+	assert.Equal(t, -77, errno.Of(err))
 	assert.Equal(t, int64(4096), s.BytesWritten())
 	assert.Equal(t, 4096, s.BytesBuffered())
 	require.NoError(t, s.Write(data[8192:8192+4096], true))
@@ -201,7 +201,7 @@ func TestFixErasePageOutsideStream(t *testing.T) {
 	for _, off := range []int64{0, 0x1fff, 0x6000, 0x8000} {
 		err := s.ErasePage(off)
 		assert.ErrorIs(t, err, streamflash.ErrRange, "off %#x", off)
-		assert.Equal(t, -34, api.ErrnoOf(err), "off %#x", off)
+		assert.Equal(t, -34, errno.Of(err), "off %#x", off)
 	}
 	assert.Empty(t, rec.ops, "no device operation")
 	assert.Equal(t, int64(-1), s.LastErasedPage())
@@ -226,7 +226,7 @@ func TestFixSizeNotWriteBlockMultiple(t *testing.T) {
 	for _, size := range []int64{1, 6, 10, 4097} {
 		s, err := streamflash.New(wrap(d), make([]byte, 256), 0x1000, size, nil, streamflash.Options{Erase: true})
 		assert.ErrorIs(t, err, streamflash.ErrFault, "size %d", size)
-		assert.Equal(t, -14, api.ErrnoOf(err), "size %d", size)
+		assert.Equal(t, -14, errno.Of(err), "size %d", size)
 		assert.Nil(t, s)
 	}
 	// A multiple of the write block still works, and its padded flush stays

@@ -127,7 +127,8 @@ func fuzzStream(t *testing.T, in []byte) {
 	}
 	var s *streamflash.Stream
 	if in[0]&16 != 0 {
-		area, err := api.NewArea(rec, "slot", base, size)
+		var area *api.Area
+		area, err = api.NewArea(rec, "slot", base, size)
 		if err != nil {
 			t.Fatal(err)
 		}

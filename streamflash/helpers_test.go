@@ -3,12 +3,11 @@ package streamflash_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/settings"
 	"github.com/stretchr/testify/require"
 )
@@ -61,29 +60,6 @@ func sha(b []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// rcOf turns a vector return code ("0", "-EFAULT", "-77") into a number.
-func rcOf(t testing.TB, s string) int {
-	t.Helper()
-	if n, err := strconv.Atoi(s); err == nil {
-		return n
-	}
-	e, ok := emu.ErrnoByName(strings.TrimPrefix(s, "-"))
-	require.True(t, ok, "unknown errno name %q", s)
-	return -int(e)
-}
-
-// rcName formats a return code the way the vectors do.
-func rcName(rc int) string {
-	if rc == 0 {
-		return "0"
-	}
-	e := emu.Errno(-rc)
-	if n := e.Name(); !strings.HasPrefix(n, "E") || n == "E"+strconv.Itoa(-rc) {
-		return strconv.Itoa(rc)
-	}
-	return "-" + e.Name()
-}
-
 // flashOp is one recorded device operation, as in the vectors' flash_ops.
 type flashOp struct {
 	Op         string // "E", "W" (and "R" when reads are recorded)
@@ -103,7 +79,7 @@ type recorder struct {
 
 func (r *recorder) Erase(off, n int64) error {
 	err := r.Device.Erase(off, n)
-	r.ops = append(r.ops, flashOp{"E", off, n, emu.ErrnoOf(err), 0})
+	r.ops = append(r.ops, flashOp{"E", off, n, errno.Of(err), 0})
 	return err
 }
 
@@ -124,7 +100,7 @@ func (r *recorder) Write(off int64, p []byte) error {
 	if err != nil {
 		viol = 0
 	}
-	r.ops = append(r.ops, flashOp{"W", off, int64(len(p)), emu.ErrnoOf(err), viol})
+	r.ops = append(r.ops, flashOp{"W", off, int64(len(p)), errno.Of(err), viol})
 	return err
 }
 

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/flashemu/flashemu/api"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/streamflash"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -50,7 +50,7 @@ func TestProgressLoadErrors(t *testing.T) {
 			before := s.StateForTest()
 			err := s.LoadProgress(memStore{"p": tc.value}, "p")
 			assert.ErrorIs(t, err, streamflash.ErrBadProgress)
-			assert.Equal(t, -22, api.ErrnoOf(err))
+			assert.Equal(t, -22, errno.Of(err))
 			assert.Equal(t, before, s.StateForTest(), "context unchanged")
 		})
 	}

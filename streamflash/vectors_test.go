@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/streamflash"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,23 +35,23 @@ var (
 	vecChunks  = []int{1, 7, 100, 4096, 20000}
 )
 
-// errno is a return code as the vectors write it ("0", "-ENOSPC", "-77").
-type errno int
+// rcErrno is a return code as the vectors write it ("0", "-ENOSPC", "-77").
+type rcErrno int
 
-func (e *errno) UnmarshalJSON(b []byte) error {
+func (e *rcErrno) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		return err
 	}
 	if n, err := strconv.Atoi(s); err == nil {
-		*e = errno(n)
+		*e = rcErrno(n)
 		return nil
 	}
-	en, ok := emu.ErrnoByName(strings.TrimPrefix(s, "-"))
+	en, ok := errno.ByName(strings.TrimPrefix(s, "-"))
 	if !ok {
 		return fmt.Errorf("unknown errno %q", s)
 	}
-	*e = errno(-int(en))
+	*e = rcErrno(-int(en))
 	return nil
 }
 
@@ -86,7 +86,7 @@ type vecOp struct {
 	Op   string
 	Off  int64
 	Len  int64
-	RC   errno
+	RC   rcErrno
 	Viol int
 }
 
@@ -99,7 +99,7 @@ type vecCall struct {
 	StreamOff int64
 	Len       int
 	Flush     bool
-	RC        errno
+	RC        rcErrno
 	Written   int64 // stream_flash_bytes_written after the call
 	Buffered  int   // buffered bytes after the call
 }
@@ -161,7 +161,7 @@ func statsOf(ops []vecOp, withEinvalErases bool) vecStats {
 
 // streamVector is the comparable content of one sf_<mode>_buf<N>_chunk<M> file.
 type streamVector struct {
-	InitRC     errno         `json:"init_rc"`
+	InitRC     rcErrno       `json:"init_rc"`
 	ImageSHA   string        `json:"image_sha256"`
 	CtxFinal   vecCtx        `json:"ctx_final"`
 	FlashStats vecStats      `json:"flash_stats"`
@@ -288,7 +288,7 @@ func newVecDevice(t *testing.T, erase bool) (*emu.Device, *recorder) {
 func toVecOps(ops []flashOp) []vecOp {
 	out := make([]vecOp, len(ops))
 	for i, o := range ops {
-		out[i] = vecOp{Op: o.Op, Off: o.Off, Len: o.Len, RC: errno(o.RC), Viol: o.Violations}
+		out[i] = vecOp{Op: o.Op, Off: o.Off, Len: o.Len, RC: rcErrno(o.RC), Viol: o.Violations}
 	}
 	return out
 }
@@ -303,7 +303,7 @@ func runStreamVector(t *testing.T, erase bool, bufLen, chunk int) (streamVector,
 		return nil
 	}
 	s, err := streamflash.New(rec, make([]byte, bufLen), 0, 0, cb, streamflash.Options{Erase: erase})
-	got.InitRC = errno(api.ErrnoOf(err))
+	got.InitRC = rcErrno(errno.Of(err))
 	require.NoError(t, err)
 	data := streamBytes(vecStreamLen)
 	for off := 0; off < vecStreamLen; off += chunk {
@@ -311,7 +311,7 @@ func runStreamVector(t *testing.T, erase bool, bufLen, chunk int) (streamVector,
 		flush := off+n == vecStreamLen
 		err := s.Write(data[off:off+n], flush)
 		got.Calls = append(got.Calls, vecCall{StreamOff: int64(off), Len: n, Flush: flush,
-			RC: errno(api.ErrnoOf(err)), Written: s.BytesWritten(), Buffered: s.BytesBuffered()})
+			RC: rcErrno(errno.Of(err)), Written: s.BytesWritten(), Buffered: s.BytesBuffered()})
 	}
 	got.FlashOps = toVecOps(rec.ops)
 	got.FlashStats = statsOf(got.FlashOps, true)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/streamflash"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -123,7 +124,7 @@ var zTests = []struct {
 		// ...only buf_len does.
 		_, err = streamflash.New(z.dev, make([]byte, 0x10000), 0, 0, nil, streamflash.Options{Erase: z.sc.erase})
 		assert.ErrorIs(z.t, err, streamflash.ErrFault, "expected failure")
-		assert.Equal(z.t, -14, api.ErrnoOf(err))
+		assert.Equal(z.t, -14, errno.Of(err))
 	}},
 	{"test_stream_flash_buffered_write", false, func(z *zSuite) {
 		z.initTarget()
@@ -149,29 +150,29 @@ var zTests = []struct {
 		assert.Equal(z.t, 3, z.cbCalls)
 
 		// The callback fails: the data stays buffered.
-		z.cbRet, z.cbBuf = api.NewError("callback failed", api.EFAULT), nil
+		z.cbRet, z.cbBuf = errno.New("callback failed", errno.EFAULT), nil
 		err := z.write(zBufLen, true)
-		assert.Equal(z.t, -14, api.ErrnoOf(err), "expected failure from callback")
+		assert.Equal(z.t, -14, errno.Of(err), "expected failure from callback")
 		assert.Same(z.t, z.cbRet, err, "the callback's error is returned unchanged")
 		assert.Equal(z.t, zBufLen, z.ctx.BytesBuffered(), "expected bytes to be left in buffer")
 
 		// A device whose read fails (write works): the read-back error.
 		z.cbRet = nil
-		readErr := api.NewError("fake read", api.EINVAL)
+		readErr := errno.New("fake read", errno.EINVAL)
 		z.ctx.SetDeviceForTest(&fakeDev{Device: z.dev, read: func(int64, []byte) error { return readErr }})
 		err = z.write(zBufLen, true)
-		assert.Equal(z.t, -22, api.ErrnoOf(err), "expected failure from flash_sync")
+		assert.Equal(z.t, -22, errno.Of(err), "expected failure from flash_sync")
 		assert.Same(z.t, readErr, err)
 
 		// A device whose write fails, no callback, empty buffer.
-		writeErr := api.NewError("fake write", api.EINVAL)
+		writeErr := errno.New("fake write", errno.EINVAL)
 		z.ctx.SetDeviceForTest(&fakeDev{Device: z.dev, write: func(int64, []byte) error { return writeErr }})
 		z.ctx.SetCallbackForTest(nil)
 		z.ctx.SetBufBytesForTest(0)
 		n := max(z.sc.wbs-1, 1)
 		written := z.ctx.BytesWritten()
 		err = z.write(n, true)
-		assert.Equal(z.t, -22, api.ErrnoOf(err), "expected failure from flash_write")
+		assert.Equal(z.t, -22, errno.Of(err), "expected failure from flash_write")
 		assert.Same(z.t, writeErr, err)
 		assert.Equal(z.t, written, z.ctx.BytesWritten(), "bytes_written must not change")
 		assert.Equal(z.t, n, z.ctx.BytesBuffered(), "the bytes stay buffered")
@@ -255,12 +256,12 @@ var zTests = []struct {
 		assert.Equal(z.t, int64(zBase), z.eraseTracking())
 
 		// A failing erase leaves the context byte-identical.
-		eraseErr := api.NewError("fake erase", api.EINVAL)
+		eraseErr := errno.New("fake erase", errno.EINVAL)
 		z.ctx.SetDeviceForTest(&fakeDev{Device: z.dev, erase: func(int64, int64) error { return eraseErr }})
 		z.ctx.SetLastErasedForTest(zBase + zPage)
 		before := z.ctx.StateForTest()
 		err := z.ctx.ErasePage(zBase)
-		assert.Equal(z.t, -22, api.ErrnoOf(err), "expected failure")
+		assert.Equal(z.t, -22, errno.Of(err), "expected failure")
 		assert.Same(z.t, eraseErr, err)
 		assert.Equal(z.t, before, z.ctx.StateForTest(), "ctx should not be altered")
 	}},
@@ -274,13 +275,13 @@ var zTests = []struct {
 		z.initTarget()
 		// End address out of range.
 		_, err := streamflash.New(z.dev, z.buf, zBase, zAvailable+4, nil, streamflash.Options{})
-		assert.Less(z.t, api.ErrnoOf(err), 0, "should fail as size is more than available")
+		assert.Less(z.t, errno.Of(err), 0, "should fail as size is more than available")
 		var nilStream *streamflash.Stream
-		assert.Less(z.t, api.ErrnoOf(nilStream.Write(z.writeBuf[:1], true)), 0, "should fail as ctx is NULL")
+		assert.Less(z.t, errno.Of(nilStream.Write(z.writeBuf[:1], true)), 0, "should fail as ctx is NULL")
 		_, err = streamflash.New(nil, z.buf, zBase, 0, nil, streamflash.Options{})
-		assert.Less(z.t, api.ErrnoOf(err), 0, "should fail as fdev is NULL")
+		assert.Less(z.t, errno.Of(err), 0, "should fail as fdev is NULL")
 		_, err = streamflash.New(z.dev, nil, zBase, 0, nil, streamflash.Options{})
-		assert.Less(z.t, api.ErrnoOf(err), 0, "should fail as buffer is NULL")
+		assert.Less(z.t, errno.Of(err), 0, "should fail as buffer is NULL")
 		// Size 0 uses the rest of the flash.
 		s, err := streamflash.New(z.dev, z.buf, zBase, 0, nil, streamflash.Options{})
 		require.NoError(z.t, err, "should succeed")
@@ -292,9 +293,9 @@ var zTests = []struct {
 		for _, f := range []func(*streamflash.Stream, streamflash.Store, string) error{
 			(*streamflash.Stream).SaveProgress, (*streamflash.Stream).LoadProgress, (*streamflash.Stream).ClearProgress,
 		} {
-			assert.Less(z.t, api.ErrnoOf(f(nilStream, z.store, zKey)), 0, "should fail with NULL ctx")
-			assert.Less(z.t, api.ErrnoOf(f(z.ctx, z.store, "")), 0, "should fail with NULL key")
-			assert.Less(z.t, api.ErrnoOf(f(z.ctx, nil, zKey)), 0, "should fail without a store")
+			assert.Less(z.t, errno.Of(f(nilStream, z.store, zKey)), 0, "should fail with NULL ctx")
+			assert.Less(z.t, errno.Of(f(z.ctx, z.store, "")), 0, "should fail with NULL key")
+			assert.Less(z.t, errno.Of(f(z.ctx, nil, zKey)), 0, "should fail without a store")
 			assert.NoError(z.t, f(z.ctx, z.store, zKey), "expected success")
 		}
 		// Save after writing.

@@ -59,7 +59,7 @@ func TestCLIBadInput(t *testing.T) {
 
 		// repl / device flags
 		{"repl extra argument", "repl extra", 2, `^flashemu: repl: unexpected argument "extra"$`},
-		{"unknown chip", "repl --chip nosuch", 2, `^flashemu: repl: .*unknown chip "nosuch"`},
+		{"unknown chip", "repl --chip nosuch", 2, `^flashemu: repl: emu: unknown chip: "nosuch" \(known: w25q128jv, `},
 		{"negative size", "repl --nor size=-1", 2, `^flashemu: repl: .*size`},
 		{"huge size", "repl --nor size=1T", 2, `^flashemu: repl: `},
 		{"enormous size", "repl --nor size=99999999999999999999", 2, `^flashemu: repl: `},

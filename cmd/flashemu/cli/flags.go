@@ -7,10 +7,9 @@ import (
 
 // flagSpec describes one command-line flag.
 type flagSpec struct {
-	name  string // without dashes
-	arg   string // value placeholder for help; "" for a boolean flag
-	help  string
-	multi bool // may repeat (values collected)
+	name string // without dashes
+	arg  string // value placeholder for help; "" for a boolean flag
+	help string
 }
 
 // parsedArgs is the result of parsing one command's arguments.

@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/flashemu/flashemu/api"
+	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/fcb"
 	"github.com/flashemu/flashemu/lua"
 )
@@ -88,8 +89,8 @@ func cmdFCBWalk(c *invocation) error {
 	}
 	entries, err := fcb.WalkImage(img, opt)
 	if err != nil {
-		e := api.ErrnoOf(err)
-		return exitError{code: 1, msg: fmt.Sprintf("%s: mount failed: %v: %s (%d)", path, err, api.ErrnoName(e), e)}
+		e := errno.Of(err)
+		return exitError{code: 1, msg: fmt.Sprintf("%s: mount failed: %v: %s (%d)", path, err, errno.NameOf(e), e)}
 	}
 	if c.p.boolean("json") {
 		if entries == nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chzyer/readline"
 	"github.com/flashemu/flashemu/lua"
+	"github.com/flashemu/flashemu/repl"
 )
 
 // cmdREPL is flashemu [repl]: the interactive prompt with dev bound to the
@@ -28,7 +29,7 @@ func cmdREPL(c *invocation) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	r, err := lua.NewREPL(opts, c.env.Stdout, c.env.Stderr)
+	r, err := repl.New(opts, c.env.Stdout, c.env.Stderr)
 	if err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func cmdREPL(c *invocation) error {
 // lineReader is the REPL's input: readline on a terminal, plain lines
 // otherwise.
 type lineReader interface {
-	lua.LineReader
+	repl.LineReader
 	Close() error
 }
 
@@ -109,7 +110,7 @@ func historyPath(env Env) string {
 	return filepath.Join(dir, "history")
 }
 
-func newReadline(env Env, r *lua.REPL) (*rlReader, error) {
+func newReadline(env Env, r *repl.REPL) (*rlReader, error) {
 	stdin := readline.NewCancelableStdin(env.Stdin)
 	rl, err := readline.NewEx(&readline.Config{
 		Stdin:             stdin,
@@ -134,7 +135,7 @@ func (l *rlReader) ReadLine(prompt string) (string, error) {
 	l.rl.SetPrompt(prompt)
 	line, err := l.rl.Readline()
 	if errors.Is(err, readline.ErrInterrupt) {
-		return "", lua.ErrInterrupt
+		return "", repl.ErrInterrupt
 	}
 	return line, err
 }
@@ -155,7 +156,7 @@ func (l *rlReader) Close() error {
 }
 
 // completer adapts REPL.Complete to readline's AutoCompleter.
-type completer struct{ r *lua.REPL }
+type completer struct{ r *repl.REPL }
 
 func (c completer) Do(line []rune, pos int) ([][]rune, int) {
 	head := string(line[:pos])

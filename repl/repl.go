@@ -1,4 +1,4 @@
-package lua
+package repl
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/flashemu/flashemu/api"
+	"github.com/flashemu/flashemu/lua"
 
 	glua "github.com/yuin/gopher-lua"
 )
@@ -22,18 +23,18 @@ import (
 // lines; `:help` lists modules.
 type REPL struct {
 	// S is the state chunks run in.
-	S *State
+	S *lua.State
 	// Out receives results and help; Err receives error lines.
 	Out, Err io.Writer
 	pending  []string
 }
 
-// NewREPL makes a REPL with a fresh state.
-func NewREPL(opts Options, out, errw io.Writer) (*REPL, error) {
+// New makes a REPL with a fresh state.
+func New(opts lua.Options, out, errw io.Writer) (*REPL, error) {
 	if opts.Stdout == nil {
 		opts.Stdout = out
 	}
-	s, err := NewState(opts)
+	s, err := lua.NewState(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +56,7 @@ func (r *REPL) Prompt() string {
 	if r.Pending() {
 		return ">> "
 	}
-	if d, ok := DeviceOf(r.S.Global("dev")); ok {
+	if d, ok := lua.DeviceOf(r.S.Global("dev")); ok {
 		return fmt.Sprintf("%s %s> ", d.Dev.Kind(), api.FormatSize(d.Dev.Size()))
 	}
 	return "flashemu> "
@@ -104,7 +105,7 @@ func (r *REPL) Eval(ctx context.Context, chunk string) ([]string, error) {
 		var serr error
 		fn, serr = r.S.LoadString("stdin", chunk)
 		if serr != nil {
-			var le *Error
+			var le *lua.Error
 			if errors.As(serr, &le) && strings.HasSuffix(le.Msg, "near <eof>") && !strings.Contains(le.Msg, "unterminated string") {
 				return nil, errIncomplete
 			}
@@ -127,12 +128,12 @@ func (r *REPL) Eval(ctx context.Context, chunk string) ([]string, error) {
 func (r *REPL) show(v glua.LValue) string {
 	switch x := v.(type) {
 	case glua.LString:
-		if !printable(string(x)) {
+		if !lua.Printable(string(x)) {
 			return fmt.Sprintf("hex(%q)", fmt.Sprintf("%x", string(x)))
 		}
 		return string(x)
 	case *glua.LTable:
-		return formatValue(x)
+		return lua.FormatValue(x)
 	}
 	return r.S.ToString(v)
 }
@@ -147,7 +148,7 @@ func (r *REPL) command(line string) {
 			return
 		}
 		fmt.Fprintln(r.Out, "modules and types (:help NAME for functions):")
-		for _, m := range Docs() {
+		for _, m := range lua.Docs() {
 			fmt.Fprintf(r.Out, "  %-12s %s\n", m.Name, m.Doc)
 		}
 		fmt.Fprintln(r.Out, "expressions print their values; Ctrl-C cancels, Ctrl-D exits")
@@ -159,7 +160,7 @@ func (r *REPL) command(line string) {
 }
 
 func (r *REPL) helpFor(name string) {
-	for _, m := range Docs() {
+	for _, m := range lua.Docs() {
 		if m.Name == name {
 			fmt.Fprintf(r.Out, "%s: %s\n", m.Name, m.Doc)
 			for _, f := range m.Funcs {
@@ -338,7 +339,7 @@ func (r *REPL) Loop(lr LineReader, interrupts func() (<-chan os.Signal, func()))
 		}
 		ctx, c := context.WithCancelCause(context.Background())
 		mu.Lock()
-		cancel = func() { c(ErrCanceled) }
+		cancel = func() { c(lua.ErrCanceled) }
 		mu.Unlock()
 		r.Feed(ctx, line)
 		mu.Lock()
