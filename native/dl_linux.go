@@ -95,8 +95,8 @@ import (
 // handle is a dlopen'ed private copy of a library.
 type handle struct {
 	dl    unsafe.Pointer
-	enter unsafe.Pointer
-	syms  map[string]uintptr
+	entry unsafe.Pointer // flashemu_rt_enter
+	syms  map[string]unsafe.Pointer
 	segs  []segment
 }
 
@@ -133,14 +133,14 @@ func openLib(path string) (*handle, error) {
 	if dl == nil {
 		return nil, fmt.Errorf("%w: %s: %s", ErrLoad, path, C.GoString(C.dlerror()))
 	}
-	h := &handle{dl: dl, syms: map[string]uintptr{}}
+	h := &handle{dl: dl, syms: map[string]unsafe.Pointer{}}
 	abi := h.lookup("flashemu_rt_abi")
-	h.enter = unsafe.Pointer(h.lookup("flashemu_rt_enter"))
-	if abi == 0 || h.enter == nil {
+	h.entry = h.lookup("flashemu_rt_enter")
+	if abi == nil || h.entry == nil {
 		h.close()
 		return nil, fmt.Errorf("%w: %s was not built with flashemu's runtime (cc $(flashemu cc-flags) ...): no flashemu_rt_enter", ErrLoad, path)
 	}
-	if v := int(C.fe_abi(unsafe.Pointer(abi))); v != abiVersion {
+	if v := int(C.fe_abi(abi)); v != abiVersion {
 		h.close()
 		return nil, fmt.Errorf("%w: %s was built with flashemu runtime ABI %d, this flashemu speaks %d: rebuild it with this flashemu's cc-flags", ErrLoad, path, v, abiVersion)
 	}
@@ -158,18 +158,18 @@ func openLib(path string) (*handle, error) {
 	return h, nil
 }
 
-func (h *handle) lookup(name string) uintptr {
+func (h *handle) lookup(name string) unsafe.Pointer {
 	if p, ok := h.syms[name]; ok {
 		return p
 	}
 	cs := C.CString(name)
 	defer C.free(unsafe.Pointer(cs))
-	p := uintptr(C.dlsym(h.dl, cs))
+	p := C.dlsym(h.dl, cs)
 	h.syms[name] = p
 	return p
 }
 
-func (h *handle) sym(name string) uintptr { return h.lookup(name) }
+func (h *handle) sym(name string) uintptr { return uintptr(h.lookup(name)) }
 
 // restore copies the load-time bytes back over the writable segments.
 func (h *handle) restore() {
@@ -179,7 +179,7 @@ func (h *handle) restore() {
 }
 
 func (h *handle) enter(fn, id uintptr) int64 {
-	return int64(C.fe_enter(h.enter, C.uintptr_t(id), *(*unsafe.Pointer)(unsafe.Pointer(&fn))))
+	return int64(C.fe_enter(h.entry, C.uintptr_t(id), *(*unsafe.Pointer)(unsafe.Pointer(&fn))))
 }
 
 func (h *handle) close() error {
