@@ -12,7 +12,7 @@ import (
 	"sort"
 )
 
-//go:embed include runtime
+//go:embed all:include all:runtime
 var files embed.FS
 
 // RuntimeFile is the runtime source's path inside the directory RuntimeDir
