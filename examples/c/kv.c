@@ -24,7 +24,9 @@
 #include <zephyr/sys/crc.h>
 
 #define REC 16
-#define VALUES 6
+#ifndef VALUES
+#define VALUES 6 /* appended by the workload; -DVALUES=N for more */
+#endif
 
 struct rec {
 	uint32_t seq;
