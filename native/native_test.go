@@ -216,3 +216,49 @@ func TestLoadRejectsLibraryWithoutRuntime(t *testing.T) {
 	require.ErrorIs(t, err, native.ErrLoad)
 	assert.Contains(t, err.Error(), "cc-flags")
 }
+
+// TestZephyrNVSSweep compiles Zephyr's own nvs.c, unmodified, from
+// $ZEPHYR_BASE with flashemu's headers and sweeps it. It skips without
+// ZEPHYR_BASE (Zephyr's sources are not part of this repository).
+func TestZephyrNVSSweep(t *testing.T) {
+	zb := os.Getenv("ZEPHYR_BASE")
+	if zb == "" {
+		t.Skip("ZEPHYR_BASE not set: skipping the sweep of Zephyr's NVS")
+	}
+	nvs := filepath.Join(zb, "subsys", "fs", "nvs", "nvs.c")
+	if _, err := os.Stat(nvs); err != nil {
+		t.Skipf("no %s: %v", nvs, err)
+	}
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(exampleDir(t), "nvs_sweep.lua"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "nvs_sweep.lua"), src, 0o644))
+	cc := needCC(t)
+	flags, err := native.CCFlags()
+	require.NoError(t, err)
+	args := append(strings.Fields(flags), "-I"+filepath.Join(zb, "include"), "-I"+filepath.Join(zb, "subsys", "fs", "nvs"),
+		"-Wall", "-shared", "-fPIC", "-o", filepath.Join(dir, "libnvs.so"), nvs, filepath.Join(exampleDir(t), "nvs_check.c"))
+	out, err := exec.Command(cc, args...).CombinedOutput()
+	require.NoError(t, err, "cc %s\n%s", strings.Join(args, " "), out)
+	assert.Empty(t, strings.TrimSpace(string(out)), "warnings compiling NVS")
+
+	prog, err := lua.Compile(filepath.Join(dir, "nvs_sweep.lua"))
+	require.NoError(t, err)
+	s, err := lua.LoadSweeps(context.Background(), prog, lua.Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	b, err := s.BindSweep(context.Background(), s.Sweep("nvs"), lua.SweepConfig{})
+	require.NoError(t, err)
+	defer b.Close()
+	res, err := faults.Run(context.Background(), b.Sweep, faults.Options{Jobs: 2})
+	require.NoError(t, err)
+	t.Logf("NVS: %d workload ops, %d branches checked, %d failures", res.WorkloadOps, res.Levels[0].Checked, len(res.Failures))
+	for i, f := range res.Failures {
+		if i < 5 {
+			t.Logf("  %s: %s", f.ID, f.Error)
+		}
+	}
+	assert.Equal(t, 40, res.Acked)
+	assert.Greater(t, res.WorkloadOps, 100)
+	assert.Empty(t, res.Failures, "NVS recovers every acknowledged counter at op cuts")
+}
