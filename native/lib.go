@@ -69,6 +69,7 @@ type Lib struct {
 	h    *handle
 	id   uintptr
 	cur  *callState
+	st   callState // the state of every call (reused: calls are serialised)
 }
 
 // callState is the state of the call in progress.
@@ -138,10 +139,12 @@ func (l *Lib) call(sym string, fn uintptr, e Env) (int64, error) {
 		return 0, fmt.Errorf("%w: %s: no device", emu.ErrInvalid, sym)
 	}
 	l.h.restore()
-	st := &callState{env: e}
+	st := &l.st
+	*st = callState{env: e}
 	l.cur = st
 	rc := l.h.enter(fn, l.id)
 	l.cur = nil
+	defer func() { *st = callState{} }() // drop the device and acked values
 	switch {
 	case st.cut:
 		return rc, fmt.Errorf("native: %s: %w during the call (its result is ignored)", sym, emu.ErrPowerLoss)
