@@ -217,48 +217,54 @@ func TestLoadRejectsLibraryWithoutRuntime(t *testing.T) {
 	assert.Contains(t, err.Error(), "cc-flags")
 }
 
-// TestZephyrNVSSweep compiles Zephyr's own nvs.c, unmodified, from
-// $ZEPHYR_BASE with flashemu's headers and sweeps it. It skips without
-// ZEPHYR_BASE (Zephyr's sources are not part of this repository).
-func TestZephyrNVSSweep(t *testing.T) {
+// TestZephyrStorageSweeps compiles Zephyr's own NVS and ZMS sources,
+// unmodified, from $ZEPHYR_BASE with flashemu's headers and sweeps them. It
+// skips without ZEPHYR_BASE (Zephyr's sources are not part of this
+// repository).
+func TestZephyrStorageSweeps(t *testing.T) {
 	zb := os.Getenv("ZEPHYR_BASE")
 	if zb == "" {
-		t.Skip("ZEPHYR_BASE not set: skipping the sweep of Zephyr's NVS")
+		t.Skip("ZEPHYR_BASE not set: skipping the sweeps of Zephyr's NVS and ZMS")
 	}
-	nvs := filepath.Join(zb, "subsys", "fs", "nvs", "nvs.c")
-	if _, err := os.Stat(nvs); err != nil {
-		t.Skipf("no %s: %v", nvs, err)
-	}
-	dir := t.TempDir()
-	src, err := os.ReadFile(filepath.Join(exampleDir(t), "nvs_sweep.lua"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "nvs_sweep.lua"), src, 0o644))
-	cc := needCC(t)
-	flags, err := native.CCFlags()
-	require.NoError(t, err)
-	args := append(strings.Fields(flags), "-I"+filepath.Join(zb, "include"), "-I"+filepath.Join(zb, "subsys", "fs", "nvs"),
-		"-Wall", "-shared", "-fPIC", "-o", filepath.Join(dir, "libnvs.so"), nvs, filepath.Join(exampleDir(t), "nvs_check.c"))
-	out, err := exec.Command(cc, args...).CombinedOutput()
-	require.NoError(t, err, "cc %s\n%s", strings.Join(args, " "), out)
-	assert.Empty(t, strings.TrimSpace(string(out)), "warnings compiling NVS")
+	for _, sub := range []string{"nvs", "zms"} {
+		t.Run(sub, func(t *testing.T) {
+			src := filepath.Join(zb, "subsys", "fs", sub, sub+".c")
+			if _, err := os.Stat(src); err != nil {
+				t.Skipf("no %s: %v", src, err)
+			}
+			dir := t.TempDir()
+			script := sub + "_sweep.lua"
+			lsrc, err := os.ReadFile(filepath.Join(exampleDir(t), script))
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(dir, script), lsrc, 0o644))
+			cc := needCC(t)
+			flags, err := native.CCFlags()
+			require.NoError(t, err)
+			args := append(strings.Fields(flags), "-I"+filepath.Join(zb, "include"), "-I"+filepath.Join(zb, "subsys", "fs", sub),
+				"-Wall", "-shared", "-fPIC", "-o", filepath.Join(dir, "lib"+sub+".so"), src, filepath.Join(exampleDir(t), sub+"_check.c"))
+			out, err := exec.Command(cc, args...).CombinedOutput()
+			require.NoError(t, err, "cc %s\n%s", strings.Join(args, " "), out)
+			assert.Empty(t, strings.TrimSpace(string(out)), "warnings compiling %s", sub)
 
-	prog, err := lua.Compile(filepath.Join(dir, "nvs_sweep.lua"))
-	require.NoError(t, err)
-	s, err := lua.LoadSweeps(context.Background(), prog, lua.Options{})
-	require.NoError(t, err)
-	defer s.Close()
-	b, err := s.BindSweep(context.Background(), s.Sweep("nvs"), lua.SweepConfig{})
-	require.NoError(t, err)
-	defer b.Close()
-	res, err := faults.Run(context.Background(), b.Sweep, faults.Options{Jobs: 2})
-	require.NoError(t, err)
-	t.Logf("NVS: %d workload ops, %d branches checked, %d failures", res.WorkloadOps, res.Levels[0].Checked, len(res.Failures))
-	for i, f := range res.Failures {
-		if i < 5 {
-			t.Logf("  %s: %s", f.ID, f.Error)
-		}
+			prog, err := lua.Compile(filepath.Join(dir, script))
+			require.NoError(t, err)
+			s, err := lua.LoadSweeps(context.Background(), prog, lua.Options{})
+			require.NoError(t, err)
+			defer s.Close()
+			b, err := s.BindSweep(context.Background(), s.Sweep(sub), lua.SweepConfig{})
+			require.NoError(t, err)
+			defer b.Close()
+			res, err := faults.Run(context.Background(), b.Sweep, faults.Options{Jobs: 2})
+			require.NoError(t, err)
+			t.Logf("%s: %d workload ops, %d branches checked, %d failures", sub, res.WorkloadOps, res.Levels[0].Checked, len(res.Failures))
+			for i, f := range res.Failures {
+				if i < 5 {
+					t.Logf("  %s: %s", f.ID, f.Error)
+				}
+			}
+			assert.Equal(t, 40, res.Acked)
+			assert.Greater(t, res.WorkloadOps, 100)
+			assert.Empty(t, res.Failures, "%s recovers every acknowledged counter at op cuts", sub)
+		})
 	}
-	assert.Equal(t, 40, res.Acked)
-	assert.Greater(t, res.WorkloadOps, 100)
-	assert.Empty(t, res.Failures, "NVS recovers every acknowledged counter at op cuts")
 }

@@ -123,6 +123,15 @@ void flashemu_log(const char *fmt, ...)
 	va_end(ap);
 }
 
+void flashemu_zlog(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(OP_LOG, fmt, ap);
+	va_end(ap);
+}
+
 int flashemu_failed(void) { return failed; }
 
 void flashemu_assert_fail(const char *file, int line, const char *expr, const char *fmt, ...)
