@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 )
 
 // Host operations of the C runtime (keep in step with runtime/flashemu_rt.c).
@@ -26,7 +27,7 @@ const (
 	opAreaLabel  = 14
 )
 
-const errnoEIO = -int64(emu.EIO)
+const errnoEIO = -int64(errno.EIO)
 
 // host serves one callback from the C runtime: library id, operation,
 // two integer arguments and a C buffer. It returns 0 or a result, or a
@@ -35,7 +36,7 @@ const errnoEIO = -int64(emu.EIO)
 func host(id uintptr, op uintptr, a, b int64, buf unsafe.Pointer, n int64) (ret int64) {
 	l := lookup(id)
 	if l == nil || l.cur == nil {
-		return -int64(emu.ENODEV)
+		return -int64(errno.ENODEV)
 	}
 	st := l.cur
 	defer func() {
@@ -50,7 +51,7 @@ func host(id uintptr, op uintptr, a, b int64, buf unsafe.Pointer, n int64) (ret 
 	switch op {
 	case opRead, opProgram:
 		if n < 0 || (n > 0 && buf == nil) {
-			return -int64(emu.EINVAL)
+			return -int64(errno.EINVAL)
 		}
 		if st.cut {
 			return errnoEIO
@@ -71,14 +72,14 @@ func host(id uintptr, op uintptr, a, b int64, buf unsafe.Pointer, n int64) (ret 
 	case opGeometry:
 		g := int64s(buf, n, 4)
 		if g == nil {
-			return -int64(emu.EINVAL)
+			return -int64(errno.EINVAL)
 		}
 		g[0], g[1], g[2], g[3] = d.Size(), int64(d.WriteBlock()), int64(d.EraseValue()), int64(d.UnitCount())
 		return 0
 	case opUnit:
 		u := int64s(buf, n, 2)
 		if u == nil || a < 0 || a >= int64(d.UnitCount()) {
-			return -int64(emu.EINVAL)
+			return -int64(errno.EINVAL)
 		}
 		u[0], u[1] = d.Unit(int(a))
 		return 0
@@ -89,7 +90,7 @@ func host(id uintptr, op uintptr, a, b int64, buf unsafe.Pointer, n int64) (ret 
 				return int64(ar.ID)
 			}
 		}
-		return -int64(emu.ENOENT)
+		return -int64(errno.ENOENT)
 	case opArea, opAreaLabel:
 		for _, ar := range l.areas() {
 			if int64(ar.ID) != a {
@@ -100,7 +101,7 @@ func host(id uintptr, op uintptr, a, b int64, buf unsafe.Pointer, n int64) (ret 
 			}
 			s := int64s(buf, n, 2)
 			if s == nil {
-				return -int64(emu.EINVAL)
+				return -int64(errno.EINVAL)
 			}
 			size := ar.Size
 			if size <= 0 {
@@ -109,7 +110,7 @@ func host(id uintptr, op uintptr, a, b int64, buf unsafe.Pointer, n int64) (ret 
 			s[0], s[1] = ar.Offset, size
 			return 0
 		}
-		return -int64(emu.ENOENT)
+		return -int64(errno.ENOENT)
 	case opNow:
 		return d.Now()
 	case opAck:
@@ -124,14 +125,14 @@ func host(id uintptr, op uintptr, a, b int64, buf unsafe.Pointer, n int64) (ret 
 	case opAcked:
 		v := int64s(buf, n, 1)
 		if v == nil || a < 0 || a >= int64(len(st.env.Acked)) {
-			return -int64(emu.EINVAL)
+			return -int64(errno.EINVAL)
 		}
 		x, ok := ackedInt(st.env.Acked[a])
 		if !ok {
 			if st.err == nil {
 				st.err = fmt.Errorf("acked value %d is %T %v, not an integer", a+1, st.env.Acked[a], st.env.Acked[a])
 			}
-			return -int64(emu.EINVAL)
+			return -int64(errno.EINVAL)
 		}
 		v[0] = x
 		return 0
@@ -148,7 +149,7 @@ func host(id uintptr, op uintptr, a, b int64, buf unsafe.Pointer, n int64) (ret 
 		}
 		return 0
 	}
-	return -int64(emu.ENOSYS)
+	return -int64(errno.ENOSYS)
 }
 
 // result maps a device error to a Zephyr errno and latches power loss: once
@@ -161,7 +162,7 @@ func (st *callState) result(err error) int64 {
 	if errors.Is(err, emu.ErrPowerLoss) {
 		st.cut = true
 	}
-	return int64(emu.ErrnoOf(err))
+	return int64(errno.Of(err))
 }
 
 func int64s(buf unsafe.Pointer, n int64, want int) []int64 {

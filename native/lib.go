@@ -9,23 +9,24 @@ import (
 	"sync/atomic"
 
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/errno"
 )
 
 // Sentinel errors of the package.
 var (
 	// ErrUnsupported: loading C libraries is not available in this build
 	// (not linux/amd64 or linux/arm64, or built without cgo).
-	ErrUnsupported = emu.NewError("native: loading C libraries needs flashemu built with cgo on linux/amd64 or linux/arm64", emu.ENOTSUP)
+	ErrUnsupported = errno.New("native: loading C libraries needs flashemu built with cgo on linux/amd64 or linux/arm64", errno.ENOTSUP)
 	// ErrLoad: the library could not be loaded (not found, not a shared
 	// library, not built with flashemu's runtime).
-	ErrLoad = emu.NewError("native: cannot load library", emu.EINVAL)
+	ErrLoad = errno.New("native: cannot load library", errno.EINVAL)
 	// ErrNoSymbol: the library does not define the entry point.
-	ErrNoSymbol = emu.NewError("native: no such entry point", emu.ENOENT)
+	ErrNoSymbol = errno.New("native: no such entry point", errno.ENOENT)
 	// ErrFailed: the C code called flashemu_fail, failed an __ASSERT or
 	// returned non-zero from flashemu_workload or flashemu_check.
-	ErrFailed = emu.NewError("native: C code failed", emu.EIO)
+	ErrFailed = errno.New("native: C code failed", errno.EIO)
 	// ErrClosed: the library was closed.
-	ErrClosed = emu.NewError("native: library closed", emu.EINVAL)
+	ErrClosed = errno.New("native: library closed", errno.EINVAL)
 )
 
 // Area is a flash area the C code can open with flash_area_open(ID) or
