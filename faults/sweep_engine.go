@@ -252,10 +252,14 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		e.setPhase(level, "branch", len(pts))
 		if err := e.parallel(ctx, len(pts), func(w *worker, i int) {
 			w.t.inf = e.inf
-			pts[i].materialise(&w.t, s.Seed)
-			if !o.NoDedup {
-				pts[i].hash = pts[i].snap.StateKey()
+			p := pts[i]
+			if o.NoDedup {
+				if p.lazy == nil {
+					p.materialise(&w.t, s.Seed)
+				}
+				return // a torn state is computed when checked
 			}
+			p.hash = p.state(&w.t, s.Seed).StateKey()
 		}); err != nil {
 			return nil, err
 		}
@@ -278,7 +282,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 							res.List = append(res.List, BranchInfo{ID: e.id(p), Depth: level, Acked: p.acks, Verdict: "dup", DupOf: e.id(c), Hash: p.hash})
 						}
 					}
-					p.snap = nil
+					p.free()
 					continue
 				}
 				explored[k] = p
@@ -308,7 +312,8 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		if err := e.parallel(ctx, len(todo), func(w *worker, i int) {
 			j := todo[i]
 			p := uniq[j]
-			d := p.device()
+			w.t.inf = e.inf
+			d := emu.FromSnapshot(p.state(&w.t, s.Seed))
 			var cr *recorder
 			if !last {
 				acks := p.acks
@@ -332,7 +337,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 			} else if cr != nil {
 				children[j] = cr.points
 			}
-			p.snap = nil // the branch is done; free its state
+			p.free() // the branch is done
 		}); err != nil {
 			return nil, err
 		}

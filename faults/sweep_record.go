@@ -137,6 +137,28 @@ func boot(s *emu.Snapshot, sweepSeed uint64) *emu.Snapshot {
 // device returns a device in p's booted state (materialise), with no hook.
 func (p *point) device() *emu.Device { return emu.FromSnapshot(p.snap) }
 
+// state returns p's booted state (materialise). A point recorded with its
+// state (a cut before or after an operation) keeps it: booting shares the
+// whole array with the recording. A lazy torn point computes it afresh on
+// every call and keeps only its recipe (pre-operation snapshot, tear and
+// seed, all shared with its siblings): the tear copies the chunks it
+// changes, and keeping them would make every torn branch of a level pin its
+// own copy from the hashing phase until its check. The computation is
+// deterministic, so every call gives the same state.
+func (p *point) state(t *tearer, sweepSeed uint64) *emu.Snapshot {
+	if p.lazy == nil {
+		p.materialise(t, sweepSeed)
+		return p.snap
+	}
+	q := *p
+	q.materialise(t, sweepSeed)
+	return q.snap
+}
+
+// free drops p's state and recipe once its check ran (or it turned out a
+// duplicate); its children keep p for their schedules only.
+func (p *point) free() { p.snap, p.lazy = nil, nil }
+
 // recorder is the hook that turns a run into cut points. In a sweep it
 // records every cut; in a replay (want set) only the one asked for.
 type recorder struct {
