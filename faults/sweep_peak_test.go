@@ -2,14 +2,20 @@ package faults_test
 
 import (
 	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/faults"
+	"github.com/flashemu/flashemu/fcb"
 )
 
 // peakHeap runs f while sampling the heap in use (runtime.ReadMemStats
@@ -44,14 +50,59 @@ func peakHeap(f func()) uint64 {
 }
 
 // fcbDepth2Unit is a depth-2 unit-cut sweep of a ~200-operation FCB
-// scenario whose check writes a boot entry (so every recovery is swept
-// again). Torn FCB writes make some branches fail; only the memory matters
-// here.
+// scenario, the Go twin of the Lua one of issue 13: 60 records of 16 to 111
+// bytes on a 3-sector (12 KiB) nRF52840 FCB; the check mounts the FCB,
+// walks it and appends a boot record, so every recovery is swept again.
+// Torn FCB writes make some branches fail; only the memory matters here.
 func fcbDepth2Unit() *faults.Sweep {
-	s := fcbSweep("fcb200u", 66, fcbBootCheck)
-	s.Cuts = faults.Cuts{Mode: faults.CutUnit}
-	s.Depth = 2
-	return s
+	filler := strings.Repeat("abcdefghijklmnopqrstuvwxyz0123456789", 4)
+	record := func(i int) []byte {
+		p := fmt.Appendf(nil, "seq=%05d;%s", i, filler[:2+(i*37)%96])
+		return binary.LittleEndian.AppendUint32(p, crc32.ChecksumIEEE(p))
+	}
+	device := func() (*emu.Device, error) {
+		c, err := emu.Chip("nrf52840")
+		if err != nil {
+			return nil, err
+		}
+		c.Size = 12 << 10
+		return emu.New(c)
+	}
+	return &faults.Sweep{
+		Name:   "fcb200u",
+		Device: device,
+		Workload: func(d *emu.Device, ack func(any)) error {
+			log, err := fcbMount(d)
+			if err != nil {
+				return err
+			}
+			for i := 1; i <= 60; i++ {
+				if _, err := log.Push(record(i)); err != nil {
+					return err
+				}
+				ack(i)
+			}
+			return nil
+		},
+		Check: func(d *emu.Device, acked []any) error {
+			log, err := fcbMount(d)
+			if err != nil {
+				return err
+			}
+			n := 0
+			if err := log.Walk(func(fcb.Loc) error { n++; return nil }); err != nil {
+				return err
+			}
+			if n < len(acked) {
+				return fmt.Errorf("%d entries, %d acked", n, len(acked))
+			}
+			_, err = log.Push(record(99999))
+			return err
+		},
+		Cuts:  faults.Cuts{Mode: faults.CutUnit},
+		Depth: 2,
+		Seed:  1,
+	}
 }
 
 // TestSweepFCBDepth2UnitPeakHeap: the depth-2 unit sweep of the
