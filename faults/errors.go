@@ -28,6 +28,9 @@ var (
 	ErrTimeout = emu.NewError("faults: timed out", emu.EAGAIN)
 	// ErrBadID: a branch ID does not parse or names no branch of the sweep.
 	ErrBadID = emu.NewError("faults: bad branch ID", emu.EINVAL)
+	// ErrMemoryLimit: a sweep's heap passed Options.MemoryLimit while it
+	// recorded cut points; the sweep stopped rather than grow past it.
+	ErrMemoryLimit = emu.NewError("faults: sweep memory limit exceeded", emu.ENOMEM)
 )
 
 // IsPowerLoss reports whether err is (or wraps) the power-loss sentinel.

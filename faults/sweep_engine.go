@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +20,70 @@ type engineCfg struct {
 	cuts   Cuts
 	progM  Model
 	eraseM Model
+	budget *memBudget // nil: no memory limit
+}
+
+// memBudget enforces Options.MemoryLimit: recorders read the heap every
+// budgetEvery cut points they keep, and the first reading past the limit
+// (after a GC, to discount garbage) stops every recording of the sweep.
+type memBudget struct {
+	limit uint64
+	mu    sync.Mutex
+	err   error
+}
+
+// budgetEvery is how many cut points a recorder keeps between two heap
+// readings (a reading costs about a microsecond, a cut point hundreds of
+// bytes to a few KiB).
+const budgetEvery = 256
+
+// failed returns the error that stopped the sweep, if any.
+func (b *memBudget) failed() error {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
+// check reads the heap and returns ErrMemoryLimit (kept for every later
+// call) when it is past the limit; level and op say where the recording is.
+func (b *memBudget) check(level, op int) error {
+	if b == nil {
+		return nil
+	}
+	if err := b.failed(); err != nil {
+		return err
+	}
+	h := heapBytes()
+	if h <= b.limit {
+		return nil
+	}
+	runtime.GC()
+	if h = heapBytes(); h <= b.limit {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err == nil {
+		b.err = fmt.Errorf("%w: heap %d MiB > %d MiB while recording cut points of level %d at operation %d "+
+			"(a sweep keeps a device state per cut point: use fewer cuts, a shorter workload or a lower depth, or raise the limit)",
+			ErrMemoryLimit, h>>20, b.limit>>20, level, op)
+	}
+	return b.err
+}
+
+// heapBytes reads the bytes occupied by heap objects (live or not yet swept).
+func heapBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	return s[0].Value.Uint64()
 }
 
 type engine struct {
@@ -51,6 +117,9 @@ func newEngine(s *Sweep, o Options) *engine {
 		e.cuts.Mode = CutOp
 	}
 	e.progM, e.eraseM = s.ProgramModel, s.EraseModel
+	if o.MemoryLimit > 0 {
+		e.budget = &memBudget{limit: uint64(o.MemoryLimit)}
+	}
 	e.workers = make([]*worker, e.jobs)
 	for i := range e.workers {
 		e.workers[i] = &worker{id: i, ck: checker{s: s, worker: i, timeout: o.CheckTimeout}}
@@ -234,6 +303,9 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		rec = newRecorder(&e.engineCfg, nil, s.Seed, 1, func() int { return len(*acked) }, d.Now())
 		return rec
 	})
+	if berr := e.budget.failed(); berr != nil {
+		return nil, fmt.Errorf("%s: %w", s.Name, berr) // whatever the workload made of its failed operation
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -340,6 +412,9 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 			p.free() // the branch is done
 		}); err != nil {
 			return nil, err
+		}
+		if berr := e.budget.failed(); berr != nil {
+			return nil, fmt.Errorf("%s: %w", s.Name, berr)
 		}
 		if err, _ := fatal.Load().(error); err != nil {
 			return nil, fmt.Errorf("%w: %s: check factory: %w", ErrBadSweep, s.Name, err)

@@ -4,7 +4,12 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"runtime/metrics"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/flashemu/flashemu/emu"
 )
@@ -79,4 +84,83 @@ func BenchmarkRecordSmallWrites(b *testing.B) {
 			b.ReportMetric(per-4096, "overhead-B/op")
 		})
 	}
+}
+
+// PeakHeap is peakHeap for the external tests.
+var PeakHeap = peakHeap
+
+// peakHeap runs f while sampling the heap every 2 ms and once at the end,
+// and returns the peak live heap (runtime/metrics /gc/heap/live:bytes: what
+// the last GC found reachable) above the live heap before f, and the peak
+// heap in use (runtime.ReadMemStats HeapInuse: live objects and garbage not
+// yet collected; with GOGC=100 up to about twice the live heap) above the
+// heap in use before f.
+func peakHeap(f func()) (live, inuse uint64) {
+	read := func() (live, inuse uint64) {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		metrics.Read(s)
+		if s[0].Value.Kind() == metrics.KindUint64 {
+			live = s[0].Value.Uint64()
+		}
+		return live, m.HeapInuse
+	}
+	runtime.GC()
+	live0, inuse0 := read()
+	stop, done := make(chan struct{}), make(chan [2]uint64)
+	go func() {
+		var peak [2]uint64
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			l, u := read()
+			peak[0], peak[1] = max(peak[0], l), max(peak[1], u)
+			select {
+			case <-stop:
+				done <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	f()
+	runtime.GC() // the last cycle's live heap
+	close(stop)
+	p := <-done
+	return p[0] - min(live0, p[0]), p[1] - min(inuse0, p[1])
+}
+
+// TestMemoryLimitStopsRecording: a workload whose recording needs far more
+// than Options.MemoryLimit (200k small writes, about 1 GB of cut points)
+// stops with ErrMemoryLimit near the limit instead of growing past it.
+func TestMemoryLimitStopsRecording(t *testing.T) {
+	runtime.GC()
+	limit := int64(heapBytes()) + 64<<20
+	var err error
+	_, peak := peakHeap(func() {
+		_, err = Run(context.Background(), smallWritesSweep(200_000), Options{Jobs: 1, MemoryLimit: limit})
+	})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrMemoryLimit)
+	assert.Equal(t, -int(emu.ENOMEM), emu.ErrnoOf(err))
+	assert.Regexp(t, `^small: faults: sweep memory limit exceeded: heap \d+ MiB > \d+ MiB while recording cut points of level 1 at operation \d+ `, err.Error())
+	assert.Less(t, peak, uint64(64<<20)+32<<20, "the heap stops near the limit (peak above the start)")
+}
+
+// TestMemoryLimitKeepsVerdicts: a limit the sweep stays under changes
+// nothing in its result.
+func TestMemoryLimitKeepsVerdicts(t *testing.T) {
+	s := smallWritesSweep(300)
+	s.Depth = 2
+	s.Check = func(d *emu.Device, _ []any) error { return d.Program(4096*200, []byte{1, 2, 3, 4}) }
+	a, err := Run(context.Background(), s, Options{Jobs: 2, NoShrink: true})
+	require.NoError(t, err)
+	b, err := Run(context.Background(), s, Options{Jobs: 2, NoShrink: true, MemoryLimit: int64(heapBytes()) + 512<<20})
+	require.NoError(t, err)
+	assert.Equal(t, a.Branches, b.Branches)
+	assert.Equal(t, a.Unique, b.Unique)
+	assert.Equal(t, a.Checked, b.Checked)
+	assert.Equal(t, a.Failures, b.Failures)
+	assert.Positive(t, a.Levels[1].Branches, "the recoveries were recorded")
 }

@@ -5,10 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,37 +15,6 @@ import (
 	"github.com/flashemu/flashemu/faults"
 	"github.com/flashemu/flashemu/fcb"
 )
-
-// peakHeap runs f while sampling the heap in use (runtime.ReadMemStats
-// every 2 ms and once at the end) and returns the peak above the heap in
-// use before f.
-func peakHeap(f func()) uint64 {
-	var ms runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapInuse
-	stop, done := make(chan struct{}), make(chan uint64)
-	go func() {
-		var m runtime.MemStats
-		peak := uint64(0)
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&m)
-			peak = max(peak, m.HeapInuse)
-			select {
-			case <-stop:
-				done <- peak
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	f()
-	close(stop)
-	peak := <-done
-	return peak - min(base, peak)
-}
 
 // fcbDepth2Unit is a depth-2 unit-cut sweep of a ~200-operation FCB
 // scenario, the Go twin of the Lua one of issue 13: 60 records of 16 to 111
@@ -114,26 +81,29 @@ func TestSweepFCBDepth2UnitPeakHeap(t *testing.T) {
 	}
 	var r *faults.Result
 	var err error
-	peak := peakHeap(func() {
+	live, inuse := faults.PeakHeap(func() {
 		r, err = faults.Run(context.Background(), fcbDepth2Unit(), faults.Options{Jobs: 2, NoShrink: true})
 	})
 	require.NoError(t, err)
-	t.Logf("ops=%d branches=%d checked=%d failed=%d peak heap %.1f MB", r.WorkloadOps, r.Branches, r.Checked, r.Failed, float64(peak)/1e6)
-	assert.Less(t, peak, uint64(100e6), "peak heap in use")
+	t.Logf("ops=%d branches=%d checked=%d failed=%d peak live heap %.1f MB, heap in use %.1f MB",
+		r.WorkloadOps, r.Branches, r.Checked, r.Failed, float64(live)/1e6, float64(inuse)/1e6)
+	assert.Less(t, live, uint64(100e6), "peak live heap")
 }
 
-// BenchmarkSweepFCBDepth2UnitPeak reports the peak heap in use (MB) of the
+// BenchmarkSweepFCBDepth2UnitPeak reports the peak live heap and heap in use (MB) of the
 // depth-2 unit sweep of the 200-operation FCB scenario.
 func BenchmarkSweepFCBDepth2UnitPeak(b *testing.B) {
-	var peak uint64
+	var live, inuse uint64
 	var r *faults.Result
 	for b.Loop() {
 		var err error
-		peak = max(peak, peakHeap(func() { r, err = faults.Run(context.Background(), fcbDepth2Unit(), faults.Options{Jobs: 2, NoShrink: true}) }))
+		l, u := faults.PeakHeap(func() { r, err = faults.Run(context.Background(), fcbDepth2Unit(), faults.Options{Jobs: 2, NoShrink: true}) })
 		if err != nil {
 			b.Fatal(err)
 		}
+		live, inuse = max(live, l), max(inuse, u)
 	}
-	b.ReportMetric(float64(peak)/1e6, "peak-MB")
+	b.ReportMetric(float64(live)/1e6, "peak-live-MB")
+	b.ReportMetric(float64(inuse)/1e6, "peak-inuse-MB")
 	b.ReportMetric(float64(r.Branches), "branches")
 }

@@ -178,11 +178,14 @@ type recorder struct {
 	pre     *emu.Snapshot // current op's pre-op snapshot (lazily taken)
 	opr     *opRec        // current op (buffers copied), made lazily
 	capture func(*point)  // replay: called with the wanted point
+	budget  *memBudget    // the sweep's memory limit (nil: none)
+	kept    int           // points kept since the last heap reading
+	stop    error         // the memory limit stopped the recording
 }
 
 func newRecorder(e *engineCfg, parent *point, pseed uint64, level int, acks func() int, t0 int64) *recorder {
 	r := &recorder{inf: e.inf, cuts: e.cuts, progM: e.progM, eraseM: e.eraseM, parent: parent, pseed: pseed,
-		level: level, acks: acks, t0: t0}
+		level: level, acks: acks, t0: t0, budget: e.budget}
 	if r.cuts.Mode == CutTime {
 		r.nextT = t0 + r.cuts.EveryNs
 	}
@@ -213,7 +216,16 @@ func (r *recorder) add(c cut, snap *emu.Snapshot, lz *lazyTear) {
 		r.capture(p)
 		return
 	}
+	if r.stop != nil {
+		return
+	}
 	r.points = append(r.points, p)
+	if r.budget != nil {
+		if r.kept++; r.kept >= budgetEvery {
+			r.kept = 0
+			r.stop = r.budget.check(r.level, r.mut)
+		}
+	}
 }
 
 func (r *recorder) model(k emu.OpKind) Model {
@@ -226,6 +238,9 @@ func (r *recorder) model(k emu.OpKind) Model {
 // Before implements emu.Hook.
 func (r *recorder) Before(d *emu.Device, op *emu.Op) error {
 	r.pre, r.opr = nil, nil
+	if r.stop != nil {
+		return r.stop // past the memory limit: the run stops here
+	}
 	if r.cuts.Mode == CutTime {
 		r.timeCuts(d, op)
 		return nil
