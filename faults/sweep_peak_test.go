@@ -97,7 +97,9 @@ func BenchmarkSweepFCBDepth2UnitPeak(b *testing.B) {
 	var r *faults.Result
 	for b.Loop() {
 		var err error
-		l, u := faults.PeakHeap(func() { r, err = faults.Run(context.Background(), fcbDepth2Unit(), faults.Options{Jobs: 2, NoShrink: true}) })
+		l, u := faults.PeakHeap(func() {
+			r, err = faults.Run(context.Background(), fcbDepth2Unit(), faults.Options{Jobs: 2, NoShrink: true})
+		})
 		if err != nil {
 			b.Fatal(err)
 		}
