@@ -3,6 +3,7 @@ package emu
 import (
 	"fmt"
 	"hash/maphash"
+	"unsafe"
 )
 
 // Snapshot is an immutable copy of a device's whole state: array, wear,
@@ -84,6 +85,24 @@ func FromSnapshot(s *Snapshot) *Device {
 	d := &Device{}
 	d.restore(s)
 	return d
+}
+
+// Unchanged reports whether d still holds the state captured in s apart
+// from its clock, operation count (Seq) and counters (Stats), which every
+// operation moves: the same array, overlays, wear, read counts, protection,
+// stuck bits, generator and power. It compares identities in O(1) and
+// allocates nothing; true is exact (every change after a snapshot copies
+// what it changes), while states made equal again by different changes
+// report false. A recorder that keeps a state per operation uses it to
+// share one snapshot between "after operation k" and "before operation
+// k+1" when nothing happened in between.
+func (s *Snapshot) Unchanged(d *Device) bool {
+	return s.g == d.g && s.chunks == d.chunks && s.units == d.units && s.reads == d.reads && s.track == d.track &&
+		sameSlice(s.prot, d.prot) && s.nprot == d.nprot && sameSlice(s.stuck, d.stuck) && s.rng == d.rng && s.off == d.off
+}
+
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && unsafe.SliceData(a) == unsafe.SliceData(b)
 }
 
 // Now is the simulated time at which the snapshot was taken.

@@ -176,6 +176,7 @@ type recorder struct {
 	want    *cut // replay: the only cut to record
 	points  []*point
 	pre     *emu.Snapshot // current op's pre-op snapshot (lazily taken)
+	last    *emu.Snapshot // the last "after" snapshot (see snapBefore)
 	opr     *opRec        // current op (buffers copied), made lazily
 	capture func(*point)  // replay: called with the wanted point
 	budget  *memBudget    // the sweep's memory limit (nil: none)
@@ -194,9 +195,19 @@ func newRecorder(e *engineCfg, parent *point, pseed uint64, level int, acks func
 
 func (r *recorder) wanted(c cut) bool { return r.want == nil || *r.want == c }
 
+// snapBefore returns the state before the current op. When nothing but
+// the previous op's accounting happened since that op's "after" snapshot
+// (same clock, same state: emu Unchanged), it is that snapshot: the two
+// differ only in Seq and Stats, which boot resets and a tear never reads,
+// so the branches are the same and a recording keeps one snapshot per op,
+// not two.
 func (r *recorder) snapBefore(d *emu.Device) *emu.Snapshot {
 	if r.pre == nil {
-		r.pre = d.Snapshot()
+		if l := r.last; l != nil && l.Now() == d.Now() && l.Unchanged(d) {
+			r.pre = l
+		} else {
+			r.pre = d.Snapshot()
+		}
 	}
 	return r.pre
 }
@@ -312,7 +323,8 @@ func (r *recorder) After(d *emu.Device, op *emu.Op, err error) error {
 			if end < op.Start {
 				end = math.MaxInt64
 			}
-			r.add(c, d.Snapshot().WithNow(end), nil)
+			r.last = d.Snapshot().WithNow(end)
+			r.add(c, r.last, nil)
 		}
 	}
 	r.mut++
