@@ -23,23 +23,38 @@ type engineCfg struct {
 	budget *memBudget // nil: no memory limit
 }
 
-// memBudget enforces Options.MemoryLimit: recorders read the heap every
-// budgetEvery cut points they keep, and the first reading past the limit
-// (after a GC, to discount garbage) stops every recording of the sweep.
+// memBudget enforces Options.MemoryLimit: the heap is read every
+// budgetEvery cut points the sweep's recordings keep (together), and the
+// first reading past the limit (after a GC, to discount garbage) stops
+// every recording of the sweep.
 type memBudget struct {
 	limit uint64
+	kept  atomic.Int64 // cut points kept by all recordings
+	over  atomic.Bool  // err is set
 	mu    sync.Mutex
 	err   error
 }
 
-// budgetEvery is how many cut points a recorder keeps between two heap
+// budgetEvery is how many cut points the recordings keep between two heap
 // readings (a reading costs about a microsecond, a cut point hundreds of
 // bytes to a few KiB).
 const budgetEvery = 256
 
+// note counts one kept cut point, reads the heap every budgetEvery of
+// them, and returns the error that stops the recordings, if any.
+func (b *memBudget) note(level, op int) error {
+	if b.over.Load() {
+		return b.failed()
+	}
+	if b.kept.Add(1)%budgetEvery != 0 {
+		return nil
+	}
+	return b.check(level, op)
+}
+
 // failed returns the error that stopped the sweep, if any.
 func (b *memBudget) failed() error {
-	if b == nil {
+	if b == nil || !b.over.Load() {
 		return nil
 	}
 	b.mu.Lock()
@@ -70,6 +85,7 @@ func (b *memBudget) check(level, op int) error {
 		b.err = fmt.Errorf("%w: heap %d MiB > %d MiB while recording cut points of level %d at operation %d "+
 			"(a sweep keeps a device state per cut point: use fewer cuts, a shorter workload or a lower depth, or raise the limit)",
 			ErrMemoryLimit, h>>20, b.limit>>20, level, op)
+		b.over.Store(true)
 	}
 	return b.err
 }
@@ -382,6 +398,9 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		e.setPhase(level, "check", len(todo))
 		var fatal atomic.Value
 		if err := e.parallel(ctx, len(todo), func(w *worker, i int) {
+			if e.budget.failed() != nil {
+				return // the sweep stops: no more recordings
+			}
 			j := todo[i]
 			p := uniq[j]
 			w.t.inf = e.inf

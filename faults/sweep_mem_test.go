@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/metrics"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,4 +164,28 @@ func TestMemoryLimitKeepsVerdicts(t *testing.T) {
 	assert.Equal(t, a.Checked, b.Checked)
 	assert.Equal(t, a.Failures, b.Failures)
 	assert.Positive(t, a.Levels[1].Branches, "the recoveries were recorded")
+}
+
+// TestMemoryLimitStopsRecoveries: the limit also stops the recordings of
+// recoveries (depth 2), and the checks not yet started do not run.
+func TestMemoryLimitStopsRecoveries(t *testing.T) {
+	s := smallWritesSweep(500)
+	s.Depth = 2
+	var ran atomic.Int64
+	s.Check = func(d *emu.Device, _ []any) error {
+		ran.Add(1)
+		for i := int64(0); i < 64; i++ { // a recovery of 64 cut-point pairs, each copying a chunk
+			if err := d.Program(512<<10+i*4096, []byte{1, 2, 3, 4}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	runtime.GC()
+	limit := int64(heapBytes()) + 64<<20 // level 1 fits; its ~500 unique recoveries (~140 MB) do not
+	_, err := Run(context.Background(), s, Options{Jobs: 2, NoShrink: true, MemoryLimit: limit})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrMemoryLimit)
+	assert.Contains(t, err.Error(), "level 2")
+	assert.Less(t, ran.Load(), int64(500), "the remaining checks were skipped")
 }

@@ -180,7 +180,6 @@ type recorder struct {
 	opr     *opRec        // current op (buffers copied), made lazily
 	capture func(*point)  // replay: called with the wanted point
 	budget  *memBudget    // the sweep's memory limit (nil: none)
-	kept    int           // points kept since the last heap reading
 	stop    error         // the memory limit stopped the recording
 }
 
@@ -230,13 +229,12 @@ func (r *recorder) add(c cut, snap *emu.Snapshot, lz *lazyTear) {
 	if r.stop != nil {
 		return
 	}
-	r.points = append(r.points, p)
 	if r.budget != nil {
-		if r.kept++; r.kept >= budgetEvery {
-			r.kept = 0
-			r.stop = r.budget.check(r.level, r.mut)
+		if r.stop = r.budget.note(r.level, r.mut); r.stop != nil {
+			return
 		}
 	}
+	r.points = append(r.points, p)
 }
 
 func (r *recorder) model(k emu.OpKind) Model {
