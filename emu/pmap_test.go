@@ -134,15 +134,20 @@ func TestSnapshotUnchanged(t *testing.T) {
 	assert.False(t, s.Unchanged(mustNew(t, norCfg())), "another device")
 	assert.True(t, s.Unchanged(FromSnapshot(s)), "a device restored from s")
 	changes := map[string]func(d *Device){
-		"program":      func(d *Device) { require.NoError(t, d.Program(4096, pattern(4, 2))) },
-		"erase":        func(d *Device) { require.NoError(t, d.Erase(8192, 4096)) },
-		"tracked read": func(d *Device) { d.TrackReads(true); s2 := d.Snapshot(); _ = read(t, d, 0, 4); assert.False(t, s2.Unchanged(d)) },
-		"track":        func(d *Device) { d.TrackReads(true) },
-		"unstable":     func(d *Device) { require.NoError(t, d.SetUnstable(0, []byte{1})) },
-		"stuck":        func(d *Device) { require.NoError(t, d.SetStuck(0, 0, false)) },
-		"protect":      func(d *Device) { d.Protect(0, 4096) },
-		"power":        func(d *Device) { d.PowerOff() },
-		"generator":    func(d *Device) { d.SetRandSeed(7) },
+		"program": func(d *Device) { require.NoError(t, d.Program(4096, pattern(4, 2))) },
+		"erase":   func(d *Device) { require.NoError(t, d.Erase(8192, 4096)) },
+		"tracked read": func(d *Device) {
+			d.TrackReads(true)
+			s2 := d.Snapshot()
+			_ = read(t, d, 0, 4)
+			assert.False(t, s2.Unchanged(d))
+		},
+		"track":     func(d *Device) { d.TrackReads(true) },
+		"unstable":  func(d *Device) { require.NoError(t, d.SetUnstable(0, []byte{1})) },
+		"stuck":     func(d *Device) { require.NoError(t, d.SetStuck(0, 0, false)) },
+		"protect":   func(d *Device) { d.Protect(0, 4096) },
+		"power":     func(d *Device) { d.PowerOff() },
+		"generator": func(d *Device) { d.SetRandSeed(7) },
 	}
 	for name, change := range changes {
 		v := FromSnapshot(s)
