@@ -65,7 +65,8 @@ func variantsFor(k emu.OpKind, mode CutMode) []variant {
 
 // lazyTear is a torn state not computed yet: the pre-operation snapshot and
 // how to tear the operation (and, for a cut at an instant, that instant:
-// the clock of the torn state).
+// the clock of the torn state). Unit cuts of one op and variant share one,
+// each tearing the unit its cut names (tr.unit is then unused).
 type lazyTear struct {
 	pre   *emu.Snapshot
 	op    *opRec
@@ -107,7 +108,11 @@ func (p *point) materialise(t *tearer, sweepSeed uint64) {
 	if lz := p.lazy; lz != nil {
 		d := emu.FromSnapshot(lz.pre)
 		r := newRNG(p.seed)
-		t.apply(d, lz.op, lz.tr, &r)
+		tr := lz.tr
+		if p.c.kind == cutUnit {
+			tr.unit = p.c.unit // the recipe is shared by the op's units
+		}
+		t.apply(d, lz.op, tr, &r)
 		p.snap = d.Snapshot()
 		if lz.hasAt {
 			p.snap = p.snap.WithNow(lz.at)
@@ -267,11 +272,18 @@ func (r *recorder) Before(d *emu.Device, op *emu.Op) error {
 		m := r.model(op.Kind)
 		units := r.inf.unitsOf(d, r.rec(op), m)
 		vars := variantsFor(op.Kind, r.cuts.Mode)
+		// One recipe per variant, shared by the op's units: a unit cut's
+		// torn unit is its cut's (see materialise), so a cut point costs
+		// only its point.
+		lzs := make([]*lazyTear, len(vars))
 		for i := 0; i < units; i++ {
 			for v, vr := range vars {
 				c := cut{kind: cutUnit, op: r.mut, unit: i, variant: v}
 				if r.wanted(c) {
-					r.add(c, nil, &lazyTear{pre: r.snapBefore(d), op: r.rec(op), tr: tear{unit: i, frac: vr.frac, model: m, sub: vr.sub}})
+					if lzs[v] == nil {
+						lzs[v] = &lazyTear{pre: r.snapBefore(d), op: r.rec(op), tr: tear{frac: vr.frac, model: m, sub: vr.sub}}
+					}
+					r.add(c, nil, lzs[v])
 				}
 			}
 		}
