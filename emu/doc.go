@@ -78,7 +78,7 @@
 // state at another instant, for a cut inside an operation; Unchanged: does
 // a device still hold the state, in O(1)). After a snapshot or a restore,
 // the first change to a chunk copies that chunk and the trie path to it
-// (136 bytes a level: two levels on 1 MiB, five on 1 GiB); a program's time
+// (144 bytes a level: two levels on 1 MiB, five on 1 GiB); a program's time
 // lives in its chunk, an erase or NAND page program also copies the path to
 // its unit's metadata, and a read copies nothing unless reads are tracked.
 // A snapshot plus a 16-byte program pins 4.8 KB on a 1 MiB NOR (the 4 KiB

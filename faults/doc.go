@@ -90,7 +90,7 @@
 // heap per recorded operation, of which 4 KiB is the chunk each program
 // copies (NOR chunks are 4 KiB) and about 1 KB the snapshot, the two cut
 // points and the copied trie path; 7.4 KB before these changes. A depth-2
-// unit sweep of a ~200-operation FCB scenario peaks at 47 MB of live heap
+// unit sweep of a ~200-operation FCB scenario peaks at 44 MB of live heap
 // (TestSweepFCBDepth2UnitPeakHeap; 169 MB when every torn branch of a level
 // held its own chunk copies). Options.MemoryLimit bounds the heap while
 // recordings grow: past it the sweep stops with ErrMemoryLimit instead.
