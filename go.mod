@@ -16,3 +16,5 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/tools v0.26.0 // indirect
 )
+
+replace github.com/yuin/gopher-lua => ./third_party/gopher-lua

@@ -6,12 +6,20 @@ import (
 	"strings"
 )
 
-// Chip presets: geometry from the datasheets, typical (not maximum) timings.
-// Sources are named per preset; flash-physics.md lists the secondary ones.
+// Chip presets: geometry from the datasheets, typical (not maximum) timings
+// where the datasheet gives one; a preset whose source publishes only a
+// maximum says so. Sources are named per preset; flash-physics.md lists the
+// secondary ones.
 var chips = []Config{
 	{
 		// Winbond W25Q128JV SPI NOR: 16 MiB, 4 KiB sectors, 256-byte pages,
 		// tPP 0.4 ms, tSE 45 ms, tBE1 (32 KiB) 120 ms, tBE2 (64 KiB) 150 ms;
+		// byte program tBP1 30 µs (first byte), tBPn 2.5 µs (each further
+		// byte), so a program of k bytes in a page takes
+		// min(tPP, tBP1 + (k-1)·tBPn) (the datasheet's note: tBPn applies per
+		// byte after the first, up to the page time) — all typical values of
+		// the datasheet's AC Electrical Characteristics (Rev F, §9.6; maxima
+		// 50 µs, 12 µs, 3 ms);
 		// single-lane SPI at 133 MHz, fast read 0Bh (opcode+3 address+1 dummy),
 		// program = WREN(1) + 02h+3 address, erase = WREN(1) + opcode+3 address.
 		Name: "w25q128jv", Kind: NOR, Size: 16 << 20, EraseUnit: 4096, WriteBlock: 1, EraseValue: 0xff,
@@ -19,7 +27,7 @@ var chips = []Config{
 		Timing: Timing{
 			ClockHz: 133_000_000, BusBits: 1, OpOverheadNs: 0,
 			ReadCmdBytes: 5, ProgramCmdBytes: 5, EraseCmdBytes: 5,
-			ProgramPage: 256, ProgramNs: 400_000, ProgramScales: true,
+			ProgramPage: 256, ProgramNs: 400_000, ProgramScales: true, ProgramFirstNs: 30_000, ProgramByteNs: 2_500,
 			EraseNs:    []EraseTime{{Size: 4096, Ns: 45_000_000}},
 			BlockErase: []EraseTime{{Size: 32 << 10, Ns: 120_000_000}, {Size: 64 << 10, Ns: 150_000_000}},
 		},
@@ -28,6 +36,9 @@ var chips = []Config{
 		// Nordic nRF52840 internal flash (NVMC): 1 MiB, 4 KiB pages, 32-bit
 		// words, each word written at most twice between erases (nWRITE = 2),
 		// tWRITE 41 µs per word, tERASEPAGE 85 ms; 64 MHz AHB, 32-bit bus.
+		// The product specification (NVMC electrical specification) gives
+		// only maximum values for tWRITE and tERASEPAGE, no typical ones, so
+		// these two are maxima: real parts are often faster.
 		Name: "nrf52840", Kind: NOR, Size: 1 << 20, EraseUnit: 4096, WriteBlock: 4, EraseValue: 0xff,
 		MaxPrograms: 2, ProtectBoot: false, ManufacturerID: 0x0059, DeviceID: 0x52840, BusWidth: 4,
 		Timing: Timing{
@@ -53,10 +64,13 @@ var chips = []Config{
 	},
 	{
 		// ST STM32L476 internal flash: 1 MiB, 2 KiB pages, 64-bit double words
-		// programmed once (ECC), tPROG 81.69 µs per double word, page erase
+		// programmed once (ECC), except that a double word of all zeros may
+		// be programmed over a programmed one (RM0351 §3.3.7: programming a
+		// previously programmed address is not allowed "except if the data to
+		// write is full zero"), tPROG 81.69 µs per double word, page erase
 		// 22.02 ms (DS10198 typical); 80 MHz, 64-bit bus.
 		Name: "stm32l4", Kind: NOR, Size: 1 << 20, EraseUnit: 2048, WriteBlock: 8, EraseValue: 0xff,
-		MaxPrograms: 1, ManufacturerID: 0x0020, DeviceID: 0x0415, BusWidth: 8,
+		MaxPrograms: 1, ZeroOverwrite: true, ManufacturerID: 0x0020, DeviceID: 0x0415, BusWidth: 8,
 		Timing: Timing{
 			ClockHz: 80_000_000, BusBits: 64,
 			ProgramPage: 8, ProgramNs: 81_690, ProgramScales: true,

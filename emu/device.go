@@ -29,9 +29,10 @@ type Device struct {
 	op     Op
 	stats  Stats
 	ecc    ECCReport
-	page   []byte    // NAND scratch: one page of raw data for ECC decisions
-	erased []byte    // NAND: one erased page (stored content of a nil chunk)
-	memo   costMemos // read and program costs seen (hot path)
+	page   []byte        // NAND scratch: one page of raw data for ECC decisions
+	erased []byte        // NAND: one erased page (stored content of a nil chunk)
+	memo   costMemos     // read and program costs seen (hot path)
+	wt     *writeThrough // backing image written on every change (OpenFile); nil if none
 }
 
 // 1<<memoBits is the number of read (and of program) costs a device remembers:
@@ -226,6 +227,11 @@ func (d *Device) end(op *Op, err error) error {
 		d.stats.BytesErased += n
 		d.stats.EraseNs = addNs(d.stats.EraseNs, op.Dur)
 	}
+	if d.wt != nil && op.Kind.Mutates() {
+		if e := d.persist(op); e != nil && err == nil {
+			err = e
+		}
+	}
 	if err != nil {
 		d.stats.Failed++
 	}
@@ -282,13 +288,13 @@ func (d *Device) setProtect(off, n int64, on bool) {
 	if n < d.g.size-off { // overflow-safe min(off+n, size)
 		end = off + n
 	}
-	p := make([]bool, d.g.units())
+	p := make([]bool, max(len(d.prot), d.g.units())) // keeps the grown-bad flags after the units
 	copy(p, d.prot)
 	for u := d.g.unitAt(off); u < d.g.units() && d.g.unitStart[u] < end; u++ {
 		p[u] = on
 	}
 	d.prot, d.nprot = p, 0
-	for _, v := range p {
+	for _, v := range p[:d.g.units()] {
 		if v {
 			d.nprot++
 		}
@@ -296,7 +302,9 @@ func (d *Device) setProtect(off, n int64, on bool) {
 }
 
 // Protected reports whether erase unit u is protected.
-func (d *Device) Protected(u int) bool { return d.nprot > 0 && u >= 0 && u < len(d.prot) && d.prot[u] }
+func (d *Device) Protected(u int) bool {
+	return d.nprot > 0 && u >= 0 && u < d.g.units() && u < len(d.prot) && d.prot[u]
+}
 
 func (d *Device) checkProtect(off, n int64) error {
 	if d.nprot == 0 || n == 0 {
@@ -675,7 +683,7 @@ func (d *Device) applyPiece(c *chunk, co int, src []byte, checked bool) (viol, l
 	if c.progs != nil {
 		wb := int(g.wb)
 		for j := co / wb; j < (co+len(src))/wb; j++ {
-			if int(c.progs[j]) >= g.cfg.MaxPrograms {
+			if int(c.progs[j]) >= g.cfg.MaxPrograms && !d.zeroOverwrite(src[j*wb-co:(j+1)*wb-co]) {
 				limit++
 			}
 			if c.progs[j] < 255 {
@@ -723,7 +731,7 @@ func (d *Device) checkProgram(off int64, data []byte) error {
 					return err
 				}
 			} else {
-				if err := d.checkLimit(ci, c, co, k); err != nil {
+				if err := d.checkLimit(ci, c, co, rest[:k]); err != nil {
 					return err
 				}
 				if g.kind == NAND {
@@ -755,20 +763,27 @@ func (d *Device) checkBits(ci int, c *chunk, co int, src []byte) error {
 	return nil
 }
 
-// checkLimit refuses programming n bytes at co in chunk ci past MaxPrograms.
-func (d *Device) checkLimit(ci int, c *chunk, co, n int) error {
+// checkLimit refuses programming src at co in chunk ci past MaxPrograms.
+func (d *Device) checkLimit(ci int, c *chunk, co int, src []byte) error {
 	g := d.g
 	if c == nil || c.progs == nil {
 		return nil
 	}
 	wb := int(g.wb)
-	for j := co / wb; j < (co+n)/wb; j++ {
-		if int(c.progs[j]) >= g.cfg.MaxPrograms {
+	for j := co / wb; j < (co+len(src))/wb; j++ {
+		if int(c.progs[j]) >= g.cfg.MaxPrograms && !d.zeroOverwrite(src[j*wb-co:(j+1)*wb-co]) {
 			return fmt.Errorf("%w: write block at 0x%x programmed %d times (max %d)",
 				ErrProgramLimit, int64(ci)*g.chunk+int64(j*wb), c.progs[j], g.cfg.MaxPrograms)
 		}
 	}
 	return nil
+}
+
+// zeroOverwrite reports whether the write block b may be programmed past
+// MaxPrograms: Config.ZeroOverwrite and every bit of b programmed (all
+// zeros on 0xFF flash), as STM32L4 allows for a double word of zeros.
+func (d *Device) zeroOverwrite(b []byte) bool {
+	return d.g.cfg.ZeroOverwrite && isFilled(b, ^d.g.ev)
 }
 
 // checkPage enforces NAND's NOP limit and in-order page programming.
@@ -825,7 +840,7 @@ func (d *Device) Erase(off, n int64) error {
 
 // eraseUnit erases unit u and counts one cycle of wear.
 func (d *Device) eraseUnit(u int) {
-	bad := d.IsBad(u) // factory and worn-out marks survive every erase
+	bad := d.IsBad(u) // factory and grown-bad blocks keep their marks
 	for ci := d.g.chunksUnit[u]; ci < d.g.chunksUnit[u+1]; ci++ {
 		d.eraseChunk(ci)
 	}

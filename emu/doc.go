@@ -39,8 +39,12 @@
 // errors (XorFlips), unstable bits (SetUnstable) and stuck bits (SetStuck) as
 // an overlay: per ECC step, up to ECCBits errors are corrected and reported
 // (LastECC, Stats), more return the raw bits with ErrBadMsg (EBADMSG).
-// Factory bad blocks carry a non-0xFF mark in the OOB of the mark pages;
-// marks survive erases and IsBad reports them.
+// Factory-bad blocks (Config.BadBlocks) and grown-bad blocks (MarkBad, used
+// by wear faults) refuse program and erase with ErrBadBlock; IsBad, BadKind
+// and BadBlocks report them. Their bad-block mark (a non-0xFF byte in the
+// OOB of the mark pages) is written for software and survives erases, but
+// the mark is a software convention: a mark written with WriteOOB, or the
+// zeros of a torn erase's pre-program, do not make the chip refuse a block.
 //
 // # Time
 //
@@ -51,7 +55,9 @@
 //
 // # Raw accessors for fault models
 //
-// Peek, Poke, PeekOOB, PokeOOB (stored bits), ApplyProgram, ApplyProgramPage
+// Peek, Poke, PeekOOB, PokeOOB (stored bits), PeekRead and PeekOOBRead (what
+// a read would return now, changing nothing; DumpAsRead and DumpOOBAsRead
+// for the whole device, next to Dump and DumpOOB, the stored bits), ApplyProgram, ApplyProgramPage
 // and ApplyErase (the physics without rule checks, clock or hooks), AddWear,
 // the overlays XorFlips, SetUnstable, SetStuck and their spare-area forms
 // XorFlipsOOB, SetUnstableOOB, SetStuckOOB, read back with PeekFlips,
@@ -86,7 +92,9 @@
 // program 4.0 KB on a 1 GiB NAND (26 KB before): BenchmarkSnapshotWrite.
 // Large devices are sparse: erased chunks take no memory. SaveImage and Load read and write the native_sim flash.bin layout
 // with an optional JSON sidecar (Config, wear, clock, counters) and NAND OOB
-// separate or interleaved; saves are atomic. ReadHex/WriteHex handle Intel
+// separate or interleaved; saves are atomic. OpenFile backs a device with
+// such an image written through on every operation (native_sim's
+// flash.bin): a crash loses at most the operation in flight. ReadHex/WriteHex handle Intel
 // HEX. Tracer records every operation as JSON Lines; Replay re-applies a
 // trace's programs and erases.
 package emu

@@ -166,3 +166,27 @@ func ExampleDevice_TrackReads() {
 	// 2
 	// 0
 }
+
+// Dump is what the cells store; DumpAsRead is what a read returns, with the
+// bit errors a fault model injected.
+func ExampleDevice_DumpAsRead() {
+	d, _ := emu.New(emu.Config{Kind: emu.NOR, Size: 4096, EraseUnit: 4096, WriteBlock: 1, EraseValue: 0xff})
+	_ = d.XorFlips(0, []byte{0x01})
+	asRead, _, _ := d.DumpAsRead()
+	fmt.Printf("stored %#x, read %#x\n", d.Dump()[0], asRead[0])
+	// Output: stored 0xff, read 0xfe
+}
+
+// A block whose OOB mark byte software zeroed is still erasable; only
+// factory-bad and grown-bad blocks are refused.
+func ExampleDevice_BadBlocks() {
+	d, _ := emu.New(emu.Config{Kind: emu.NAND, PageSize: 512, OOBSize: 16, PagesPerBlock: 8, Blocks: 4,
+		EraseValue: 0xff, BadBlocks: []int{3}})
+	_ = d.WriteOOB(0, []byte{0x00}) // a software bad-block mark on block 0
+	fmt.Println(d.Erase(0, 4096))
+	_ = d.MarkBad(1) // a wear fault: grown bad
+	fmt.Println(d.BadBlocks())
+	// Output:
+	// <nil>
+	// [{1 grown} {3 factory}]
+}

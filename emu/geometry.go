@@ -102,8 +102,11 @@ const (
 // Config describes a device: geometry, rules, timing and identity. The zero
 // value of every optional field means "the usual": write block = page for
 // NAND, no program limit, strict violations, no protection. EraseValue is
-// taken as given on NOR (0x00 is a real erase value: set 0xFF explicitly);
-// on NAND its zero value means 0xFF.
+// taken as given on both kinds, never defaulted: 0x00 is a real erase value
+// (some MCU flash erases to 0x00), so set 0xFF explicitly. Physical NAND
+// erases to 0xFF; another value on NAND models a controller that inverts or
+// scrambles the data, and every rule (program, erase, bad-block marks, ECC)
+// follows it consistently.
 //
 // Limits: at most MaxDeviceSize bytes, MaxUnits erase units, write blocks and
 // NAND page+OOB of at most MaxChunk bytes, MaxPrograms ≤ 255, NOP ≤ 65535.
@@ -120,8 +123,12 @@ type Config struct {
 	EraseValue byte `json:"erase_value"`
 
 	// Rules.
-	AlignedReads    bool          `json:"aligned_reads,omitempty"`     // reads must be write-block aligned
-	MaxPrograms     int           `json:"max_programs,omitempty"`      // programs per write block between erases; 0 = unlimited
+	AlignedReads bool `json:"aligned_reads,omitempty"` // reads must be write-block aligned
+	MaxPrograms  int  `json:"max_programs,omitempty"`  // programs per write block between erases; 0 = unlimited
+	// ZeroOverwrite lets a write block be programmed past MaxPrograms when
+	// the new data programs every bit (all zeros on 0xFF flash), as STM32L4
+	// does for a double word of zeros (RM0351).
+	ZeroOverwrite   bool          `json:"zero_overwrite,omitempty"`
 	Violations      ViolationMode `json:"violations,omitempty"`        // strict (EIO) or count
 	NoExplicitErase bool          `json:"no_explicit_erase,omitempty"` // RAM-like: program stores data as is
 	ProtectBoot     bool          `json:"protect_boot,omitempty"`      // unit 0 write/erase protected at creation
@@ -162,8 +169,9 @@ type geometry struct {
 	chunk      int64   // bytes of data addressed by one chunk (NOR chunk, NAND page)
 	store      int     // bytes stored per chunk (NAND: page + OOB)
 	nchunks    int
-	chunksUnit []int // first chunk of each unit, len units+1
-	badMark    []int // NAND pages (within block) carrying the bad mark
+	chunksUnit []int  // first chunk of each unit, len units+1
+	badMark    []int  // NAND pages (within block) carrying the bad mark
+	factoryBad []bool // NAND: per block, Config.BadBlocks; nil when none
 	// costPeriod: the read and program costs depend on the offset only
 	// modulo these (0: not at all).
 	costPeriod [2]int64
@@ -324,11 +332,6 @@ func newGeometry(c Config) (*geometry, error) {
 		if c.NoExplicitErase {
 			return nil, bad("NAND always needs an explicit erase")
 		}
-		if g.ev == 0 {
-			// Real NAND erases to 0xFF; the zero value means the usual.
-			g.ev = 0xff
-			g.cfg.EraseValue = 0xff
-		}
 		g.chunk = int64(c.PageSize)
 		g.store = c.PageSize + c.OOBSize
 		g.uniform = block
@@ -381,6 +384,10 @@ func newGeometry(c Config) (*geometry, error) {
 			if b < 0 || b >= c.Blocks {
 				return nil, bad("bad block %d outside the device", b)
 			}
+			if g.factoryBad == nil {
+				g.factoryBad = make([]bool, c.Blocks)
+			}
+			g.factoryBad[b] = true
 		}
 	default:
 		return nil, bad("kind must be nor or nand")

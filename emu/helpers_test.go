@@ -18,7 +18,7 @@ func norCfg(mods ...func(*Config)) Config {
 
 // nandCfg is a small NAND: 16 blocks of 8 pages of 512+16 bytes, NOP 2, ECC 2 bits per 256 bytes.
 func nandCfg(mods ...func(*Config)) Config {
-	c := Config{Kind: NAND, PageSize: 512, OOBSize: 16, PagesPerBlock: 8, Blocks: 16,
+	c := Config{Kind: NAND, PageSize: 512, OOBSize: 16, PagesPerBlock: 8, Blocks: 16, EraseValue: 0xff,
 		NOP: 2, ECCBits: 2, ECCStep: 256}
 	for _, m := range mods {
 		m(&c)

@@ -19,7 +19,7 @@ func heapAlloc() uint64 {
 // TestSparseMemory: a 1 GiB NAND with 1 % of its pages touched uses at most
 // 3× the touched bytes plus about 1 MiB.
 func TestSparseMemory(t *testing.T) {
-	cfg := Config{Kind: NAND, PageSize: 2048, OOBSize: 64, PagesPerBlock: 64, Blocks: 8192, ECCBits: 4}
+	cfg := Config{Kind: NAND, PageSize: 2048, OOBSize: 64, PagesPerBlock: 64, Blocks: 8192, ECCBits: 4, EraseValue: 0xff}
 	before := heapAlloc()
 	d, err := New(cfg)
 	require.NoError(t, err)

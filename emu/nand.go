@@ -16,10 +16,33 @@ type ECCReport struct {
 	MaxBitflips    int `json:"max_bitflips"`    // most bit errors seen in one step
 }
 
+// Unclean reports MTD's -EUCLEAN for this read: every step was corrected
+// (no Failed step) but some step needed at least threshold corrections
+// (threshold > 0), so the data is good and the block should be scrubbed
+// (copied elsewhere and erased) before more bits go. Use
+// Device.BitflipThreshold for MTD's default threshold.
+func (r ECCReport) Unclean(threshold int) bool {
+	return r.Failed == 0 && threshold > 0 && r.MaxBitflips >= threshold
+}
+
+// BitflipThreshold is MTD's default bitflip_threshold for the device's ECC:
+// 3/4 of the strength (ECCBits) rounded up, as nand_base sets it; 0 when
+// the device has no ECC (NOR, or ECCBits 0).
+func (d *Device) BitflipThreshold() int {
+	if d.g.kind != NAND {
+		return 0
+	}
+	return (d.g.cfg.ECCBits*3 + 3) / 4
+}
+
 // LastECC returns the ECC report of the most recent read.
 func (d *Device) LastECC() ECCReport { return d.ecc }
 
-// ReadECC reads like Read and returns the ECC report of that read.
+// ReadECC reads like Read and returns the ECC report of that read alone
+// (corrected bits, steps, uncorrectable steps and MTD's max_bitflips): a
+// corrected read returns the corrected data and a nil error, and the report
+// says how close it came to failing (see Unclean). It does not allocate.
+// An uncorrectable step returns the raw data and ErrBadMsg (EBADMSG).
 func (d *Device) ReadECC(off int64, p []byte) (ECCReport, error) {
 	d.ecc = ECCReport{}
 	err := d.Read(off, p)
@@ -133,7 +156,7 @@ func (d *Device) programPage(page int, data, oob []byte, strict bool) error {
 			err = fmt.Errorf("%w: OOB of page %d", ErrProgramViolation, page)
 		}
 		if err == nil {
-			err = d.checkLimit(page, c, 0, len(data))
+			err = d.checkLimit(page, c, 0, data)
 		}
 		if err == nil {
 			err = d.checkPage(page, c)
@@ -212,27 +235,98 @@ func (d *Device) Block(page int) int {
 	return page / d.g.cfg.PagesPerBlock
 }
 
-// IsBad reports whether NAND block b carries a bad-block mark: a byte other
-// than the erase value (0xFF) at the mark offset of a mark page's OOB.
-// Always false on NOR or without a spare area.
-func (d *Device) IsBad(b int) bool {
-	g := d.g
-	if g.kind != NAND || b < 0 || b >= g.cfg.Blocks || g.store == int(g.chunk) {
-		return false
+// BadKind says why the chip refuses a block.
+type BadKind uint8
+
+// Bad-block kinds.
+const (
+	// BadNone: the block is good.
+	BadNone BadKind = iota
+	// BadFactory: marked bad at the factory (Config.BadBlocks).
+	BadFactory
+	// BadGrown: went bad in use (MarkBad: a wear-out fault, or a caller
+	// modelling a block that fails program/erase verification).
+	BadGrown
+)
+
+var badKindNames = [...]string{BadNone: "good", BadFactory: "factory", BadGrown: "grown"}
+
+// String returns "good", "factory" or "grown".
+func (k BadKind) String() string {
+	if int(k) < len(badKindNames) {
+		return badKindNames[k]
 	}
-	for _, p := range g.badMark {
-		c := d.chunkRO(b*g.cfg.PagesPerBlock + p)
-		if c != nil && c.data[int(g.chunk)+g.cfg.BadMarkOffset] != g.ev {
-			return true
-		}
-	}
-	return false
+	return fmt.Sprintf("bad(%d)", uint8(k))
 }
 
-// MarkBad writes the bad-block mark of block b (as an FTL or a worn-out chip
-// does): 0x00 (the complement of the erase value) at the mark offset of every
-// mark page's OOB. Marks survive: a bad block refuses erase and program with
-// ErrBadBlock, and even a raw ApplyErase keeps them.
+// MarshalText encodes the kind name (JSON).
+func (k BadKind) MarshalText() ([]byte, error) {
+	if int(k) >= len(badKindNames) {
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, k)
+	}
+	return []byte(k.String()), nil
+}
+
+// BadBlock is one bad NAND block and why it is bad.
+type BadBlock struct {
+	Block int     `json:"block"`
+	Kind  BadKind `json:"kind"`
+}
+
+// IsBad reports whether the chip refuses NAND block b: a factory-bad block
+// (Config.BadBlocks) or a grown-bad one (MarkBad). Such blocks refuse
+// program and erase with ErrBadBlock; reads work. The bad-block mark in the
+// spare area (a non-0xFF byte at BadMarkOffset of the mark pages) is the
+// convention by which software finds them, not what the chip enforces: a
+// mark written by WriteOOB, or the zeros of a torn erase's pre-program,
+// do not make a block bad, and its next erase clears them, as on real
+// parts. Always false on NOR.
+func (d *Device) IsBad(b int) bool { return d.BadKind(b) != BadNone }
+
+// BadKind reports whether block b is good, factory-bad or grown-bad.
+func (d *Device) BadKind(b int) BadKind {
+	g := d.g
+	if g.kind != NAND || b < 0 || b >= g.cfg.Blocks {
+		return BadNone
+	}
+	if g.factoryBad != nil && g.factoryBad[b] {
+		return BadFactory
+	}
+	if d.grownBad(b) {
+		return BadGrown
+	}
+	return BadNone
+}
+
+// The grown-bad flags of the blocks live in prot after the protection
+// flags (prot[units+b]), copied on change like them, so that snapshots
+// carry them; prot is only units long while no block has grown bad.
+// TODO(issue 13): move them to unitMeta when store.go and snapshot.go are
+// free to change.
+func (d *Device) grownBad(b int) bool {
+	n := d.g.units()
+	return len(d.prot) > n && d.prot[n+b]
+}
+
+func (d *Device) setGrownBad(b int) {
+	n := d.g.units()
+	p := make([]bool, 2*n)
+	copy(p, d.prot)
+	p[n+b] = true
+	d.prot = p
+}
+
+// anyBad reports whether some block may refuse (fast path of checkBad).
+func (d *Device) anyBad() bool {
+	return d.g.factoryBad != nil || len(d.prot) > d.g.units()
+}
+
+// MarkBad makes block b grown-bad, as a block that failed program or erase
+// verification (wear faults call it): from then on the chip refuses to
+// program or erase it with ErrBadBlock, and it writes the bad-block mark
+// (0x00, the complement of the erase value, at the mark offset of every mark
+// page's OOB) for software to find. The state survives erases (even a raw
+// ApplyErase, which rewrites the marks) and snapshots.
 func (d *Device) MarkBad(b int) error {
 	if err := d.needNAND(); err != nil {
 		return err
@@ -243,10 +337,14 @@ func (d *Device) MarkBad(b int) error {
 	if b < 0 || b >= d.g.cfg.Blocks {
 		return fmt.Errorf("%w: block %d of %d", ErrOutOfRange, b, d.g.cfg.Blocks)
 	}
+	if !d.grownBad(b) {
+		d.setGrownBad(b)
+	}
 	d.markBad(b)
 	return nil
 }
 
+// markBad writes the bad-block marks of block b into its spare area.
 func (d *Device) markBad(b int) {
 	g := d.g
 	for _, p := range g.badMark {
@@ -255,27 +353,28 @@ func (d *Device) markBad(b int) {
 	}
 }
 
-// BadBlocks lists the blocks that carry a bad-block mark.
-func (d *Device) BadBlocks() []int {
-	var bad []int
-	if d.g.kind != NAND {
+// BadBlocks lists the blocks the chip refuses, in order, with their kind
+// (nil on NOR or when every block is good).
+func (d *Device) BadBlocks() []BadBlock {
+	var bad []BadBlock
+	if d.g.kind != NAND || !d.anyBad() {
 		return nil
 	}
 	for b := 0; b < d.g.cfg.Blocks; b++ {
-		if d.IsBad(b) {
-			bad = append(bad, b)
+		if k := d.BadKind(b); k != BadNone {
+			bad = append(bad, BadBlock{Block: b, Kind: k})
 		}
 	}
 	return bad
 }
 
 func (d *Device) checkBad(off, n int64) error {
-	if n == 0 {
+	if n == 0 || !d.anyBad() {
 		return nil
 	}
 	for u := d.g.unitAt(off); u < d.g.units() && d.g.unitStart[u] < off+n; u++ {
-		if d.IsBad(u) {
-			return fmt.Errorf("%w: block %d", ErrBadBlock, u)
+		if k := d.BadKind(u); k != BadNone {
+			return fmt.Errorf("%w: block %d (%s)", ErrBadBlock, u, k)
 		}
 	}
 	return nil

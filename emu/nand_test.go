@@ -10,7 +10,7 @@ import (
 func TestNANDGeometry(t *testing.T) {
 	d := mustNew(t, nandCfg())
 	assert.Equal(t, NAND, d.Kind())
-	assert.Equal(t, byte(0xff), d.EraseValue(), "NAND's zero erase value means 0xFF")
+	assert.Equal(t, byte(0xff), d.EraseValue())
 	assert.Equal(t, 512, d.PageSize())
 	assert.Equal(t, 16, d.OOBSize())
 	assert.Equal(t, 128, d.Pages())
@@ -73,8 +73,12 @@ func TestNANDOrderAndNOP(t *testing.T) {
 			_ = d.ProgramPage(1, rep(0xf0, 512), []byte{0xff, 0xf0})
 			return d.ProgramPage(1, rep(0, 512), []byte{0xff, 0})
 		}, nil},
-		{"writing the mark byte marks the block bad", func(d *Device) error {
+		{"writing the mark byte does not make the chip refuse the block", func(d *Device) error {
 			_ = d.WriteOOB(8, []byte{0})
+			return d.Program(page(9), rep(0, 512))
+		}, nil},
+		{"a grown-bad block refuses programs", func(d *Device) error {
+			_ = d.MarkBad(1)
 			return d.Program(page(9), rep(0, 512))
 		}, ErrBadBlock},
 		{"multi-page program refused whole", func(d *Device) error {
@@ -322,7 +326,7 @@ func TestBadBlocks(t *testing.T) {
 				c.BadMarkPages = tc.markPages
 				c.BadMarkOffset = tc.offset
 			}))
-			assert.Equal(t, []int{2, 9}, d.BadBlocks())
+			assert.Equal(t, []BadBlock{{2, BadFactory}, {9, BadFactory}}, d.BadBlocks())
 			for _, p := range tc.wantPages {
 				oob := make([]byte, 16)
 				require.NoError(t, d.PeekOOB(2*8+p, oob))
@@ -342,7 +346,7 @@ func TestBadBlocks(t *testing.T) {
 			assert.False(t, d.IsBad(5))
 			require.NoError(t, d.MarkBad(5))
 			assert.True(t, d.IsBad(5))
-			assert.Equal(t, []int{2, 5, 9}, d.BadBlocks())
+			assert.Equal(t, []BadBlock{{2, BadFactory}, {5, BadGrown}, {9, BadFactory}}, d.BadBlocks())
 			assert.ErrorIs(t, d.MarkBad(16), ErrOutOfRange)
 			assert.False(t, d.IsBad(-1))
 			assert.False(t, d.IsBad(16))

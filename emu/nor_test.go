@@ -139,7 +139,7 @@ func TestMaxPrograms(t *testing.T) {
 			// A neighbouring block is independent; a multi-block program that
 			// touches an exhausted block is refused whole.
 			require.NoError(t, d.Program(off+int64(tc.wb), rep(0xf0, tc.wb)))
-			err = d.Program(off-int64(tc.wb), rep(0, 2*tc.wb))
+			err = d.Program(off-int64(tc.wb), append(rep(0, tc.wb), rep(v<<1, tc.wb)...))
 			require.ErrorIs(t, err, ErrProgramLimit)
 			assert.Equal(t, rep(0xff, tc.wb), read(t, d, off-int64(tc.wb), int64(tc.wb)))
 			// Erase resets the count.

@@ -228,11 +228,10 @@ type refNAND struct {
 	hi                []int    // per block: highest programmed page + 1
 	wear              []uint32
 	viol, limit       uint64
+	factoryBad        []bool // the chip refuses these; OOB marks are only data
 }
 
-func (m *refNAND) bad(b int) bool {
-	return m.data[b*m.ppb][m.ps] != 0xff
-}
+func (m *refNAND) bad(b int) bool { return m.factoryBad[b] }
 
 // program programs data (page start) and oob (spare start) into pages
 // [p, p+n) as one call: data may span pages (then oob is nil).
@@ -308,19 +307,20 @@ func TestPropertyNAND(t *testing.T) {
 	}
 	for r := 0; r < rounds; r++ {
 		rng := rand.New(rand.NewPCG(seed, uint64(r)|1<<32))
-		cfg := Config{Kind: NAND, PageSize: 64, OOBSize: 8, PagesPerBlock: 4, Blocks: 6,
+		cfg := Config{Kind: NAND, PageSize: 64, OOBSize: 8, PagesPerBlock: 4, Blocks: 6, EraseValue: 0xff,
 			NOP: rng.IntN(4), ECCBits: 2, ECCStep: 32, BadBlocks: []int{rng.IntN(6)}, Seed: seed}
 		if rng.IntN(3) == 0 {
 			cfg.Violations = ViolationsCount
 		}
 		d := mustNew(t, cfg)
 		m := &refNAND{ps: 64, oob: 8, ppb: 4, nop: cfg.NOP, count: cfg.Violations == ViolationsCount,
-			progs: make([]int, 24), hi: make([]int, 6), wear: make([]uint32, 6)}
+			progs: make([]int, 24), hi: make([]int, 6), wear: make([]uint32, 6), factoryBad: make([]bool, 6)}
 		for i := 0; i < 24; i++ {
 			m.data = append(m.data, rep(0xff, 72))
 		}
 		for _, b := range cfg.BadBlocks {
 			m.data[b*4][64] = 0
+			m.factoryBad[b] = true
 		}
 		randBytes := func(n int, base []byte) []byte {
 			p := make([]byte, n)
@@ -364,12 +364,12 @@ func TestPropertyNAND(t *testing.T) {
 				}
 				data := randBytes(64*n, base)
 				check(m.program(p, data, nil, n), d.Program(int64(p)*64, data), "program")
-			case op < 5: // ProgramPage with spare (keep the bad-block byte)
+			case op < 5: // ProgramPage with spare (the bad-block byte is data too)
 				data := randBytes(64, m.data[p][:64])
-				oob := append([]byte{0xff}, randBytes(7, m.data[p][65:])...)
+				oob := randBytes(8, m.data[p][64:])
 				check(m.program(p, data, oob, 1), d.ProgramPage(p, data, oob), "program page")
 			case op < 6: // WriteOOB
-				oob := append([]byte{0xff}, randBytes(3, m.data[p][65:68])...)
+				oob := randBytes(4, m.data[p][64:68])
 				check(m.program(p, nil, oob, 1), d.WriteOOB(p, oob), "write oob")
 			case op < 7: // erase a block
 				b := p / 4

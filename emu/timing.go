@@ -19,7 +19,10 @@ import (
 //	program   = the sum over the program pages touched of cmd(ProgramCmdBytes, k, array(k)),
 //	            pages of ProgramPage bytes (NAND: the page size; 0 means the write block),
 //	            k = bytes of the range inside that page;
-//	            array(k) = ceil(ProgramNs * k / ProgramPage) when ProgramScales,
+//	            array(k) = min(ProgramNs, ProgramFirstNs + (k-1)*ProgramByteNs)
+//	                         when ProgramFirstNs > 0 (SPI NOR: first-byte time tBP1,
+//	                         per additional byte tBPn, at most the page time tPP),
+//	                       else ceil(ProgramNs * k / ProgramPage) when ProgramScales,
 //	                       else ProgramNs (NAND tPROG: a partial page costs a full one)
 //	erase     = the sum over erase commands of cmd(EraseCmdBytes, 0, t):
 //	            walking the range from its start, each command is the largest
@@ -43,6 +46,12 @@ type Timing struct {
 	ProgramPage     int   `json:"program_page"`      // program page size (SPI NOR 256, MCU word, NAND page)
 	ProgramNs       int64 `json:"program_ns"`        // time to program one full program page (tPP, tPROG)
 	ProgramScales   bool  `json:"program_scales"`    // array time scales with bytes within a page (NOR)
+	// ProgramFirstNs and ProgramByteNs are the byte-program times of an
+	// SPI NOR datasheet (tBP1 for the first byte of a page program, tBPn for
+	// each further byte); when ProgramFirstNs is set, a program of k bytes
+	// in one page costs min(ProgramNs, ProgramFirstNs + (k-1)*ProgramByteNs).
+	ProgramFirstNs int64 `json:"program_first_ns,omitempty"`
+	ProgramByteNs  int64 `json:"program_byte_ns,omitempty"`
 	// EraseNs gives the erase time of one unit of each unit size (tSE, tBERS).
 	EraseNs []EraseTime `json:"erase_ns"`
 	// BlockErase lists larger erase commands (SPI NOR 32/64 KiB block erase)
@@ -75,6 +84,7 @@ func (t *Timing) validate() error {
 		{"op_overhead_ns", t.OpOverheadNs, maxNs}, {"read_cmd_bytes", int64(t.ReadCmdBytes), 1 << 16},
 		{"program_cmd_bytes", int64(t.ProgramCmdBytes), 1 << 16}, {"erase_cmd_bytes", int64(t.EraseCmdBytes), 1 << 16},
 		{"read_ns", t.ReadNs, maxNs}, {"program_page", int64(t.ProgramPage), 1 << 30}, {"program_ns", t.ProgramNs, maxNs},
+		{"program_first_ns", t.ProgramFirstNs, maxNs}, {"program_byte_ns", t.ProgramByteNs, maxNs >> 30},
 	} {
 		if f.v < 0 || f.v > f.hi {
 			return bad(f.name, f.v)
@@ -236,6 +246,10 @@ func (g *geometry) cost(k OpKind, off, n int64) int64 {
 		}
 		return pieces(off, n, pp, func(k int64) int64 {
 			arr := t.ProgramNs
+			if t.ProgramFirstNs > 0 {
+				// k <= pp <= 2^30 and ProgramByteNs <= 2^20: no overflow.
+				return cmd(t.ProgramCmdBytes, k, min(arr, t.ProgramFirstNs+(k-1)*t.ProgramByteNs))
+			}
 			if t.ProgramScales {
 				hi, lo := bits.Mul64(uint64(t.ProgramNs), uint64(k))
 				q, r := bits.Div64(hi, lo, uint64(pp)) // k <= pp: no overflow

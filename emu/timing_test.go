@@ -75,7 +75,14 @@ func (r refCost) program(off, n int64) int64 {
 		end := min((p/pp+1)*pp, off+n)
 		k := end - p
 		arr := r.t.ProgramNs
-		if r.t.ProgramScales {
+		switch {
+		case r.t.ProgramFirstNs > 0: // tBP1 + (k-1)·tBPn, at most tPP
+			b := new(big.Int).Mul(big.NewInt(k-1), big.NewInt(r.t.ProgramByteNs))
+			b.Add(b, big.NewInt(r.t.ProgramFirstNs))
+			if b.Cmp(big.NewInt(arr)) < 0 {
+				arr = b.Int64()
+			}
+		case r.t.ProgramScales:
 			arr = ceilBig(new(big.Int).Mul(big.NewInt(r.t.ProgramNs), big.NewInt(k)), big.NewInt(pp))
 		}
 		total += r.cmd(r.t.ProgramCmdBytes, k, arr)

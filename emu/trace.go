@@ -14,6 +14,12 @@ import (
 // ErrCorruptTrace: a trace line is malformed or names an impossible operation.
 var ErrCorruptTrace = NewError("emu: corrupt trace", EINVAL)
 
+// ErrTraceMismatch: a well-formed trace line does not fit the device it is
+// replayed onto (a NAND page command on NOR, a range or page past the end,
+// an erase that is not whole erase units): the trace was recorded on a
+// device of another geometry.
+var ErrTraceMismatch = NewError("emu: trace does not match the device", EINVAL)
+
 // TraceRecord is one line of an operation trace (JSON Lines).
 type TraceRecord struct {
 	Seq     uint64 `json:"seq"`
@@ -122,13 +128,19 @@ func (tr *Tracer) Err() error { return tr.err }
 // ApplyErase): no rule checks, no clock, no hook. Replaying a recorded
 // session onto a fresh device of the same geometry reproduces its array.
 // Records without data (NoData) cannot be replayed and are an error.
+// Errors name the trace line and wrap ErrCorruptTrace or, for a trace of
+// another geometry (a NAND trace onto NOR), ErrTraceMismatch.
 func Replay(d *Device, r io.Reader) error {
 	br := bufio.NewReaderSize(r, 1<<16)
 	for line := 1; ; line++ {
 		b, err := br.ReadBytes('\n')
 		if len(bytes.TrimSpace(b)) > 0 {
-			if e := replayLine(d, b); e != nil {
-				return fmt.Errorf("%w: line %d: %w", ErrCorruptTrace, line, e)
+			if e := ReplayLine(d, b); e != nil {
+				var le *lineError
+				if errors.As(e, &le) {
+					return fmt.Errorf("%w: line %d: %w", le.kind, line, le.err)
+				}
+				return fmt.Errorf("line %d: %w", line, e)
 			}
 		}
 		if errors.Is(err, io.EOF) {
@@ -140,50 +152,97 @@ func Replay(d *Device, r io.Reader) error {
 	}
 }
 
-func replayLine(d *Device, b []byte) error {
+// ReplayLine re-applies one trace line (one JSON TraceRecord) to d as
+// Replay does. Its errors wrap ErrCorruptTrace (malformed line) or
+// ErrTraceMismatch (a line that does not fit d's geometry) and carry no
+// line number: a caller reading the trace itself adds its own.
+func ReplayLine(d *Device, b []byte) error {
+	corrupt := func(format string, a ...any) error {
+		return &lineError{ErrCorruptTrace, fmt.Errorf(format, a...)}
+	}
+	mismatch := func(format string, a ...any) error {
+		return &lineError{ErrTraceMismatch, fmt.Errorf(format, a...)}
+	}
 	rec := TraceRecord{Page: -1} // a record without "page" is not a page command
 	if err := json.Unmarshal(b, &rec); err != nil {
-		return err
+		return corrupt("%w", err)
 	}
 	if !rec.Applied {
 		return nil
+	}
+	g := d.g
+	pageCmd := rec.Op == "program_oob" || rec.Op == "read_oob" || (rec.Op == "program" && rec.Page >= 0)
+	if pageCmd && g.kind != NAND {
+		return mismatch("%s of NAND page %d on a %s device (the trace was recorded on NAND)", rec.Op, rec.Page, g.kind)
+	}
+	if rec.Off < 0 || rec.Len < 0 {
+		return corrupt("%s at %d length %d", rec.Op, rec.Off, rec.Len)
 	}
 	switch rec.Op {
 	case "read", "read_oob":
 		return nil
 	case "erase":
-		if !d.g.inRange(rec.Off, rec.Len) {
-			return fmt.Errorf("erase %d+%d outside the device", rec.Off, rec.Len)
+		if !g.inRange(rec.Off, rec.Len) {
+			return mismatch("erase %d+%d outside the %d-byte device", rec.Off, rec.Len, g.size)
 		}
 		if rec.Len == 0 {
 			return nil
 		}
-		for u := d.g.unitAt(rec.Off); u < d.g.units() && d.g.unitStart[u] < rec.Off+rec.Len; u++ {
+		u0, u1 := g.unitAt(rec.Off), g.unitAt(rec.Off+rec.Len-1)
+		if g.unitStart[u0] != rec.Off || g.unitStart[u1+1] != rec.Off+rec.Len {
+			return mismatch("erase %d+%d is not whole erase units of this device", rec.Off, rec.Len)
+		}
+		for u := u0; u <= u1; u++ {
 			if err := d.ApplyErase(u); err != nil {
-				return err
+				return corrupt("%w", err)
 			}
 		}
 		return nil
 	case "program", "program_oob":
 		data, err := hex.DecodeString(rec.Data)
 		if err != nil {
-			return err
+			return corrupt("%s data: %v", rec.Op, err)
 		}
 		oob, err := hex.DecodeString(rec.OOB)
 		if err != nil {
-			return err
+			return corrupt("%s spare data: %v", rec.Op, err)
 		}
 		if int64(len(data)) != rec.Len {
-			return fmt.Errorf("%s record carries %d data bytes for length %d (traced without data?)", rec.Op, len(data), rec.Len)
+			return corrupt("%s record carries %d data bytes for length %d (traced without data?)", rec.Op, len(data), rec.Len)
 		}
-		switch {
-		case rec.Op == "program_oob":
-			return d.ApplyProgramPage(rec.Page, nil, data)
-		case rec.Page >= 0:
-			return d.ApplyProgramPage(rec.Page, data, oob)
-		default:
-			return d.ApplyProgram(rec.Off, data)
+		if pageCmd {
+			if rec.Page < 0 || rec.Page >= g.nchunks {
+				return mismatch("%s of page %d on a device of %d pages", rec.Op, rec.Page, g.nchunks)
+			}
+			if rec.Op == "program_oob" {
+				oob, data = data, nil
+			}
+			if len(data) > int(g.chunk) || len(oob) > d.OOBSize() {
+				return mismatch("%s of %d+%d bytes on a %d+%d-byte page", rec.Op, len(data), len(oob), g.chunk, d.OOBSize())
+			}
+			if err := d.ApplyProgramPage(rec.Page, data, oob); err != nil {
+				return corrupt("%w", err)
+			}
+			return nil
 		}
+		if !g.inRange(rec.Off, rec.Len) {
+			return mismatch("program %d+%d outside the %d-byte device", rec.Off, rec.Len, g.size)
+		}
+		if err := d.ApplyProgram(rec.Off, data); err != nil {
+			return corrupt("%w", err)
+		}
+		return nil
 	}
-	return fmt.Errorf("unknown operation %q", rec.Op)
+	return corrupt("unknown operation %q", rec.Op)
 }
+
+// lineError is a replay error of one trace line: kind is ErrCorruptTrace or
+// ErrTraceMismatch, err the detail. Replay puts the line number between them.
+type lineError struct {
+	kind *Error
+	err  error
+}
+
+func (e *lineError) Error() string { return e.kind.Error() + ": " + e.err.Error() }
+
+func (e *lineError) Unwrap() []error { return []error{e.kind, e.err} }

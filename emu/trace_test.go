@@ -161,7 +161,6 @@ func TestTraceErrors(t *testing.T) {
 		`{"op":"zap","applied":true}` + "\n",
 		`{"op":"program","off":0,"len":4,"data":"zz","applied":true}` + "\n",
 		`{"op":"program","off":0,"len":8,"data":"00000000","applied":true}` + "\n",
-		`{"op":"erase","off":0,"len":99999999,"applied":true}` + "\n",
 		`{"op":"program","off":-4,"len":4,"data":"00000000","applied":true}` + "\n",
 	}
 	for _, s := range bad {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -133,13 +134,16 @@ func sampleSweeps() []Sweep {
 	for i := range per {
 		per[i] = OpOutcome{Branches: 2}
 	}
-	per[150].Failed, per[151].Failed = 1, 2
+	per[150].Failed, per[151].Failed, per[200].Failed = 1, 2, 1
 	return []Sweep{
 		{Name: "log_ok", Script: "scripts/log.lua", Cuts: "op", Depth: 1, Seed: 1, Ops: 300, Branches: 600, WallNs: 12_000_000,
 			PerOp: make([]OpOutcome, 300)},
-		{Name: "log_broken", Script: "scripts/log.lua", Cuts: "unit", Depth: 2, Seed: 7, Ops: 300, Branches: 600, Failed: 3, Deduped: 41,
+		{Name: "log_broken", Script: "scripts/log.lua", Cuts: "unit", Depth: 2, Seed: 7, Ops: 300, Branches: 600, Failed: 4, Deduped: 41,
 			WallNs: 98_000_000, PerOp: per, Failures: []Failure{
-				{ID: "log_broken:op150:after:s7", Op: 150, Error: "log.lua:31: entry 12 lost | crc <bad>"},
+				{ID: "log_broken:151a:7", Op: 151, Error: "log.lua:31: entry 12 lost | crc <bad>", Duplicates: 2},
+				{ID: "log_broken:150a:7", Op: 150, Error: "log.lua:31: entry 11 lost | crc <bad>", Shrunk: "log_broken:150a:7"},
+				{ID: "log_broken:151u1:7", Op: 151, Error: "log.lua:31: entry 9 lost | crc <bad>"},
+				{ID: "log_broken:200b:7", Op: 200, Error: "log.lua:40: header at 0x1000 torn\nstack traceback:\n\tlog.lua:40: in function"},
 			}},
 	}
 }
@@ -147,14 +151,31 @@ func sampleSweeps() []Sweep {
 func TestSweepHTMLGolden(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, WriteHTML(&b, sampleSweeps()))
-	wellFormed(t, b.Bytes())
+	// The page's script is JavaScript, not XML: check the markup around it.
+	wellFormed(t, regexp.MustCompile(`(?s)<script>.*?</script>`).ReplaceAll(b.Bytes(), nil))
 	out := b.String()
-	assert.Contains(t, out, `class="PASS">PASS`)
-	assert.Contains(t, out, `class="FAIL">FAIL`)
-	assert.Contains(t, out, "log_broken:op150:after:s7")
+	assert.Contains(t, out, `class="badge PASS">✓ PASS`)
+	assert.Contains(t, out, `class="badge FAIL">✗ FAIL`)
 	assert.Contains(t, out, "crc &lt;bad&gt;", "errors are escaped")
-	assert.Contains(t, out, `fill="#c0392b"`, "failures are drawn on the timeline")
-	golden(t, "sweep.html", b.Bytes())
+	assert.Equal(t, 2, strings.Count(out, `<article class="group"`), "4 failures, 2 error classes")
+	assert.Contains(t, out, `<code class="class">log.lua:31: entry N lost | crc &lt;bad&gt;</code>`)
+	assert.Contains(t, out, `<code class="class">log.lua:40: header at 0xN torn</code>`)
+	assert.Contains(t, out, "<strong>3</strong> failing branches (+2 reaching the same states) · operations 150–151 · first cut <code>log_broken:150a:7</code> · last cut <code>log_broken:151u1:7</code>")
+	assert.Contains(t, out, `data-copy="flashemu sweep scripts/log.lua --only log_broken:150a:7 --dump sweep-dump"`)
+	assert.Contains(t, out, `<figure class="timeline" data-sweep="1">`)
+	assert.Contains(t, out, `<title>flashemu sweep report</title>`)
+	assert.Contains(t, out, `<svg class="spark" viewBox="0 0 240 14" preserveAspectRatio="none" role="img" aria-label="where in the workload: operations 150–151 of 0–299">`)
+	assert.Contains(t, out, `<rect x="120.0" y="1" width="1.5" height="12" fill="#D55E00"/>`, "op 150 of 300 at 150*240/300")
+	assert.Contains(t, out, `"f":[`, "per-operation failures are in the timeline data")
+	assert.NotContains(t, out, "http://", "self-contained: no links to fetch")
+	assert.NotContains(t, out, "https://")
+	assert.NotContains(t, out, "@import")
+	// The golden file holds the page's structure; the embedded stylesheet
+	// and script (sweep.css, sweep.js) are files of their own.
+	require.Contains(t, out, sweepCSS)
+	require.Contains(t, out, sweepJS)
+	out = strings.Replace(strings.Replace(out, sweepCSS, "/* sweep.css */\n", 1), sweepJS, "/* sweep.js */\n", 1)
+	golden(t, "sweep.html", []byte(out))
 }
 
 func TestSweepMarkdownGolden(t *testing.T) {
@@ -162,7 +183,9 @@ func TestSweepMarkdownGolden(t *testing.T) {
 	require.NoError(t, WriteMarkdown(&b, sampleSweeps()))
 	out := b.String()
 	assert.Contains(t, out, "## log_broken — FAIL")
-	assert.Contains(t, out, `entry 12 lost \| crc`, "table pipes are escaped")
+	assert.Contains(t, out, "4 failing branches in 2 error classes")
+	assert.Contains(t, out, `entry N lost \| crc`, "table pipes are escaped")
+	assert.Contains(t, out, "`flashemu sweep scripts/log.lua --only log_broken:150a:7 --dump sweep-dump`")
 	golden(t, "sweep.md", b.Bytes())
 }
 

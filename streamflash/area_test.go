@@ -74,7 +74,7 @@ func TestNewOnArea(t *testing.T) {
 		s, err := open(area, make([]byte, 512), 256, 4096, cb, streamflash.Options{Erase: true})
 		require.NoError(t, err)
 		require.NoError(t, s.Write(streamBytes(4000), true))
-		require.NoError(t, s.ErasePage(1024+4095))
+		require.NoError(t, s.ErasePage(1024+3000)) // area page 1, inside the stream [256, 4352)
 		return rec.ops, offs, dump(t, wrap(d))
 	}
 	newOps, newOffs, newImg := run(t, func(a *api.Area, b []byte, o, n int64, cb streamflash.Callback, opt streamflash.Options) (*streamflash.Stream, error) {

@@ -22,15 +22,15 @@
 //   - The callback gets the context buffer itself (the buffer is inverted and
 //     then read back from flash), the unpadded length and the absolute device
 //     offset.
-//   - ErasePage is stream_flash_erase_page: it works on device pages (not on
-//     the context's range), remembers only the last page it erased and gives
-//     EINVAL for offsets outside the device.
+//   - ErasePage is stream_flash_erase_page: it erases the device page holding
+//     an offset, remembers only the last page it erased and gives EINVAL for
+//     offsets outside the device.
 //   - SaveProgress, LoadProgress and ClearProgress are the
 //     CONFIG_STREAM_FLASH_PROGRESS functions over a small key/value Store.
 //
 // # Deliberate differences (data-loss fixes)
 //
-// flashemu does not copy two Zephyr 3.4 bugs that lose or corrupt data:
+// flashemu does not copy four Zephyr 3.4 bugs that lose or corrupt data:
 //
 //  1. Erase on demand (Options.Erase) erases every page a buffer touches,
 //     once, before writing into it. Zephyr only erases the page that holds
@@ -41,6 +41,13 @@
 //     never erased again.
 //  2. A zero-length buffer is rejected by New with EFAULT (ErrZeroBuffer).
 //     Zephyr accepts it and then loops forever in the first write.
+//  3. ErasePage refuses an offset inside the device but outside the stream
+//     with ERANGE (ErrRange), as Zephyr does since #79830 (vector
+//     erase_ignores_ctx_range: 3.4 erases device page 0 for a stream at
+//     8192).
+//  4. New refuses a size that is not a multiple of the write block with
+//     EFAULT, as Zephyr does since 4.1 (vector size_not_multiple_of_wbs_write:
+//     3.4 accepts size 10 and its padded flush programs 12 bytes).
 //
 // Erase on demand works on any page layout (non-uniform sectors: a buffer may
 // touch several pages) and is skipped on devices without explicit erase

@@ -8,19 +8,28 @@ import (
 
 // ErasePage is stream_flash_erase_page: it erases the device page that
 // holds device offset off, unless that page is the last one the stream
-// erased. It works on device pages, not on the stream's range, and
-// remembers only the last page erased (erasing page 0, then page 1, then
-// page 0 again erases page 0 twice). An offset outside the device (negative
-// included) gives ErrInvalid (-EINVAL) and changes nothing; a device error is
-// returned unchanged and leaves the context unchanged. On a device without
-// explicit erase it checks off and returns nil without erasing (Zephyr 3.7's
-// behaviour for such devices).
+// erased. It remembers only the last page erased (erasing page 0, then page
+// 1, then page 0 again erases page 0 twice).
+//
+// off must lie inside the stream, [Offset, Offset+Available): an offset
+// outside the device (negative included) gives ErrInvalid (-EINVAL, as Zephyr
+// 3.4's page lookup does), an offset inside the device but outside the stream
+// gives ErrRange (-ERANGE, the check Zephyr added in #79830; Zephyr 3.4
+// erased any device page and so wiped data next to the stream). Both change
+// nothing. The page erased is the whole device page holding off, which may
+// extend past the stream when the stream is not page aligned, as in Zephyr.
+// A device error is returned unchanged and leaves the context unchanged. On
+// a device without explicit erase it checks off and returns nil without
+// erasing (Zephyr 3.7's behaviour for such devices).
 func (s *Stream) ErasePage(off int64) error {
 	if s == nil {
 		return fmt.Errorf("%w: nil stream", ErrFault)
 	}
 	if off < 0 || off >= s.dev.Size() {
 		return fmt.Errorf("%w: erase page at %d, device size %d", ErrInvalid, off, s.dev.Size())
+	}
+	if off < s.offset || off-s.offset >= s.available {
+		return fmt.Errorf("%w: erase page at %d, stream [%d, %d)", ErrRange, off, s.offset, s.offset+s.available)
 	}
 	if !s.explicitErase {
 		return nil

@@ -71,7 +71,18 @@ func loadErrCases(t *testing.T) []errCase {
 
 // fixedCases are the cases where Zephyr 3.4 loses data and flashemu
 // deliberately differs; TestFix* cover them.
-var fixedCases = map[string]bool{"offset100_buf4096": true, "buf_len0_write": true}
+var fixedCases = map[string]bool{"offset100_buf4096": true, "buf_len0_write": true,
+	"size_not_multiple_of_wbs_write": true, "erase_ignores_ctx_range": true}
+
+// fixedSteps are the steps ("case/step") that Zephyr 3.4 accepts and
+// flashemu refuses, as newer Zephyr does, with the error it returns instead.
+// A refused init leaves the case's later steps without a stream: they are
+// not run.
+var fixedSteps = map[string]error{
+	"init_param_checks/size_not_multiple_of_wbs":     streamflash.ErrFault,
+	"size_not_multiple_of_wbs_write/init":            streamflash.ErrFault,
+	"erase_ignores_ctx_range/erase_off0_outside_ctx": streamflash.ErrRange,
+}
 
 // eraseOnlyCases use stream_flash_erase_page, which Zephyr only has with
 // CONFIG_STREAM_FLASH_ERASE.
@@ -118,7 +129,12 @@ func runErrCase(t *testing.T, c errCase, erase bool) errRun {
 	}
 	data := streamBytes(64 << 10)
 	var s *streamflash.Stream
+	refused := false
 	for _, st := range c.Steps {
+		if refused {
+			t.Logf("%s: not run (flashemu refuses the init)", st.Step)
+			continue
+		}
 		switch {
 		case st.Call == "stream_flash_init":
 			var err error
@@ -137,6 +153,12 @@ func runErrCase(t *testing.T, c errCase, erase bool) errRun {
 			if st.Step == "buf_len_0" || (c.Case == "buf_len0_write" && st.Step == "init") {
 				// Fix: Zephyr accepts it (and then hangs); flashemu rejects it.
 				assert.ErrorIs(t, err, streamflash.ErrZeroBuffer, st.Step)
+				continue
+			}
+			if want, ok := fixedSteps[c.Case+"/"+st.Step]; ok {
+				assert.ErrorIs(t, err, want, st.Step)
+				assert.Nil(t, got, st.Step)
+				refused = st.Step == "init"
 				continue
 			}
 			require.NotNil(t, st.RC, st.Step)
@@ -167,8 +189,14 @@ func runErrCase(t *testing.T, c errCase, erase bool) errRun {
 			assert.Equal(t, *st.Buffered, s.BytesBuffered(), "%s: buffered", st.Step)
 		case st.Call == "stream_flash_erase_page":
 			require.NotNil(t, s, "%s: no stream", st.Step)
-			mark := len(rec.ops)
+			mark, before := len(rec.ops), s.LastErasedPage()
 			err := s.ErasePage(*st.Off)
+			if want, ok := fixedSteps[c.Case+"/"+st.Step]; ok {
+				assert.ErrorIs(t, err, want, st.Step)
+				assert.Zero(t, rec.erasesSince(mark), "%s: erases issued", st.Step)
+				assert.Equal(t, before, s.LastErasedPage(), "%s: last erased page", st.Step)
+				continue
+			}
 			assert.Equal(t, int(*st.RC), api.ErrnoOf(err), st.Step)
 			assert.Equal(t, *st.ErasesIssued, rec.erasesSince(mark), "%s: erases issued", st.Step)
 			assert.Equal(t, *st.LastErasedAfter, s.LastErasedPage(), "%s: last erased page", st.Step)

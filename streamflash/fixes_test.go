@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The two documented data-loss fixes (vectors/README.md, interface.md §3),
+// The documented data-loss fixes (vectors/README.md, interface.md §3),
 // where flashemu deliberately differs from Zephyr 3.4.
 
 // TestFixOffset100Buf4096 is the offset100_buf4096 case with the fix: every
@@ -186,4 +186,55 @@ func TestFixCallbackRetryStraddling(t *testing.T) {
 	assert.Equal(t, 4, erases, "pages 0..3 erased once each")
 	assert.Equal(t, data, dump(t, rec)[100:100+3*4096])
 	assert.Zero(t, d.Stats().Violations, "nothing written onto unerased flash")
+}
+
+// TestFixErasePageOutsideStream (issue 13.3): on a stream at 0x2000 of size
+// 0x4000, ErasePage of a device offset outside [0x2000, 0x6000) is refused
+// with ERANGE, erases nothing and keeps the last erased page; Zephyr 3.4
+// erased the device page (vector erase_ignores_ctx_range) and wiped data
+// next to the stream. Offsets inside the stream still erase their page.
+func TestFixErasePageOutsideStream(t *testing.T) {
+	d, rec := newVecDevice(t, true)
+	s, err := streamflash.New(rec, make([]byte, 256), 0x2000, 0x4000, nil, streamflash.Options{Erase: true})
+	require.NoError(t, err)
+	before := dump(t, rec)
+	for _, off := range []int64{0, 0x1fff, 0x6000, 0x8000} {
+		err := s.ErasePage(off)
+		assert.ErrorIs(t, err, streamflash.ErrRange, "off %#x", off)
+		assert.Equal(t, -34, api.ErrnoOf(err), "off %#x", off)
+	}
+	assert.Empty(t, rec.ops, "no device operation")
+	assert.Equal(t, int64(-1), s.LastErasedPage())
+	assert.Equal(t, before, dump(t, rec), "data outside the stream intact")
+	// Outside the device: still EINVAL, as before.
+	assert.ErrorIs(t, s.ErasePage(-1), streamflash.ErrInvalid)
+	assert.ErrorIs(t, s.ErasePage(vecDevSize), streamflash.ErrInvalid)
+
+	require.NoError(t, s.ErasePage(0x2000))
+	require.NoError(t, s.ErasePage(0x5fff))
+	assert.Equal(t, []vecOp{{Op: "E", Off: 0x2000, Len: vecPage}, {Op: "E", Off: 0x5000, Len: vecPage}}, toVecOps(rec.ops))
+	assert.Equal(t, int64(0x5000), s.LastErasedPage())
+	assert.Zero(t, d.Stats().Violations)
+}
+
+// TestFixSizeNotWriteBlockMultiple (issue 13.4): New refuses a size that is
+// not a multiple of the write block with EFAULT. Zephyr 3.4 accepted size 6
+// on write block 4 and its padded flush then programmed 0x1000-0x1007, past
+// the stream's end (vector size_not_multiple_of_wbs_write).
+func TestFixSizeNotWriteBlockMultiple(t *testing.T) {
+	d := newNOR(t, 64<<10, 4096, 4, 0xff)
+	for _, size := range []int64{1, 6, 10, 4097} {
+		s, err := streamflash.New(wrap(d), make([]byte, 256), 0x1000, size, nil, streamflash.Options{Erase: true})
+		assert.ErrorIs(t, err, streamflash.ErrFault, "size %d", size)
+		assert.Equal(t, -14, api.ErrnoOf(err), "size %d", size)
+		assert.Nil(t, s)
+	}
+	// A multiple of the write block still works, and its padded flush stays
+	// inside the stream.
+	s, err := streamflash.New(wrap(d), make([]byte, 256), 0x1000, 8, nil, streamflash.Options{Erase: true})
+	require.NoError(t, err)
+	require.NoError(t, s.Write([]byte("abcdef"), true))
+	img := dump(t, wrap(d))
+	assert.Equal(t, []byte("abcdef\xff\xff"), img[0x1000:0x1008])
+	assert.Equal(t, bytes.Repeat([]byte{0xff}, 8), img[0x1008:0x1010], "nothing programmed past the stream")
 }

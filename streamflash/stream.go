@@ -55,9 +55,10 @@ type Stream struct {
 // that is not a multiple of the write block, a zero-length buffer
 // (ErrZeroBuffer; a flashemu fix), a device page smaller than the buffer, an
 // offset that is not a multiple of the write block, a negative offset or
-// size, or offset+size past the end of the device. A size that is not a
-// multiple of the write block is accepted (Zephyr 3.4 does; the last flush
-// then pads past the declared end).
+// size, offset+size past the end of the device, or a size that is not a
+// multiple of the write block (a flashemu fix matching newer Zephyr, which
+// refuses it with -EFAULT since 4.1: Zephyr 3.4 accepts it, and the last
+// flush then pads and programs past the declared end of the stream).
 func New(dev api.Device, buf []byte, offset, size int64, cb Callback, opts Options) (*Stream, error) {
 	if dev == nil || buf == nil {
 		return nil, fmt.Errorf("%w: nil device or buffer", ErrFault)
@@ -78,6 +79,11 @@ func New(dev api.Device, buf []byte, offset, size int64, cb Callback, opts Optio
 	}
 	if offset < 0 || size < 0 || offset > total || size > total-offset || offset%int64(wbs) != 0 {
 		return nil, fmt.Errorf("%w: offset %d size %d on a %d-byte device with write block %d", ErrFault, offset, size, total, wbs)
+	}
+	// Fix: Zephyr 3.4 accepts such a size and its last padded flush then
+	// programs past the stream's end (size 6 on write block 4 writes 8 bytes).
+	if size%int64(wbs) != 0 {
+		return nil, fmt.Errorf("%w: size %d is not a multiple of the write block %d", ErrFault, size, wbs)
 	}
 	avail := size
 	if size == 0 {

@@ -149,7 +149,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"replay missing trace", "image replay img.bin missing.jsonl -o out.bin", 1, `^flashemu: image replay: trace: missing.jsonl: no such file or directory$`},
 		{"replay a directory as trace", "image replay img.bin dir -o out.bin", 1, `^flashemu: image replay: trace: dir is a directory$`},
 		{"replay a corrupt trace", "image replay img.bin junk.jsonl -o out.bin", 1, `^flashemu: image replay: junk.jsonl: emu: corrupt trace: line 1: `},
-		{"replay past the image", "image replay img.bin far.jsonl -o out.bin", 1, `^flashemu: image replay: far.jsonl: emu: corrupt trace: line 1: emu: out of range: .*\(trace line 1\)$`},
+		{"replay past the image", "image replay img.bin far.jsonl -o out.bin", 1, `^flashemu: image replay: far.jsonl: emu: trace does not match the device: line 1: program 99999\+1 outside the 16384-byte device`},
 		{"replay negative before", "image replay img.bin trace.jsonl -o out.bin --before -1", 2, `^flashemu: image replay: --before: bad number "-1"$`},
 		{"replay output into a directory", "image replay img.bin trace.jsonl -o dir", 1, `^flashemu: image replay: .*dir: is a directory$`},
 		{"replay image smaller than its sidecar", "image replay side.bin trace.jsonl -o out.bin", 1, `^flashemu: image replay: side.bin: emu: corrupt image: image side.bin is short: 8192 bytes, expected 16384$`},

@@ -462,7 +462,7 @@ func (sc *sweepCmd) reportOf(res *faults.Result, b *lua.SweepBinding) sweeprepor
 		}
 	}
 	for _, f := range res.Failures {
-		rs.Failures = append(rs.Failures, sweepreport.Failure{ID: f.ID, Op: b.FirstOp(f.ID), Error: f.Error})
+		rs.Failures = append(rs.Failures, sweepreport.Failure{ID: f.ID, Op: b.FirstOp(f.ID), Error: f.Error, Shrunk: f.Shrunk, Duplicates: f.Duplicates})
 	}
 	return rs
 }
