@@ -90,11 +90,13 @@
 // A snapshot plus a 16-byte program pins 4.8 KB on a 1 MiB NOR (the 4 KiB
 // chunk and 0.7 KB; 6.9 KB with the old tables), a snapshot plus a page
 // program 4.0 KB on a 1 GiB NAND (26 KB before): BenchmarkSnapshotWrite.
-// Large devices are sparse: erased chunks take no memory. SaveImage and Load read and write the native_sim flash.bin layout
-// with an optional JSON sidecar (Config, wear, clock, counters) and NAND OOB
+// Large devices are sparse: erased chunks take no memory.
+//
+// SaveImage and Load read and write the native_sim flash.bin layout with an
+// optional JSON sidecar (Config, wear, clock, counters) and NAND OOB
 // separate or interleaved; saves are atomic. OpenFile backs a device with
 // such an image written through on every operation (native_sim's
-// flash.bin): a crash loses at most the operation in flight. ReadHex/WriteHex handle Intel
-// HEX. Tracer records every operation as JSON Lines; Replay re-applies a
+// flash.bin): a crash loses at most the operation in flight. ReadHex/WriteHex
+// handle Intel HEX. Tracer records every operation as JSON Lines; Replay re-applies a
 // trace's programs and erases.
 package emu
