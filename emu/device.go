@@ -881,7 +881,7 @@ func (d *Device) EraseCount(u int) uint32 {
 // setting is part of the device state (snapshots keep it). Turning it off
 // keeps the counts; they no longer grow, and an erase still resets its unit's.
 func (d *Device) TrackReads(on bool) {
-	if on && d.reads.top == nil {
+	if on && !d.reads.allocated() {
 		d.reads = newTable[uint32](d.g.units())
 	}
 	d.track = on
