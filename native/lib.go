@@ -1,7 +1,6 @@
 package native
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -248,5 +247,3 @@ func ackedInt(v any) (int64, bool) {
 	}
 	return 0, false
 }
-
-var errNoCall = errors.New("native: flashemu host function called outside a flashemu call")
