@@ -203,49 +203,121 @@ func (b *SweepBinding) workload(d *emu.Device, ack func(any)) error {
 	return err
 }
 
-// checkFactory makes worker w's check: a fresh state from the program, the
-// script's top level run in definition mode, the check found by name.
+// checkFactory makes worker w's check. Every check starts from the
+// script's pristine top-level state (globals, package.loaded, upvalues of
+// top-level locals): nothing a previous check (or the workload, in a
+// replay) did to Lua state is visible to it. isolatedCheck is the one seam
+// that provides that.
 func (b *SweepBinding) checkFactory(worker int) (faults.CheckFunc, error) {
+	ic := &isolatedCheck{b: b}
+	// Make the first state now so that a script error surfaces as the
+	// factory's error, before any branch runs.
+	if err := ic.prepare(); err != nil {
+		return nil, err
+	}
+	return ic.check, nil
+}
+
+// isolatedCheck runs a worker's checks, each in a pristine state.
+//
+// Today it makes a fresh state from the program per check (the script's
+// top level re-run in definition mode): correct, and the cost of one
+// definition pass per check. A journaled checkpoint/rollback of one state
+// (gopher-lua patch, pending) will replace prepare/discard here without
+// changing callers.
+type isolatedCheck struct {
+	b     *SweepBinding
+	ws    *State    // the pristine state the next check runs in; nil: make one
+	def   *SweepDef // the sweep's definition in ws
+	where string
+}
+
+// prepare makes a pristine state with the definition pass run.
+func (ic *isolatedCheck) prepare() error {
+	b := ic.b
 	ws, err := b.prog.NewState(b.wopts)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
 		ws.Close()
-		return nil, errors.New("sweep binding closed")
+		return errors.New("sweep binding closed")
 	}
 	b.workers = append(b.workers, ws)
 	b.mu.Unlock()
 	if err := runDefinitionPass(b.ctx, b.prog, ws); err != nil {
-		return nil, fmt.Errorf("check state: running %s: %w", b.prog.Path, err)
+		ic.release(ws)
+		return fmt.Errorf("check state: running %s: %w", b.prog.Path, err)
 	}
 	def := ws.Sweep(b.Def.Name)
 	if def == nil {
-		return nil, fmt.Errorf("check state: %s does not define sweep %q at its top level (check states run the script's top level up to its first sweep.run)", b.prog.Path, b.Def.Name)
+		ic.release(ws)
+		return fmt.Errorf("check state: %s does not define sweep %q at its top level (check states run the script's top level up to its first sweep.run)", b.prog.Path, b.Def.Name)
 	}
-	ctx := b.ctx
-	var cache ackCache
 	proto := def.check.Proto
-	where := fmt.Sprintf("%s:%d", proto.SourceName, proto.LineDefined)
-	return func(d *emu.Device, acked []any) error {
-		b.lastAcked.Store(int64(len(acked)))
-		dev := ws.NewDevice(d)
-		t := cache.table(ws.L, acked)
-		rets, err := ws.Call(ctx, def.check, dev, t)
-		if err != nil {
+	ic.ws, ic.def = ws, def
+	ic.where = fmt.Sprintf("%s:%d", proto.SourceName, proto.LineDefined)
+	return nil
+}
+
+// release closes ws and forgets it (unless Close already did).
+func (ic *isolatedCheck) release(ws *State) {
+	b := ic.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, w := range b.workers {
+		if w == ws {
+			b.workers = append(b.workers[:i], b.workers[i+1:]...)
+			ws.Close()
+			return
+		}
+	}
+}
+
+// check runs the check once in a pristine state, then discards the state
+// (whatever the check's outcome: error, timeout, pass).
+func (ic *isolatedCheck) check(d *emu.Device, acked []any) error {
+	if ic.ws == nil {
+		if err := ic.prepare(); err != nil {
 			return err
 		}
-		if len(rets) > 0 && rets[0] == glua.LFalse {
-			msg := "check returned false"
-			if len(rets) > 1 && rets[1] != glua.LNil {
-				msg += ": " + ws.ToString(rets[1])
-			}
-			return &Error{Where: where, Msg: msg, Kind: ErrRuntime}
-		}
+	}
+	ws, def, where := ic.ws, ic.def, ic.where
+	defer func() {
+		ic.ws, ic.def = nil, nil
+		ic.release(ws)
+	}()
+	b := ic.b
+	b.lastAcked.Store(int64(len(acked)))
+	var cache ackCache
+	rets, err := ws.Call(b.ctx, def.check, ws.NewDevice(d), cache.table(ws.L, acked))
+	if err != nil {
+		return err
+	}
+	return checkVerdict(ws.L, where, rets)
+}
+
+// checkVerdict turns a check's return values into its verdict: it fails
+// when it returned false (with an optional message) or nil followed by a
+// message (the nil, msg, errno convention of the device bindings, so that
+// `return dev:write(...)` fails with the write's message).
+func checkVerdict(L *glua.LState, where string, rets []glua.LValue) error {
+	if len(rets) == 0 {
 		return nil
-	}, nil
+	}
+	switch {
+	case rets[0] == glua.LFalse:
+		msg := "check returned false"
+		if len(rets) > 1 && rets[1] != glua.LNil {
+			msg += ": " + L.ToStringMeta(rets[1]).String()
+		}
+		return &Error{Where: where, Msg: msg, Kind: ErrRuntime}
+	case rets[0] == glua.LNil && len(rets) > 1 && rets[1] != glua.LNil:
+		return &Error{Where: where, Msg: "check returned nil: " + L.ToStringMeta(rets[1]).String(), Kind: ErrRuntime}
+	}
+	return nil
 }
 
 // ackCache converts the acknowledged values once per worker: every branch

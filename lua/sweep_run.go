@@ -137,10 +137,7 @@ func (b *SweepBinding) mainCheckFactory(worker int) (faults.CheckFunc, error) {
 		if err != nil {
 			return err
 		}
-		if len(rets) > 0 && rets[0] == glua.LFalse {
-			return &Error{Where: b.Def.Where, Msg: "check returned false", Kind: ErrRuntime}
-		}
-		return nil
+		return checkVerdict(L, b.Def.Where, rets)
 	}, nil
 }
 

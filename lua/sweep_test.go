@@ -538,3 +538,67 @@ print(rep.ok, rep.failed_depth, rep.error)
 	}
 	assert.Equal(t, "false\t2\thalf-written boot record", lines[len(lines)-1])
 }
+
+// isolationScript's checks each fail unless they run in the script's
+// pristine top-level state: one mutates a global, one a top-level local
+// the check closes over, one package.loaded; the workload mutates them too
+// (a replay's check must not see that).
+const isolationScript = `
+calls = 0
+local seen = 0
+sweep.define("iso", {device = ` + sweepDevice + `,
+  workload = function(dev, ack)
+    calls, seen = 100, 100
+    package.loaded.marker = true
+    for i = 0, 3 do assert(dev:write(i, "\0")); ack(i) end
+  end,
+  check = function(dev, acked)
+    calls = calls + 1
+    seen = seen + 1
+    assert(calls == 1, "global leaked between checks: calls = " .. calls)
+    assert(seen == 1, "upvalue leaked between checks: seen = " .. seen)
+    assert(package.loaded.marker == nil, "package.loaded leaked")
+    package.loaded.marker = true
+  end})
+`
+
+// TestSweepCheckIsolation: every check starts from the pristine top-level
+// state, with one or two jobs, in shards, with and without dedup, and in a
+// replay.
+func TestSweepCheckIsolation(t *testing.T) {
+	src := isolationScript + `
+local total
+for _, o in ipairs{{jobs = 1}, {jobs = 2}, {jobs = 1, dedup = false}, {jobs = 2, dedup = false},
+                   {jobs = 2, shard = "0/2"}, {jobs = 2, shard = "1/2"}} do
+  local r = sweep.run("iso", o)
+  for _, f in ipairs(r.failures) do print(f.id, f.error) end
+  assert(r.checked > 1, "only " .. r.checked .. " checks")
+  print(r.ok)
+end
+local rep = sweep.run("iso", {only = "iso:2a:1"})
+print(rep.ok, rep.error)
+`
+	prog, err := CompileString("iso.lua", src)
+	require.NoError(t, err)
+	var out bytes.Buffer
+	err = prog.Exec(context.Background(), Options{Stdout: &out})
+	require.NoError(t, err, out.String())
+	assert.Equal(t, strings.Repeat("true\n", 6)+"true\tnil\n", out.String())
+}
+
+// TestSweepCheckNilMessageFails: a check returning nil, msg (the device
+// bindings' failure convention) fails with that message.
+func TestSweepCheckNilMessageFails(t *testing.T) {
+	out, err := runLua(t, Options{}, `
+sweep.define("n", {device = `+sweepDevice+`,
+  workload = function(dev) assert(dev:write(0, "\0")) end,
+  check = function(dev, acked)
+    if dev:read(0, 1) == "\0" then return nil, "byte 0 written", -5 end
+    return nil
+  end})
+local r = sweep.run("n", {jobs = 1})
+for _, f in ipairs(r.failures) do print(f.id, f.error) end
+`)
+	require.NoError(t, err)
+	assert.Equal(t, "n:0a:1\tt.lua:4: check returned nil: byte 0 written\n", out)
+}
