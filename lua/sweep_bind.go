@@ -49,6 +49,7 @@ type SweepBinding struct {
 
 	mu      sync.Mutex
 	workers []*State
+	busy    map[*State]bool // states a check is running in
 	closed  bool
 
 	cur   glua.LValue // the device value of the current run
@@ -80,15 +81,15 @@ func (s *State) bindSweep(L *glua.LState, ctx context.Context, nested bool, def 
 	b.wopts.Trace = nil // --trace follows the defining state's first device only
 	b.wopts.Stdout = c.WorkerStdout
 	sw := &faults.Sweep{
-		Name:         def.Name,
-		Device:       b.device,
-		Workload:     b.workload,
-		CheckFactory: b.checkFactory,
-		Cuts:         def.Cuts,
-		Depth:        def.Depth,
-		Seed:         def.Seed,
-		ProgramModel: def.ProgramModel,
-		EraseModel:   def.EraseModel,
+		Name:                def.Name,
+		Device:              b.device,
+		Workload:            b.workload,
+		CheckContextFactory: b.checkFactory,
+		Cuts:                def.Cuts,
+		Depth:               def.Depth,
+		Seed:                def.Seed,
+		ProgramModel:        def.ProgramModel,
+		EraseModel:          def.EraseModel,
 	}
 	if def.setup != nil {
 		sw.Setup = b.setupFn
@@ -103,15 +104,23 @@ func (s *State) bindSweep(L *glua.LState, ctx context.Context, nested bool, def 
 	return b
 }
 
-// Close closes the check states.
+// Close closes the check states (a state a check still runs in is closed
+// by that check when it returns).
 func (b *SweepBinding) Close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.closed = true
+	keep := b.workers[:0]
 	for _, w := range b.workers {
+		if b.busy[w] {
+			// A check still runs in w (abandoned after a timeout): its
+			// goroutine closes w when the call returns.
+			keep = append(keep, w)
+			continue
+		}
 		w.Close()
 	}
-	b.workers = nil
+	b.workers = keep
 }
 
 // call calls fn in the defining state.
@@ -208,7 +217,7 @@ func (b *SweepBinding) workload(d *emu.Device, ack func(any)) error {
 // top-level locals): nothing a previous check (or the workload, in a
 // replay) did to Lua state is visible to it. isolatedCheck is the one seam
 // that provides that.
-func (b *SweepBinding) checkFactory(worker int) (faults.CheckFunc, error) {
+func (b *SweepBinding) checkFactory(worker int) (faults.CheckContextFunc, error) {
 	ic := &isolatedCheck{b: b}
 	// Make the first state now so that a script error surfaces as the
 	// factory's error, before any branch runs.
@@ -267,6 +276,7 @@ func (ic *isolatedCheck) release(ws *State) {
 	b := ic.b
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	delete(b.busy, ws)
 	for i, w := range b.workers {
 		if w == ws {
 			b.workers = append(b.workers[:i], b.workers[i+1:]...)
@@ -278,21 +288,32 @@ func (ic *isolatedCheck) release(ws *State) {
 
 // check runs the check once in a pristine state, then discards the state
 // (whatever the check's outcome: error, timeout, pass).
-func (ic *isolatedCheck) check(d *emu.Device, acked []any) error {
+//
+// ctx is the engine's per-check context (cancelled on the sweep's
+// cancellation and at Options.CheckTimeout); the state is marked busy while
+// the check runs, so that Close, racing with a timed-out check the engine
+// gave up waiting for, leaves the state to this goroutine to close.
+func (ic *isolatedCheck) check(ctx context.Context, d *emu.Device, acked []any) error {
 	if ic.ws == nil {
 		if err := ic.prepare(); err != nil {
 			return err
 		}
 	}
 	ws, def, where := ic.ws, ic.def, ic.where
+	b := ic.b
+	b.mu.Lock()
+	if b.busy == nil {
+		b.busy = make(map[*State]bool)
+	}
+	b.busy[ws] = true
+	b.mu.Unlock()
 	defer func() {
 		ic.ws, ic.def = nil, nil
 		ic.release(ws)
 	}()
-	b := ic.b
 	b.lastAcked.Store(int64(len(acked)))
 	var cache ackCache
-	rets, err := ws.Call(b.ctx, def.check, ws.NewDevice(d), cache.table(ws.L, acked))
+	rets, err := ws.Call(ctx, def.check, ws.NewDevice(d), cache.table(ws.L, acked))
 	if err != nil {
 		return err
 	}
@@ -386,15 +407,18 @@ func (b *SweepBinding) OpAt(tNs int64) int {
 // FirstOp returns the workload operation the first cut of branch id lands
 // on (before, after or inside it), -1 if id does not parse.
 func (b *SweepBinding) FirstOp(id string) int {
-	_, sched, _, err := faults.ParseID(id)
-	if err != nil || len(sched) == 0 {
+	bid, err := faults.ParseBranchID(id)
+	if err != nil {
 		return -1
 	}
-	return FirstOpOf(sched[0], b.OpAt)
+	return bid.FirstOp(b.OpAt)
 }
 
 // FirstOpOf returns the operation index of a schedule token ("12b", "7u3v1"),
 // using opAt for time tokens ("t150000").
+//
+// Deprecated: parse the ID with faults.ParseBranchID and use
+// BranchID.FirstOp or CutToken.FirstOp.
 func FirstOpOf(tok string, opAt func(int64) int) int {
 	if rest, ok := strings.CutPrefix(tok, "t"); ok {
 		t, err := strconv.ParseInt(rest, 10, 64)

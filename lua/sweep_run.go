@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/faults"
@@ -50,6 +51,14 @@ func sweepRun(s *State, L *glua.LState) int {
 	list := f.boolean("list", false)
 	dedup := f.boolean("dedup", true)
 	shrink := f.boolean("shrink", true)
+	var timeout time.Duration
+	if str := f.str("timeout", ""); str != "" {
+		d, err := time.ParseDuration(str)
+		if err != nil || d <= 0 {
+			f.fail("timeout", fmt.Sprintf("%q is not a positive duration (e.g. \"2s\", \"500ms\")", str))
+		}
+		timeout = d
+	}
 	f.done()
 
 	set.ran = true
@@ -79,12 +88,13 @@ func sweepRun(s *State, L *glua.LState) int {
 	if s.prog == nil {
 		// No compiled program (REPL, DoString): the checks run in this
 		// state, one at a time.
+		b.Sweep.CheckContextFactory = nil
 		b.Sweep.CheckFactory = b.mainCheckFactory
 		jobs = 1
 	}
 
 	if only != "" {
-		rep, err := faults.Replay(b.Sweep, only, faults.ReplayOptions{})
+		rep, err := faults.ReplayContext(ctx, b.Sweep, only, faults.ReplayOptions{CheckTimeout: timeout})
 		if err != nil {
 			a.raise("sweep.run(%q): %s", name, sweepErrText(name, err))
 		}
@@ -101,7 +111,7 @@ func sweepRun(s *State, L *glua.LState) int {
 		return 1
 	}
 
-	res, err := faults.Run(ctx, b.Sweep, faults.Options{Jobs: jobs, Shard: shard, NoDedup: !dedup, NoShrink: !shrink, ListBranches: list})
+	res, err := faults.Run(ctx, b.Sweep, faults.Options{Jobs: jobs, Shard: shard, NoDedup: !dedup, NoShrink: !shrink, ListBranches: list, CheckTimeout: timeout})
 	if err != nil {
 		if ctx.Err() != nil {
 			// Let the interrupt surface as itself (timeout, Ctrl-C).

@@ -47,7 +47,7 @@ func TestSweepDefineErrors(t *testing.T) {
 		{"duplicate", good("") + "\n" + good(""), `t.lua:2: bad argument #1 to 'define' (sweep "s" is already defined at t.lua:1)`},
 		{"define after run", good("") + "\nsweep.run('s')\nsweep.define('t', {})", `t.lua:3: sweep.define("t") after sweep.run: define every sweep before the first sweep.run (check states run the script's top level up to its first sweep.run)`},
 		{"run unknown", good("") + "\nsweep.run('x')", `t.lua:2: bad argument #1 to 'run' (no sweep named "x" (defined: s))`},
-		{"run bad option", good("") + "\nsweep.run('s', {job = 1})", `t.lua:2: bad argument #2 to 'run' (unknown field 'job' (known: dedup, depth, jobs, list, only, seed, shard, shrink))`},
+		{"run bad option", good("") + "\nsweep.run('s', {job = 1})", `t.lua:2: bad argument #2 to 'run' (unknown field 'job' (known: dedup, depth, jobs, list, only, seed, shard, shrink, timeout))`},
 		{"run bad shard", good("") + "\nsweep.run('s', {shard = '3/2'})", `t.lua:2: bad argument #2 to 'run' (field 'shard': bad shard "3/2": want I/N with 0 <= I < N)`},
 		{"run bad id", good("") + "\nsweep.run('s', {only = 'x'})", `t.lua:2: sweep.run("s"): faults: bad branch ID: "x": want NAME:SCHEDULE:SEED`},
 	}
@@ -601,4 +601,26 @@ for _, f in ipairs(r.failures) do print(f.id, f.error) end
 `)
 	require.NoError(t, err)
 	assert.Equal(t, "n:0a:1\tt.lua:4: check returned nil: byte 0 written\n", out)
+}
+
+// TestSweepCheckTimeout: sweep.run's timeout bounds each check; a check
+// that hangs fails its branch and the sweep goes on.
+func TestSweepCheckTimeout(t *testing.T) {
+	prog, err := CompileString("hang.lua", `
+sweep.define("h", {device = `+sweepDevice+`,
+  workload = function(dev, ack) assert(dev:write(0, "\0")); ack(0); assert(dev:write(1, "\0")) end,
+  check = function(dev, acked)
+    if #acked == 1 and dev:read(1, 1) ~= "\0" then while true do end end
+  end})
+local r = sweep.run("h", {jobs = 2, timeout = "200ms"})
+for _, f in ipairs(r.failures) do print(f.id, f.error) end
+print(r.checked, r.failed)
+`)
+	require.NoError(t, err)
+	var out bytes.Buffer
+	err = prog.Exec(context.Background(), Options{Stdout: &out})
+	require.NoError(t, err, out.String())
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.NotEmpty(t, lines)
+	assert.Equal(t, []string{"h:1b:1\tfaults: timed out: check timed out after 200ms", "4\t1"}, lines)
 }
