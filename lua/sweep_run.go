@@ -51,6 +51,22 @@ func sweepRun(s *State, L *glua.LState) int {
 	list := f.boolean("list", false)
 	dedup := f.boolean("dedup", true)
 	shrink := f.boolean("shrink", true)
+	// verify = true replays every branch alone, verify = N a seeded
+	// sample of N (faults.Verify); verify_seed picks the sample.
+	verify, sample := false, 0
+	switch v := f.get("verify").(type) {
+	case glua.LBool:
+		verify = bool(v)
+	case glua.LNumber:
+		if v < 1 || v != glua.LNumber(int(v)) {
+			f.fail("verify", fmt.Sprintf("%v is not a positive integer", v))
+		}
+		verify, sample = true, int(v)
+	case *glua.LNilType:
+	default:
+		f.fail("verify", fmt.Sprintf("%s, want true or a sample size", typeNameOf(v)))
+	}
+	verifySeed := f.int("verify_seed", 0)
 	var timeout time.Duration
 	if str := f.str("timeout", ""); str != "" {
 		d, err := time.ParseDuration(str)
@@ -111,7 +127,18 @@ func sweepRun(s *State, L *glua.LState) int {
 		return 1
 	}
 
-	res, err := faults.Run(ctx, b.Sweep, faults.Options{Jobs: jobs, Shard: shard, NoDedup: !dedup, NoShrink: !shrink, ListBranches: list, CheckTimeout: timeout})
+	opts := faults.Options{Jobs: jobs, Shard: shard, NoDedup: !dedup, NoShrink: !shrink, ListBranches: list, CheckTimeout: timeout}
+	var res *faults.Result
+	var vr *faults.VerifyResult
+	var err error
+	if verify {
+		vr, err = faults.Verify(ctx, b.Sweep, opts, faults.VerifyOptions{Sample: sample, Seed: uint64(verifySeed), Jobs: jobs})
+		if vr != nil {
+			res = vr.Sweep
+		}
+	} else {
+		res, err = faults.Run(ctx, b.Sweep, opts)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			// Let the interrupt surface as itself (timeout, Ctrl-C).
@@ -119,8 +146,46 @@ func sweepRun(s *State, L *glua.LState) int {
 		}
 		a.raise("sweep.run(%q): %s", name, sweepErrText(name, err))
 	}
-	L.Push(resultTable(L, res, b))
+	t := resultTable(L, res, b)
+	if vr != nil {
+		t.RawSetString("verify", verifyTable(L, vr))
+		if !vr.OK() {
+			t.RawSetString("ok", glua.LFalse)
+		}
+	}
+	L.Push(t)
 	return 1
+}
+
+// verifyTable renders faults.Verify's findings: {replayed=, skipped=,
+// sample=, seed=, ok=, disagreements = {{id=, sweep=, replay=,
+// sweep_error=, replay_error=, dup_of=}, ...}}.
+func verifyTable(L *glua.LState, vr *faults.VerifyResult) *glua.LTable {
+	t := L.CreateTable(0, 6)
+	t.RawSetString("replayed", glua.LNumber(vr.Replayed))
+	t.RawSetString("skipped", glua.LNumber(vr.Skipped))
+	t.RawSetString("sample", glua.LNumber(vr.Sample))
+	t.RawSetString("seed", glua.LNumber(float64(vr.Seed)))
+	t.RawSetString("ok", glua.LBool(vr.OK()))
+	ds := L.CreateTable(len(vr.Disagreements), 0)
+	for _, d := range vr.Disagreements {
+		dt := L.CreateTable(0, 6)
+		dt.RawSetString("id", glua.LString(d.ID))
+		dt.RawSetString("sweep", glua.LString(d.Sweep))
+		dt.RawSetString("replay", glua.LString(d.Replay))
+		if d.SweepError != "" {
+			dt.RawSetString("sweep_error", glua.LString(d.SweepError))
+		}
+		if d.ReplayError != "" {
+			dt.RawSetString("replay_error", glua.LString(d.ReplayError))
+		}
+		if d.DupOf != "" {
+			dt.RawSetString("dup_of", glua.LString(d.DupOf))
+		}
+		ds.Append(dt)
+	}
+	t.RawSetString("disagreements", ds)
+	return t
 }
 
 // sweepErrText shortens the engine's "faults: bad sweep: NAME: " prefix.

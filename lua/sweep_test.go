@@ -47,7 +47,7 @@ func TestSweepDefineErrors(t *testing.T) {
 		{"duplicate", good("") + "\n" + good(""), `t.lua:2: bad argument #1 to 'define' (sweep "s" is already defined at t.lua:1)`},
 		{"define after run", good("") + "\nsweep.run('s')\nsweep.define('t', {})", `t.lua:3: sweep.define("t") after sweep.run: define every sweep before the first sweep.run (check states run the script's top level up to its first sweep.run)`},
 		{"run unknown", good("") + "\nsweep.run('x')", `t.lua:2: bad argument #1 to 'run' (no sweep named "x" (defined: s))`},
-		{"run bad option", good("") + "\nsweep.run('s', {job = 1})", `t.lua:2: bad argument #2 to 'run' (unknown field 'job' (known: dedup, depth, jobs, list, only, seed, shard, shrink, timeout))`},
+		{"run bad option", good("") + "\nsweep.run('s', {job = 1})", `t.lua:2: bad argument #2 to 'run' (unknown field 'job' (known: dedup, depth, jobs, list, only, seed, shard, shrink, timeout, verify, verify_seed))`},
 		{"run bad shard", good("") + "\nsweep.run('s', {shard = '3/2'})", `t.lua:2: bad argument #2 to 'run' (field 'shard': bad shard "3/2": want I/N with 0 <= I < N)`},
 		{"run bad id", good("") + "\nsweep.run('s', {only = 'x'})", `t.lua:2: sweep.run("s"): faults: bad branch ID: "x": want NAME:SCHEDULE:SEED`},
 	}
@@ -623,4 +623,19 @@ print(r.checked, r.failed)
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	require.NotEmpty(t, lines)
 	assert.Equal(t, []string{"h:1b:1\tfaults: timed out: check timed out after 200ms", "4\t1"}, lines)
+}
+
+// TestSweepRunVerify: verify = true replays every branch alone and finds
+// no disagreement for a deterministic check; verify = N samples N.
+func TestSweepRunVerify(t *testing.T) {
+	out, err := runLua(t, Options{}, brokenLogScript+`
+local r = sweep.run("early", {jobs = 2, verify = true})
+print(r.failed, r.verify.ok, r.verify.replayed, #r.verify.disagreements, r.ok)
+local s = sweep.run("early", {jobs = 1, verify = 3, verify_seed = 5})
+print(s.verify.replayed, s.verify.sample, s.verify.seed)
+print(pcall(sweep.run, "early", {verify = "yes"}))
+`)
+	require.NoError(t, err)
+	assert.Equal(t, "3\ttrue\t12\t0\tfalse\n3\t3\t5\n"+
+		"false\tt.lua:24: bad argument #2 to 'run' (field 'verify': string, want true or a sample size)\n", out)
 }
