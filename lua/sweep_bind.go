@@ -313,6 +313,7 @@ func (ic *isolatedCheck) check(ctx context.Context, d *emu.Device, acked []any) 
 	}()
 	b.lastAcked.Store(int64(len(acked)))
 	var cache ackCache
+	sweepsOf(ws).inCheck = true
 	rets, err := ws.Call(ctx, def.check, ws.NewDevice(d), cache.table(ws.L, acked))
 	if err != nil {
 		return err

@@ -77,6 +77,9 @@ func sweepRun(s *State, L *glua.LState) int {
 	}
 	f.done()
 
+	if set.inCheck {
+		a.raise("sweep.run(%q) inside a sweep's check: a check cannot run a sweep (call sweep.run at the script's top level or in a test)", name)
+	}
 	set.ran = true
 	if set.defineOnly {
 		s.stopDefinitionPass(L)

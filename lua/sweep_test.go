@@ -81,7 +81,7 @@ func TestLoadSweepsStopsAtFirstRun(t *testing.T) {
 print("top")
 sweep.define("a", {device = `+sweepDevice+`, workload = function() end, check = function() end})
 sweep.define("b", {device = `+sweepDevice+`, workload = function() end, check = function() end, cuts = "unit", depth = 2, seed = 9})
-local ok, r = pcall(sweep.run, "a")  -- a caught stop still ends the pass
+local ok, r = pcall(sweep.run, "a")  -- the stop is fatal: pcall does not catch it
 print("after run", ok)
 error("not reached in the definition pass")
 `)
@@ -99,7 +99,7 @@ error("not reached in the definition pass")
 	assert.Equal(t, faults.Cuts{Mode: faults.CutUnit}, defs[1].Cuts)
 	assert.Equal(t, 2, defs[1].Depth)
 	assert.Equal(t, uint64(9), defs[1].Seed)
-	assert.Equal(t, "top\nafter run\tfalse\n", out.String())
+	assert.Equal(t, "top\n", out.String(), "pcall caught the definition-pass stop")
 	assert.Nil(t, s.Sweep("c"))
 }
 
@@ -638,4 +638,19 @@ print(pcall(sweep.run, "early", {verify = "yes"}))
 	require.NoError(t, err)
 	assert.Equal(t, "3\ttrue\t12\t0\tfalse\n3\t3\t5\n"+
 		"false\tt.lua:24: bad argument #2 to 'run' (field 'verify': string, want true or a sample size)\n", out)
+}
+
+// TestSweepRunInsideCheck: a check calling sweep.run fails its branch
+// with a message saying so (not the definition pass's internal stop).
+func TestSweepRunInsideCheck(t *testing.T) {
+	out, err := runLua(t, Options{}, `
+sweep.define("d", {device = `+sweepDevice+`,
+  workload = function(dev) assert(dev:write(0, "\0")) end,
+  check = function(dev, acked) sweep.run("d") end})
+local r = sweep.run("d", {jobs = 1})
+for _, f in ipairs(r.failures) do print(f.id, f.error) end
+`)
+	require.NoError(t, err)
+	want := "t.lua:4: sweep.run(\"d\") inside a sweep's check: a check cannot run a sweep (call sweep.run at the script's top level or in a test)"
+	assert.Equal(t, "d:0b:1\t"+want+"\nd:0a:1\t"+want+"\n", out)
 }
