@@ -316,7 +316,7 @@ func (ic *isolatedCheck) check(ctx context.Context, d *emu.Device, acked []any) 
 	sweepsOf(ws).inCheck = true
 	rets, err := ws.Call(ctx, def.check, ws.NewDevice(d), cache.table(ws.L, acked))
 	if err != nil {
-		return err
+		return locateCheckError(err, where)
 	}
 	return checkVerdict(ws.L, where, rets)
 }
@@ -437,4 +437,30 @@ func FirstOpOf(tok string, opAt func(int64) int) int {
 		return -1
 	}
 	return n
+}
+
+// locateCheckError gives a located place to a check error raised without
+// one (error(nil), error({}), error("msg", 0)): the first Lua frame of its
+// traceback, else the check function's definition.
+func locateCheckError(err error, where string) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Where != "" || e.Kind != ErrRuntime {
+		return err
+	}
+	ne := *e
+	ne.Where = where
+	for _, line := range strings.Split(e.Traceback, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "[G]") || strings.HasPrefix(line, "stack traceback") {
+			continue
+		}
+		if w, rest, ok := strings.Cut(line, ": in "); ok && rest != "" && strings.Contains(w, ":") {
+			ne.Where = w
+			break
+		}
+	}
+	if ne.Msg == "nil" {
+		ne.Msg = "error(nil) raised in the check"
+	}
+	return &ne
 }

@@ -654,3 +654,19 @@ for _, f in ipairs(r.failures) do print(f.id, f.error) end
 	want := "t.lua:4: sweep.run(\"d\") inside a sweep's check: a check cannot run a sweep (call sweep.run at the script's top level or in a test)"
 	assert.Equal(t, "d:0b:1\t"+want+"\nd:0a:1\t"+want+"\n", out)
 }
+
+// TestSweepCheckErrorNilHasLocation: error(nil) in a check is reported
+// with a file:line, not a bare "nil".
+func TestSweepCheckErrorNilHasLocation(t *testing.T) {
+	out, err := runLua(t, Options{}, `
+sweep.define("d", {device = `+sweepDevice+`,
+  workload = function(dev) assert(dev:write(0, "\0")) end,
+  check = function(dev, acked)
+    error(nil)
+  end})
+local r = sweep.run("d", {jobs = 1})
+for _, f in ipairs(r.failures) do print(f.id, f.error) end
+`)
+	require.NoError(t, err)
+	assert.Equal(t, "d:0b:1\tt.lua:5: error(nil) raised in the check\nd:0a:1\tt.lua:5: error(nil) raised in the check\n", out)
+}
