@@ -439,13 +439,17 @@ func FirstOpOf(tok string, opAt func(int64) int) int {
 	return n
 }
 
-// locateCheckError gives a located place to a check error raised without
-// one (error(nil), error({}), error("msg", 0)): the first Lua frame of its
-// traceback, else the check function's definition.
+// locateCheckError gives a place to a check error raised with a value
+// that carries none (error(nil), error({...})): the first Lua frame of its
+// traceback, else the check function's definition. error("msg", 0) keeps
+// its chosen lack of a place.
 func locateCheckError(err error, where string) error {
 	var e *Error
 	if !errors.As(err, &e) || e.Where != "" || e.Kind != ErrRuntime {
 		return err
+	}
+	if _, isString := e.Value.(glua.LString); isString {
+		return err // error("msg", 0) asked for no place
 	}
 	ne := *e
 	ne.Where = where
