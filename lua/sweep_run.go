@@ -9,6 +9,7 @@ import (
 
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/faults"
+	"github.com/flashemu/flashemu/shard"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -39,13 +40,13 @@ func sweepRun(s *State, L *glua.LState) int {
 		u := uint64(sd)
 		cfg.Seed = &u
 	}
-	var shard faults.Shard
+	var part shard.Shard
 	if str := f.str("shard", ""); str != "" {
 		sh, err := ParseShard(str, func(string) string { return "" })
 		if err != nil {
 			f.fail("shard", err.Error())
 		}
-		shard = faults.Shard{Index: sh.Index, Total: sh.Total}
+		part = sh
 	}
 	only := f.str("only", "")
 	list := f.boolean("list", false)
@@ -130,7 +131,7 @@ func sweepRun(s *State, L *glua.LState) int {
 		return 1
 	}
 
-	opts := faults.Options{Jobs: jobs, Shard: shard, NoDedup: !dedup, NoShrink: !shrink, ListBranches: list, CheckTimeout: timeout}
+	opts := faults.Options{Jobs: jobs, Shard: part, NoDedup: !dedup, NoShrink: !shrink, ListBranches: list, CheckTimeout: timeout}
 	var res *faults.Result
 	var vr *faults.VerifyResult
 	var err error
