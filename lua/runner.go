@@ -3,17 +3,16 @@ package lua
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"hash/fnv"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flashemu/flashemu/shard"
 )
 
 // Status is a test outcome.
@@ -84,65 +83,44 @@ type Reporter interface {
 
 // Shard selects a deterministic subset of tests: a test belongs to shard
 // Index (0-based) of Total when the FNV-1a hash of its full name modulo
-// Total is Index. The zero value selects everything.
-type Shard struct{ Index, Total int }
-
-// Selects reports whether the test named full belongs to the shard.
-func (s Shard) Selects(full string) bool {
-	if s.Total <= 1 {
-		return true
-	}
-	h := fnv.New32a()
-	h.Write([]byte(full))
-	return int(h.Sum32()%uint32(s.Total)) == s.Index
-}
+// Total is Index (shard.Shard.Selects). The zero value selects everything.
+type Shard = shard.Shard
 
 // ErrBadShard is returned by ParseShard.
-var ErrBadShard = errors.New("bad shard")
+//
+// Deprecated: use shard.ErrBad.
+var ErrBadShard = shard.ErrBad
 
-// ParseShard parses "I/N" (0 <= I < N). A bare "N" takes the index from the
-// environment: TEST_SHARD_INDEX (Bazel) or JOB_COMPLETION_INDEX
-// (Kubernetes indexed Jobs).
+// ParseShard parses "I/N" (0 <= I < N); a bare "N" takes the index from
+// the environment.
+//
+// Deprecated: use shard.Parse.
 func ParseShard(s string, getenv func(string) string) (Shard, error) {
-	idx, tot, found := strings.Cut(s, "/")
-	if !found {
-		tot = idx
-		idx = getenv("TEST_SHARD_INDEX")
-		if idx == "" {
-			idx = getenv("JOB_COMPLETION_INDEX")
-		}
-		if idx == "" {
-			return Shard{}, fmt.Errorf("%w %q: want I/N, or N with TEST_SHARD_INDEX or JOB_COMPLETION_INDEX set", ErrBadShard, s)
-		}
-	}
-	i, err1 := strconv.Atoi(strings.TrimSpace(idx))
-	n, err2 := strconv.Atoi(strings.TrimSpace(tot))
-	if err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
-		return Shard{}, fmt.Errorf("%w %q: want I/N with 0 <= I < N", ErrBadShard, s)
-	}
-	return Shard{Index: i, Total: n}, nil
+	sh, err := shard.Parse(s, getenv)
+	return sh, unprefixed(err)
 }
 
-// ShardFromEnv reads Bazel's TEST_TOTAL_SHARDS/TEST_SHARD_INDEX (and
-// touches TEST_SHARD_STATUS_FILE to tell Bazel sharding is supported), or
-// Kubernetes' JOB_COMPLETION_INDEX with FLASHEMU_TOTAL_SHARDS. ok is false
-// when neither is set.
-func ShardFromEnv(getenv func(string) string) (sh Shard, ok bool, err error) {
-	if tot := getenv("TEST_TOTAL_SHARDS"); tot != "" {
-		if f := getenv("TEST_SHARD_STATUS_FILE"); f != "" {
-			_ = os.WriteFile(f, nil, 0o644)
-		}
-		sh, err = ParseShard(getenv("TEST_SHARD_INDEX")+"/"+tot, getenv)
-		return sh, err == nil, err
-	}
-	if idx := getenv("JOB_COMPLETION_INDEX"); idx != "" {
-		if tot := getenv("FLASHEMU_TOTAL_SHARDS"); tot != "" {
-			sh, err = ParseShard(idx+"/"+tot, getenv)
-			return sh, err == nil, err
-		}
-	}
-	return Shard{}, false, nil
+// ShardFromEnv reads the sharding environment (Bazel, Kubernetes).
+//
+// Deprecated: use shard.FromEnv.
+func ShardFromEnv(getenv func(string) string) (Shard, bool, error) {
+	sh, ok, err := shard.FromEnv(getenv)
+	return sh, ok, unprefixed(err)
 }
+
+// unprefixed drops the "shard: " package prefix from a shard error's text
+// (users see `--shard: bad shard "2/2": ...`); errors.Is still matches.
+func unprefixed(err error) error {
+	if err == nil {
+		return nil
+	}
+	return shardError{err}
+}
+
+type shardError struct{ err error }
+
+func (e shardError) Error() string { return strings.TrimPrefix(e.err.Error(), "shard: ") }
+func (e shardError) Unwrap() error { return e.err }
 
 // TestOptions configure RunTests.
 type TestOptions struct {

@@ -166,14 +166,14 @@ func TestParseShard(t *testing.T) {
 		want Shard
 		err  bool
 	}{
-		{in: "0/2", want: Shard{0, 2}},
-		{in: "3/4", want: Shard{3, 4}},
+		{in: "0/2", want: Shard{Index: 0, Total: 2}},
+		{in: "3/4", want: Shard{Index: 3, Total: 4}},
 		{in: "4/4", err: true},
 		{in: "-1/4", err: true},
 		{in: "1/0", err: true},
 		{in: "x/2", err: true},
-		{in: "3", env: map[string]string{"JOB_COMPLETION_INDEX": "2"}, want: Shard{2, 3}},
-		{in: "3", env: map[string]string{"TEST_SHARD_INDEX": "1", "JOB_COMPLETION_INDEX": "2"}, want: Shard{1, 3}},
+		{in: "3", env: map[string]string{"JOB_COMPLETION_INDEX": "2"}, want: Shard{Index: 2, Total: 3}},
+		{in: "3", env: map[string]string{"TEST_SHARD_INDEX": "1", "JOB_COMPLETION_INDEX": "2"}, want: Shard{Index: 1, Total: 3}},
 		{in: "3", err: true},
 	}
 	for _, tt := range tests {
@@ -189,12 +189,12 @@ func TestParseShard(t *testing.T) {
 	sh, ok, err := ShardFromEnv(env(map[string]string{"TEST_TOTAL_SHARDS": "4", "TEST_SHARD_INDEX": "2", "TEST_SHARD_STATUS_FILE": status}))
 	require.NoError(t, err)
 	assert.True(t, ok)
-	assert.Equal(t, Shard{2, 4}, sh)
+	assert.Equal(t, Shard{Index: 2, Total: 4}, sh)
 	assert.FileExists(t, status)
 	sh, ok, err = ShardFromEnv(env(map[string]string{"JOB_COMPLETION_INDEX": "1", "FLASHEMU_TOTAL_SHARDS": "2"}))
 	require.NoError(t, err)
 	assert.True(t, ok)
-	assert.Equal(t, Shard{1, 2}, sh)
+	assert.Equal(t, Shard{Index: 1, Total: 2}, sh)
 	_, ok, err = ShardFromEnv(env(nil))
 	assert.NoError(t, err)
 	assert.False(t, ok)

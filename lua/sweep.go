@@ -58,6 +58,8 @@ type sweepSet struct {
 	ran bool
 	// running: a sweep.run is in progress in this state.
 	running bool
+	// inCheck: a sweep's check is running in this state (a check state).
+	inCheck bool
 	// badDef is the text of the last sweep.define error raised.
 	badDef string
 	// devices are the devices device factories returned (weakly held).
@@ -110,6 +112,10 @@ type sweepStop struct{}
 func (sweepStop) String() string { return "sweep.run: definition pass ends here" }
 
 var sweepStopType = registerType(&udType{name: "flashemu.sweepstop", short: "sweepstop"})
+
+// errDefinitionPassStop is the fatal error sweep.run raises in definition
+// mode.
+var errDefinitionPassStop = errors.New(sweepStop{}.String())
 
 func init() {
 	RegisterModule(Module{
@@ -300,5 +306,7 @@ func isInterrupt(err error) bool {
 // mode).
 func (s *State) stopDefinitionPass(L *glua.LState) {
 	sweepsOf(s).stopped = true
-	L.Error(s.newUserData(sweepStopType, sweepStop{}), 0)
+	// Fatal: pcall(sweep.run, ...) at the top level must not catch the
+	// stop and let the definition pass run on into the script's body.
+	L.RaiseFatal(errDefinitionPassStop)
 }

@@ -49,6 +49,7 @@ type SweepBinding struct {
 
 	mu      sync.Mutex
 	workers []*State
+	busy    map[*State]bool // states a check is running in
 	closed  bool
 
 	cur   glua.LValue // the device value of the current run
@@ -80,15 +81,15 @@ func (s *State) bindSweep(L *glua.LState, ctx context.Context, nested bool, def 
 	b.wopts.Trace = nil // --trace follows the defining state's first device only
 	b.wopts.Stdout = c.WorkerStdout
 	sw := &faults.Sweep{
-		Name:         def.Name,
-		Device:       b.device,
-		Workload:     b.workload,
-		CheckFactory: b.checkFactory,
-		Cuts:         def.Cuts,
-		Depth:        def.Depth,
-		Seed:         def.Seed,
-		ProgramModel: def.ProgramModel,
-		EraseModel:   def.EraseModel,
+		Name:                def.Name,
+		Device:              b.device,
+		Workload:            b.workload,
+		CheckContextFactory: b.checkFactory,
+		Cuts:                def.Cuts,
+		Depth:               def.Depth,
+		Seed:                def.Seed,
+		ProgramModel:        def.ProgramModel,
+		EraseModel:          def.EraseModel,
 	}
 	if def.setup != nil {
 		sw.Setup = b.setupFn
@@ -103,15 +104,23 @@ func (s *State) bindSweep(L *glua.LState, ctx context.Context, nested bool, def 
 	return b
 }
 
-// Close closes the check states.
+// Close closes the check states (a state a check still runs in is closed
+// by that check when it returns).
 func (b *SweepBinding) Close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.closed = true
+	keep := b.workers[:0]
 	for _, w := range b.workers {
+		if b.busy[w] {
+			// A check still runs in w (abandoned after a timeout): its
+			// goroutine closes w when the call returns.
+			keep = append(keep, w)
+			continue
+		}
 		w.Close()
 	}
-	b.workers = nil
+	b.workers = keep
 }
 
 // call calls fn in the defining state.
@@ -203,49 +212,134 @@ func (b *SweepBinding) workload(d *emu.Device, ack func(any)) error {
 	return err
 }
 
-// checkFactory makes worker w's check: a fresh state from the program, the
-// script's top level run in definition mode, the check found by name.
-func (b *SweepBinding) checkFactory(worker int) (faults.CheckFunc, error) {
+// checkFactory makes worker w's check. Every check starts from the
+// script's pristine top-level state (globals, package.loaded, upvalues of
+// top-level locals): nothing a previous check (or the workload, in a
+// replay) did to Lua state is visible to it. isolatedCheck is the one seam
+// that provides that.
+func (b *SweepBinding) checkFactory(worker int) (faults.CheckContextFunc, error) {
+	ic := &isolatedCheck{b: b}
+	// Make the first state now so that a script error surfaces as the
+	// factory's error, before any branch runs.
+	if err := ic.prepare(); err != nil {
+		return nil, err
+	}
+	return ic.check, nil
+}
+
+// isolatedCheck runs a worker's checks, each in a pristine state.
+//
+// Today it makes a fresh state from the program per check (the script's
+// top level re-run in definition mode): correct, and the cost of one
+// definition pass per check. A journaled checkpoint/rollback of one state
+// (gopher-lua patch, pending) will replace prepare/discard here without
+// changing callers.
+type isolatedCheck struct {
+	b     *SweepBinding
+	ws    *State    // the pristine state the next check runs in; nil: make one
+	def   *SweepDef // the sweep's definition in ws
+	where string
+}
+
+// prepare makes a pristine state with the definition pass run.
+func (ic *isolatedCheck) prepare() error {
+	b := ic.b
 	ws, err := b.prog.NewState(b.wopts)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
 		ws.Close()
-		return nil, errors.New("sweep binding closed")
+		return errors.New("sweep binding closed")
 	}
 	b.workers = append(b.workers, ws)
 	b.mu.Unlock()
 	if err := runDefinitionPass(b.ctx, b.prog, ws); err != nil {
-		return nil, fmt.Errorf("check state: running %s: %w", b.prog.Path, err)
+		ic.release(ws)
+		return fmt.Errorf("check state: running %s: %w", b.prog.Path, err)
 	}
 	def := ws.Sweep(b.Def.Name)
 	if def == nil {
-		return nil, fmt.Errorf("check state: %s does not define sweep %q at its top level (check states run the script's top level up to its first sweep.run)", b.prog.Path, b.Def.Name)
+		ic.release(ws)
+		return fmt.Errorf("check state: %s does not define sweep %q at its top level (check states run the script's top level up to its first sweep.run)", b.prog.Path, b.Def.Name)
 	}
-	ctx := b.ctx
-	var cache ackCache
 	proto := def.check.Proto
-	where := fmt.Sprintf("%s:%d", proto.SourceName, proto.LineDefined)
-	return func(d *emu.Device, acked []any) error {
-		b.lastAcked.Store(int64(len(acked)))
-		dev := ws.NewDevice(d)
-		t := cache.table(ws.L, acked)
-		rets, err := ws.Call(ctx, def.check, dev, t)
-		if err != nil {
+	ic.ws, ic.def = ws, def
+	ic.where = fmt.Sprintf("%s:%d", proto.SourceName, proto.LineDefined)
+	return nil
+}
+
+// release closes ws and forgets it (unless Close already did).
+func (ic *isolatedCheck) release(ws *State) {
+	b := ic.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.busy, ws)
+	for i, w := range b.workers {
+		if w == ws {
+			b.workers = append(b.workers[:i], b.workers[i+1:]...)
+			ws.Close()
+			return
+		}
+	}
+}
+
+// check runs the check once in a pristine state, then discards the state
+// (whatever the check's outcome: error, timeout, pass).
+//
+// ctx is the engine's per-check context (cancelled on the sweep's
+// cancellation and at Options.CheckTimeout); the state is marked busy while
+// the check runs, so that Close, racing with a timed-out check the engine
+// gave up waiting for, leaves the state to this goroutine to close.
+func (ic *isolatedCheck) check(ctx context.Context, d *emu.Device, acked []any) error {
+	if ic.ws == nil {
+		if err := ic.prepare(); err != nil {
 			return err
 		}
-		if len(rets) > 0 && rets[0] == glua.LFalse {
-			msg := "check returned false"
-			if len(rets) > 1 && rets[1] != glua.LNil {
-				msg += ": " + ws.ToString(rets[1])
-			}
-			return &Error{Where: where, Msg: msg, Kind: ErrRuntime}
-		}
+	}
+	ws, def, where := ic.ws, ic.def, ic.where
+	b := ic.b
+	b.mu.Lock()
+	if b.busy == nil {
+		b.busy = make(map[*State]bool)
+	}
+	b.busy[ws] = true
+	b.mu.Unlock()
+	defer func() {
+		ic.ws, ic.def = nil, nil
+		ic.release(ws)
+	}()
+	b.lastAcked.Store(int64(len(acked)))
+	var cache ackCache
+	sweepsOf(ws).inCheck = true
+	rets, err := ws.Call(ctx, def.check, ws.NewDevice(d), cache.table(ws.L, acked))
+	if err != nil {
+		return locateCheckError(err, where)
+	}
+	return checkVerdict(ws.L, where, rets)
+}
+
+// checkVerdict turns a check's return values into its verdict: it fails
+// when it returned false (with an optional message) or nil followed by a
+// message (the nil, msg, errno convention of the device bindings, so that
+// `return dev:write(...)` fails with the write's message).
+func checkVerdict(L *glua.LState, where string, rets []glua.LValue) error {
+	if len(rets) == 0 {
 		return nil
-	}, nil
+	}
+	switch {
+	case rets[0] == glua.LFalse:
+		msg := "check returned false"
+		if len(rets) > 1 && rets[1] != glua.LNil {
+			msg += ": " + L.ToStringMeta(rets[1]).String()
+		}
+		return &Error{Where: where, Msg: msg, Kind: ErrRuntime}
+	case rets[0] == glua.LNil && len(rets) > 1 && rets[1] != glua.LNil:
+		return &Error{Where: where, Msg: "check returned nil: " + L.ToStringMeta(rets[1]).String(), Kind: ErrRuntime}
+	}
+	return nil
 }
 
 // ackCache converts the acknowledged values once per worker: every branch
@@ -314,15 +408,18 @@ func (b *SweepBinding) OpAt(tNs int64) int {
 // FirstOp returns the workload operation the first cut of branch id lands
 // on (before, after or inside it), -1 if id does not parse.
 func (b *SweepBinding) FirstOp(id string) int {
-	_, sched, _, err := faults.ParseID(id)
-	if err != nil || len(sched) == 0 {
+	bid, err := faults.ParseBranchID(id)
+	if err != nil {
 		return -1
 	}
-	return FirstOpOf(sched[0], b.OpAt)
+	return bid.FirstOp(b.OpAt)
 }
 
 // FirstOpOf returns the operation index of a schedule token ("12b", "7u3v1"),
 // using opAt for time tokens ("t150000").
+//
+// Deprecated: parse the ID with faults.ParseBranchID and use
+// BranchID.FirstOp or CutToken.FirstOp.
 func FirstOpOf(tok string, opAt func(int64) int) int {
 	if rest, ok := strings.CutPrefix(tok, "t"); ok {
 		t, err := strconv.ParseInt(rest, 10, 64)
@@ -340,4 +437,34 @@ func FirstOpOf(tok string, opAt func(int64) int) int {
 		return -1
 	}
 	return n
+}
+
+// locateCheckError gives a place to a check error raised with a value
+// that carries none (error(nil), error({...})): the first Lua frame of its
+// traceback, else the check function's definition. error("msg", 0) keeps
+// its chosen lack of a place.
+func locateCheckError(err error, where string) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Where != "" || e.Kind != ErrRuntime {
+		return err
+	}
+	if _, isString := e.Value.(glua.LString); isString {
+		return err // error("msg", 0) asked for no place
+	}
+	ne := *e
+	ne.Where = where
+	for _, line := range strings.Split(e.Traceback, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "[G]") || strings.HasPrefix(line, "stack traceback") {
+			continue
+		}
+		if w, rest, ok := strings.Cut(line, ": in "); ok && rest != "" && strings.Contains(w, ":") {
+			ne.Where = w
+			break
+		}
+	}
+	if ne.Msg == "nil" {
+		ne.Msg = "error(nil) raised in the check"
+	}
+	return &ne
 }

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/faults"
+	"github.com/flashemu/flashemu/shard"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -38,20 +40,47 @@ func sweepRun(s *State, L *glua.LState) int {
 		u := uint64(sd)
 		cfg.Seed = &u
 	}
-	var shard faults.Shard
+	var part shard.Shard
 	if str := f.str("shard", ""); str != "" {
 		sh, err := ParseShard(str, func(string) string { return "" })
 		if err != nil {
 			f.fail("shard", err.Error())
 		}
-		shard = faults.Shard{Index: sh.Index, Total: sh.Total}
+		part = sh
 	}
 	only := f.str("only", "")
 	list := f.boolean("list", false)
 	dedup := f.boolean("dedup", true)
 	shrink := f.boolean("shrink", true)
+	// verify = true replays every branch alone, verify = N a seeded
+	// sample of N (faults.Verify); verify_seed picks the sample.
+	verify, sample := false, 0
+	switch v := f.get("verify").(type) {
+	case glua.LBool:
+		verify = bool(v)
+	case glua.LNumber:
+		if v < 1 || v != glua.LNumber(int(v)) {
+			f.fail("verify", fmt.Sprintf("%v is not a positive integer", v))
+		}
+		verify, sample = true, int(v)
+	case *glua.LNilType:
+	default:
+		f.fail("verify", fmt.Sprintf("%s, want true or a sample size", typeNameOf(v)))
+	}
+	verifySeed := f.int("verify_seed", 0)
+	var timeout time.Duration
+	if str := f.str("timeout", ""); str != "" {
+		d, err := time.ParseDuration(str)
+		if err != nil || d <= 0 {
+			f.fail("timeout", fmt.Sprintf("%q is not a positive duration (e.g. \"2s\", \"500ms\")", str))
+		}
+		timeout = d
+	}
 	f.done()
 
+	if set.inCheck {
+		a.raise("sweep.run(%q) inside a sweep's check: a check cannot run a sweep (call sweep.run at the script's top level or in a test)", name)
+	}
 	set.ran = true
 	if set.defineOnly {
 		s.stopDefinitionPass(L)
@@ -79,12 +108,13 @@ func sweepRun(s *State, L *glua.LState) int {
 	if s.prog == nil {
 		// No compiled program (REPL, DoString): the checks run in this
 		// state, one at a time.
+		b.Sweep.CheckContextFactory = nil
 		b.Sweep.CheckFactory = b.mainCheckFactory
 		jobs = 1
 	}
 
 	if only != "" {
-		rep, err := faults.Replay(b.Sweep, only, faults.ReplayOptions{})
+		rep, err := faults.ReplayContext(ctx, b.Sweep, only, faults.ReplayOptions{CheckTimeout: timeout})
 		if err != nil {
 			a.raise("sweep.run(%q): %s", name, sweepErrText(name, err))
 		}
@@ -101,7 +131,18 @@ func sweepRun(s *State, L *glua.LState) int {
 		return 1
 	}
 
-	res, err := faults.Run(ctx, b.Sweep, faults.Options{Jobs: jobs, Shard: shard, NoDedup: !dedup, NoShrink: !shrink, ListBranches: list})
+	opts := faults.Options{Jobs: jobs, Shard: part, NoDedup: !dedup, NoShrink: !shrink, ListBranches: list, CheckTimeout: timeout}
+	var res *faults.Result
+	var vr *faults.VerifyResult
+	var err error
+	if verify {
+		vr, err = faults.Verify(ctx, b.Sweep, opts, faults.VerifyOptions{Sample: sample, Seed: uint64(verifySeed), Jobs: jobs})
+		if vr != nil {
+			res = vr.Sweep
+		}
+	} else {
+		res, err = faults.Run(ctx, b.Sweep, opts)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			// Let the interrupt surface as itself (timeout, Ctrl-C).
@@ -109,8 +150,46 @@ func sweepRun(s *State, L *glua.LState) int {
 		}
 		a.raise("sweep.run(%q): %s", name, sweepErrText(name, err))
 	}
-	L.Push(resultTable(L, res, b))
+	t := resultTable(L, res, b)
+	if vr != nil {
+		t.RawSetString("verify", verifyTable(L, vr))
+		if !vr.OK() {
+			t.RawSetString("ok", glua.LFalse)
+		}
+	}
+	L.Push(t)
 	return 1
+}
+
+// verifyTable renders faults.Verify's findings: {replayed=, skipped=,
+// sample=, seed=, ok=, disagreements = {{id=, sweep=, replay=,
+// sweep_error=, replay_error=, dup_of=}, ...}}.
+func verifyTable(L *glua.LState, vr *faults.VerifyResult) *glua.LTable {
+	t := L.CreateTable(0, 6)
+	t.RawSetString("replayed", glua.LNumber(vr.Replayed))
+	t.RawSetString("skipped", glua.LNumber(vr.Skipped))
+	t.RawSetString("sample", glua.LNumber(vr.Sample))
+	t.RawSetString("seed", glua.LNumber(float64(vr.Seed)))
+	t.RawSetString("ok", glua.LBool(vr.OK()))
+	ds := L.CreateTable(len(vr.Disagreements), 0)
+	for _, d := range vr.Disagreements {
+		dt := L.CreateTable(0, 6)
+		dt.RawSetString("id", glua.LString(d.ID))
+		dt.RawSetString("sweep", glua.LString(d.Sweep))
+		dt.RawSetString("replay", glua.LString(d.Replay))
+		if d.SweepError != "" {
+			dt.RawSetString("sweep_error", glua.LString(d.SweepError))
+		}
+		if d.ReplayError != "" {
+			dt.RawSetString("replay_error", glua.LString(d.ReplayError))
+		}
+		if d.DupOf != "" {
+			dt.RawSetString("dup_of", glua.LString(d.DupOf))
+		}
+		ds.Append(dt)
+	}
+	t.RawSetString("disagreements", ds)
+	return t
 }
 
 // sweepErrText shortens the engine's "faults: bad sweep: NAME: " prefix.
@@ -137,10 +216,7 @@ func (b *SweepBinding) mainCheckFactory(worker int) (faults.CheckFunc, error) {
 		if err != nil {
 			return err
 		}
-		if len(rets) > 0 && rets[0] == glua.LFalse {
-			return &Error{Where: b.Def.Where, Msg: "check returned false", Kind: ErrRuntime}
-		}
-		return nil
+		return checkVerdict(L, b.Def.Where, rets)
 	}, nil
 }
 

@@ -47,7 +47,7 @@ func TestSweepDefineErrors(t *testing.T) {
 		{"duplicate", good("") + "\n" + good(""), `t.lua:2: bad argument #1 to 'define' (sweep "s" is already defined at t.lua:1)`},
 		{"define after run", good("") + "\nsweep.run('s')\nsweep.define('t', {})", `t.lua:3: sweep.define("t") after sweep.run: define every sweep before the first sweep.run (check states run the script's top level up to its first sweep.run)`},
 		{"run unknown", good("") + "\nsweep.run('x')", `t.lua:2: bad argument #1 to 'run' (no sweep named "x" (defined: s))`},
-		{"run bad option", good("") + "\nsweep.run('s', {job = 1})", `t.lua:2: bad argument #2 to 'run' (unknown field 'job' (known: dedup, depth, jobs, list, only, seed, shard, shrink))`},
+		{"run bad option", good("") + "\nsweep.run('s', {job = 1})", `t.lua:2: bad argument #2 to 'run' (unknown field 'job' (known: dedup, depth, jobs, list, only, seed, shard, shrink, timeout, verify, verify_seed))`},
 		{"run bad shard", good("") + "\nsweep.run('s', {shard = '3/2'})", `t.lua:2: bad argument #2 to 'run' (field 'shard': bad shard "3/2": want I/N with 0 <= I < N)`},
 		{"run bad id", good("") + "\nsweep.run('s', {only = 'x'})", `t.lua:2: sweep.run("s"): faults: bad branch ID: "x": want NAME:SCHEDULE:SEED`},
 	}
@@ -81,7 +81,7 @@ func TestLoadSweepsStopsAtFirstRun(t *testing.T) {
 print("top")
 sweep.define("a", {device = `+sweepDevice+`, workload = function() end, check = function() end})
 sweep.define("b", {device = `+sweepDevice+`, workload = function() end, check = function() end, cuts = "unit", depth = 2, seed = 9})
-local ok, r = pcall(sweep.run, "a")  -- a caught stop still ends the pass
+local ok, r = pcall(sweep.run, "a")  -- the stop is fatal: pcall does not catch it
 print("after run", ok)
 error("not reached in the definition pass")
 `)
@@ -99,7 +99,7 @@ error("not reached in the definition pass")
 	assert.Equal(t, faults.Cuts{Mode: faults.CutUnit}, defs[1].Cuts)
 	assert.Equal(t, 2, defs[1].Depth)
 	assert.Equal(t, uint64(9), defs[1].Seed)
-	assert.Equal(t, "top\nafter run\tfalse\n", out.String())
+	assert.Equal(t, "top\n", out.String(), "pcall caught the definition-pass stop")
 	assert.Nil(t, s.Sweep("c"))
 }
 
@@ -537,4 +537,136 @@ print(rep.ok, rep.failed_depth, rep.error)
 		assert.Regexp(t, `^boot:0[ab]/0a:1\t2\thalf-written boot record$`, l)
 	}
 	assert.Equal(t, "false\t2\thalf-written boot record", lines[len(lines)-1])
+}
+
+// isolationScript's checks each fail unless they run in the script's
+// pristine top-level state: one mutates a global, one a top-level local
+// the check closes over, one package.loaded; the workload mutates them too
+// (a replay's check must not see that).
+const isolationScript = `
+calls = 0
+local seen = 0
+sweep.define("iso", {device = ` + sweepDevice + `,
+  workload = function(dev, ack)
+    calls, seen = 100, 100
+    package.loaded.marker = true
+    for i = 0, 3 do assert(dev:write(i, "\0")); ack(i) end
+  end,
+  check = function(dev, acked)
+    calls = calls + 1
+    seen = seen + 1
+    assert(calls == 1, "global leaked between checks: calls = " .. calls)
+    assert(seen == 1, "upvalue leaked between checks: seen = " .. seen)
+    assert(package.loaded.marker == nil, "package.loaded leaked")
+    package.loaded.marker = true
+  end})
+`
+
+// TestSweepCheckIsolation: every check starts from the pristine top-level
+// state, with one or two jobs, in shards, with and without dedup, and in a
+// replay.
+func TestSweepCheckIsolation(t *testing.T) {
+	src := isolationScript + `
+local total
+for _, o in ipairs{{jobs = 1}, {jobs = 2}, {jobs = 1, dedup = false}, {jobs = 2, dedup = false},
+                   {jobs = 2, shard = "0/2"}, {jobs = 2, shard = "1/2"}} do
+  local r = sweep.run("iso", o)
+  for _, f in ipairs(r.failures) do print(f.id, f.error) end
+  assert(r.checked > 1, "only " .. r.checked .. " checks")
+  print(r.ok)
+end
+local rep = sweep.run("iso", {only = "iso:2a:1"})
+print(rep.ok, rep.error)
+`
+	prog, err := CompileString("iso.lua", src)
+	require.NoError(t, err)
+	var out bytes.Buffer
+	err = prog.Exec(context.Background(), Options{Stdout: &out})
+	require.NoError(t, err, out.String())
+	assert.Equal(t, strings.Repeat("true\n", 6)+"true\tnil\n", out.String())
+}
+
+// TestSweepCheckNilMessageFails: a check returning nil, msg (the device
+// bindings' failure convention) fails with that message.
+func TestSweepCheckNilMessageFails(t *testing.T) {
+	out, err := runLua(t, Options{}, `
+sweep.define("n", {device = `+sweepDevice+`,
+  workload = function(dev) assert(dev:write(0, "\0")) end,
+  check = function(dev, acked)
+    if dev:read(0, 1) == "\0" then return nil, "byte 0 written", -5 end
+    return nil
+  end})
+local r = sweep.run("n", {jobs = 1})
+for _, f in ipairs(r.failures) do print(f.id, f.error) end
+`)
+	require.NoError(t, err)
+	assert.Equal(t, "n:0a:1\tt.lua:4: check returned nil: byte 0 written\n", out)
+}
+
+// TestSweepCheckTimeout: sweep.run's timeout bounds each check; a check
+// that hangs fails its branch and the sweep goes on.
+func TestSweepCheckTimeout(t *testing.T) {
+	prog, err := CompileString("hang.lua", `
+sweep.define("h", {device = `+sweepDevice+`,
+  workload = function(dev, ack) assert(dev:write(0, "\0")); ack(0); assert(dev:write(1, "\0")) end,
+  check = function(dev, acked)
+    if #acked == 1 and dev:read(1, 1) ~= "\0" then while true do end end
+  end})
+local r = sweep.run("h", {jobs = 2, timeout = "200ms"})
+for _, f in ipairs(r.failures) do print(f.id, f.error) end
+print(r.checked, r.failed)
+`)
+	require.NoError(t, err)
+	var out bytes.Buffer
+	err = prog.Exec(context.Background(), Options{Stdout: &out})
+	require.NoError(t, err, out.String())
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.NotEmpty(t, lines)
+	assert.Equal(t, []string{"h:1b:1\tfaults: timed out: check timed out after 200ms", "4\t1"}, lines)
+}
+
+// TestSweepRunVerify: verify = true replays every branch alone and finds
+// no disagreement for a deterministic check; verify = N samples N.
+func TestSweepRunVerify(t *testing.T) {
+	out, err := runLua(t, Options{}, brokenLogScript+`
+local r = sweep.run("early", {jobs = 2, verify = true})
+print(r.failed, r.verify.ok, r.verify.replayed, #r.verify.disagreements, r.ok)
+local s = sweep.run("early", {jobs = 1, verify = 3, verify_seed = 5})
+print(s.verify.replayed, s.verify.sample, s.verify.seed)
+print(pcall(sweep.run, "early", {verify = "yes"}))
+`)
+	require.NoError(t, err)
+	assert.Equal(t, "3\ttrue\t12\t0\tfalse\n3\t3\t5\n"+
+		"false\tt.lua:24: bad argument #2 to 'run' (field 'verify': string, want true or a sample size)\n", out)
+}
+
+// TestSweepRunInsideCheck: a check calling sweep.run fails its branch
+// with a message saying so (not the definition pass's internal stop).
+func TestSweepRunInsideCheck(t *testing.T) {
+	out, err := runLua(t, Options{}, `
+sweep.define("d", {device = `+sweepDevice+`,
+  workload = function(dev) assert(dev:write(0, "\0")) end,
+  check = function(dev, acked) sweep.run("d") end})
+local r = sweep.run("d", {jobs = 1})
+for _, f in ipairs(r.failures) do print(f.id, f.error) end
+`)
+	require.NoError(t, err)
+	want := "t.lua:4: sweep.run(\"d\") inside a sweep's check: a check cannot run a sweep (call sweep.run at the script's top level or in a test)"
+	assert.Equal(t, "d:0b:1\t"+want+"\nd:0a:1\t"+want+"\n", out)
+}
+
+// TestSweepCheckErrorNilHasLocation: error(nil) in a check is reported
+// with a file:line, not a bare "nil".
+func TestSweepCheckErrorNilHasLocation(t *testing.T) {
+	out, err := runLua(t, Options{}, `
+sweep.define("d", {device = `+sweepDevice+`,
+  workload = function(dev) assert(dev:write(0, "\0")) end,
+  check = function(dev, acked)
+    error(nil)
+  end})
+local r = sweep.run("d", {jobs = 1})
+for _, f in ipairs(r.failures) do print(f.id, f.error) end
+`)
+	require.NoError(t, err)
+	assert.Equal(t, "d:0b:1\tt.lua:5: error(nil) raised in the check\nd:0a:1\tt.lua:5: error(nil) raised in the check\n", out)
 }
