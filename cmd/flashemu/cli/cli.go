@@ -88,7 +88,7 @@ type invocation struct {
 var (
 	sandboxFlags = []flagSpec{
 		{name: "allow-io", help: "give scripts io, os, debug, dofile/loadfile and any file path"},
-		{name: "timeout", arg: "DURATION", help: "stop the script (each test) after DURATION (e.g. 2s, 500ms; a bare number is seconds)"},
+		{name: "timeout", arg: "DURATION", help: "stop the script after DURATION (e.g. 2s, 500ms; a bare number is seconds)"},
 		{name: "mem-limit", arg: "SIZE", help: "stop a script whose Go heap passes SIZE (default 1G; 0: none)"},
 	}
 	deviceFlags = []flagSpec{
@@ -108,7 +108,7 @@ func commands() []*command {
 				{name: "trace", arg: "FILE", help: "record every operation of dev (or of the script's first device) to FILE as JSON Lines"},
 			}), script: true, run: cmdRun},
 		{name: "test", args: "[PATH...]", short: "run Lua tests (*_test.lua under dirs, or named files)",
-			flags: concat(sandboxFlags, []flagSpec{
+			flags: concat(withTimeoutHelp(sandboxFlags, "stop each test (its file's top level plus the test) after DURATION (e.g. 2s, 500ms; a bare number is seconds)"), []flagSpec{
 				{name: "run", arg: "REGEX", help: "run only tests whose file/describe/it name matches"},
 				{name: "json", help: "print events like go test -json"},
 				{name: "junit", arg: "FILE", help: "also write a JUnit XML report to FILE"},
@@ -149,6 +149,18 @@ func commands() []*command {
 			flags: wearFlags, run: cmdWear},
 		{name: "version", short: "print the version", run: cmdVersion},
 	}
+}
+
+// withTimeoutHelp returns flags with --timeout's help replaced: what the
+// timeout bounds differs by command.
+func withTimeoutHelp(flags []flagSpec, help string) []flagSpec {
+	out := append([]flagSpec(nil), flags...)
+	for i := range out {
+		if out[i].name == "timeout" {
+			out[i].help = help
+		}
+	}
+	return out
 }
 
 func concat(lists ...[]flagSpec) []flagSpec {
