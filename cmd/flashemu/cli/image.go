@@ -120,6 +120,7 @@ func cmdFCBWalk(c *invocation) error {
 // imageInfo is the JSON form of flashemu image info.
 type imageInfo struct {
 	Path       string        `json:"path"`
+	Overlays   *overlayInfo  `json:"overlays,omitempty"`
 	Format     string        `json:"format"`
 	Base       uint32        `json:"base,omitempty"`
 	Size       int64         `json:"size"`
@@ -186,7 +187,11 @@ func cmdImageInfo(c *invocation) error {
 	if err != nil {
 		return err
 	}
-	info := imageInfo{Sidecar: sc, Path: path, Format: "raw", Size: int64(len(data)), EraseValue: byte(ev), SectorSize: int64(ss),
+	ov, err := readOverlayInfo(path)
+	if err != nil {
+		return err
+	}
+	info := imageInfo{Sidecar: sc, Overlays: ov, Path: path, Format: "raw", Size: int64(len(data)), EraseValue: byte(ev), SectorSize: int64(ss),
 		CRC32: fmt.Sprintf("%08x", crc32.ChecksumIEEE(data))}
 	if isHex {
 		info.Format, info.Base = "ihex", base
@@ -253,6 +258,9 @@ func cmdImageInfo(c *invocation) error {
 	}
 	if sc != nil {
 		sc.print(w)
+	}
+	if ov != nil {
+		ov.print(w)
 	}
 	return nil
 }

@@ -17,6 +17,9 @@ import (
 //
 //	before.bin, after.bin   the flash content the final check started from
 //	                        (after the last cut, power restored) and left
+//	before.overlays.json,   the bits that do not read back as stored:
+//	after.overlays.json     unstable and flipped bits (format: overlays.go;
+//	                        flashemu image info before.bin shows them)
 //	before.oob, after.oob   NAND: the spare areas of every page, in order
 //	trace.jsonl             every device operation of the replay in emu's
 //	                        trace format (emu.TraceRecord, JSON Lines) with
@@ -184,6 +187,9 @@ func dumpBranch(dir string, rep *faults.ReplayResult, tr *traceHook, acked int) 
 		}
 		if err := lua.WriteFileAtomic(filepath.Join(out, s.name+".bin"), img); err != nil {
 			return "", err
+		}
+		if err := writeOverlays(filepath.Join(out, s.name+".bin"), d); err != nil {
+			return "", fmt.Errorf("%s overlays: %v", s.name, err)
 		}
 		if d.Kind() == emu.NAND && d.OOBSize() > 0 {
 			oob := make([]byte, d.Pages()*d.OOBSize())
