@@ -39,6 +39,7 @@ var sweepFlags = concat(withTimeoutHelp(sandboxFlags, "bound each check and the 
 	{name: "dump", arg: "DIR", help: "write flash images before/after recovery and the operation trace of failing (or --only) branches"},
 	{name: "json", help: "print one JSON object per failure and a summary per sweep"},
 	{name: "report", arg: "FILE", help: "write an HTML (.html) or Markdown (.md) report"},
+	{name: "junit", arg: "FILE", help: "write a JUnit XML report: a testcase per sweep and per failing branch (its ID, error and --only command)"},
 })
 
 // maxDumps bounds how many failures a full sweep dumps with --dump.
@@ -52,6 +53,7 @@ type sweepCmd struct {
 	jobs    int
 	timeout time.Duration
 	verify  *faults.VerifyOptions
+	junit   *junitReport
 	shard   faults.Shard
 	cfg     lua.SweepConfig
 	dumpDir string
@@ -114,7 +116,7 @@ func cmdSweep(c *invocation) error {
 		if _, err := faults.ParseBranchID(only); err != nil {
 			return usagef("--only: %v", err)
 		}
-		for _, f := range []string{"shard", "report", "name", "depth", "seed", "verify", "verify-seed"} {
+		for _, f := range []string{"shard", "report", "junit", "name", "depth", "seed", "verify", "verify-seed"} {
 			if c.p.has(f) {
 				return usagef("--only replays one branch: --%s does not apply", f)
 			}
@@ -168,6 +170,10 @@ func cmdSweep(c *invocation) error {
 		}
 	}
 	sc.dumpDir = c.p.str("dump", "")
+	junitPath := c.p.str("junit", "")
+	if junitPath != "" {
+		sc.junit = &junitReport{script: sc.script}
+	}
 
 	// --timeout bounds each check and the workload (faults
 	// Options.CheckTimeout), never the whole sweep.
@@ -234,6 +240,11 @@ func cmdSweep(c *invocation) error {
 	if reportPath != "" {
 		if err := writeReport(reportPath, reps); err != nil {
 			return fmt.Errorf("--report: %v", err)
+		}
+	}
+	if sc.junit != nil {
+		if err := sc.junit.write(junitPath); err != nil {
+			return fmt.Errorf("--junit: %v", err)
 		}
 	}
 	if ctx.Err() != nil {
@@ -349,6 +360,9 @@ func (sc *sweepCmd) run(ctx context.Context, s *lua.State, d *lua.SweepDef, list
 	if err != nil {
 		b.Close()
 		return nil, nil, 0, err
+	}
+	if sc.junit != nil {
+		sc.junit.add(res, vr)
 	}
 	nd := 0
 	if vr != nil {
