@@ -232,6 +232,14 @@ func Main(args []string, env Env) (code int) {
 			rest = without(rest, k)
 		}
 	} else {
+		// No command: flashemu's own -h/--help and -v/--version, else the
+		// REPL (whose flags these are).
+		if wantsHelp(args) {
+			return help(env, cmds, nil)
+		}
+		if wantsVersion(args) {
+			return report(env, "version", cmdVersion(&invocation{env: env, cmd: find(cmds, "version"), path: "version"}))
+		}
 		cmd = cmds[0]
 	}
 	helpArgs := rest
@@ -245,6 +253,13 @@ func Main(args []string, env Env) (code int) {
 	}
 	p, err := parseArgs(rest, cmd.flags, cmd.script)
 	if err != nil {
+		if j := firstPositional(args); j < 0 {
+			// flashemu --bogus: not the REPL's fault; point at both helps.
+			return usage(env, fmt.Errorf("%v; run 'flashemu help' for the commands (with none, flashemu starts the REPL: 'flashemu help repl')", err))
+		}
+		if strings.HasPrefix(err.Error(), "unknown flag") {
+			return usage(env, fmt.Errorf("%s: %v; run 'flashemu help %s'", path, err, path))
+		}
 		return usage(env, fmt.Errorf("%s: %v", path, err))
 	}
 	inv := &invocation{env: env, cmd: cmd, path: path, p: p}
@@ -256,11 +271,14 @@ func Main(args []string, env Env) (code int) {
 // tables: a value follows a known flag that takes one.
 func firstPositional(args []string) int {
 	valued := map[string]bool{}
+	optional := map[string]bool{}
 	for _, c := range commands() {
 		all := append([]*command{c}, c.sub...)
 		for _, cc := range all {
 			for _, f := range cc.flags {
-				if f.arg != "" {
+				if f.optional {
+					optional[f.name] = true
+				} else if f.arg != "" {
 					valued[f.name] = true
 				}
 			}
@@ -276,7 +294,7 @@ func firstPositional(args []string) int {
 		}
 		if strings.HasPrefix(a, "-") && len(a) > 1 {
 			name := strings.TrimLeft(a, "-")
-			if !strings.Contains(name, "=") && valued[name] {
+			if !strings.Contains(name, "=") && (valued[name] || optional[name] && i+1 < len(args) && isDigits(args[i+1])) {
 				i++
 			}
 			continue
@@ -298,6 +316,19 @@ func wantsHelp(args []string) bool {
 			return false
 		}
 		if a == "-h" || a == "-help" || a == "--help" {
+			return true
+		}
+	}
+	return false
+}
+
+// wantsVersion reports a -v/--version flag before any "--".
+func wantsVersion(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "-v" || a == "-version" || a == "--version" {
 			return true
 		}
 	}
@@ -401,7 +432,7 @@ func help(env Env, cmds []*command, topic []string) int {
 		}
 		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.short)
 	}
-	fmt.Fprint(w, "\nFlags may appear anywhere. Numbers accept decimal, 0x hex, 0 octal and K/M/G suffixes.\nExit status: 0 success, 1 failure, 2 usage error. flashemu help COMMAND for details.\n")
+	fmt.Fprint(w, "\nFlags may appear anywhere. Numbers accept decimal, 0x hex, 0 octal and K/M/G suffixes.\nExit status: 0 success, 1 failure, 2 usage error. flashemu help COMMAND for details.\n-h/--help prints this list, -v/--version the version.\n")
 	return 0
 }
 
