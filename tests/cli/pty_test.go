@@ -32,9 +32,15 @@ type term struct {
 
 func startTerm(t *testing.T, bin string, env []string, args ...string) *term {
 	t.Helper()
+	return startTermSize(t, 120, bin, env, args...)
+}
+
+// startTermSize is startTerm on a terminal cols columns wide.
+func startTermSize(t *testing.T, cols uint16, bin string, env []string, args ...string) *term {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: cols})
 	require.NoError(t, err)
 	tm := &term{t: t, f: f, cmd: cmd, done: make(chan error, 1)}
 	go func() {

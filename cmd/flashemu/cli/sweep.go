@@ -60,13 +60,15 @@ type sweepCmd struct {
 	out     io.Writer
 	errw    io.Writer
 	bar     *progressBar
+	col     colors
 }
 
 func cmdSweep(c *invocation) error {
 	if len(c.p.pos) != 1 {
 		return usagef("want exactly one SCRIPT.lua")
 	}
-	sc := &sweepCmd{c: c, script: c.p.pos[0], json: c.p.boolean("json"), out: c.env.Stdout, errw: c.env.Stderr}
+	sc := &sweepCmd{c: c, script: c.p.pos[0], json: c.p.boolean("json"), out: c.env.Stdout, errw: c.env.Stderr,
+		col: colorsFor(c.env.Stdout, c.env.Getenv)}
 	opts, err := c.stateOptions()
 	if err != nil {
 		return err
@@ -210,7 +212,7 @@ func cmdSweep(c *invocation) error {
 		return usagef("--name %s matches none of the sweeps (%s)", nameRE, defNames(defs))
 	}
 	if !sc.json && c.env.Getenv("CI") == "" && isTerminal(c.env.Stderr) {
-		sc.bar = &progressBar{w: c.env.Stderr}
+		sc.bar = newProgressBar(c.env.Stderr.(*os.File))
 	}
 
 	var reps []sweepreport.Sweep
@@ -374,9 +376,9 @@ func (sc *sweepCmd) run(ctx context.Context, s *lua.State, d *lua.SweepDef, list
 		return res, b, nd, nil
 	}
 	for _, f := range res.Failures {
-		line := fmt.Sprintf("FAIL %s %s", f.ID, oneLine(f.Error))
+		line := fmt.Sprintf("%s %s %s", sc.col.fail("FAIL"), sc.col.id(f.ID), oneLine(f.Error))
 		if f.Shrunk != "" {
-			line += " (shrunk: " + f.Shrunk + ")"
+			line += " (shrunk: " + sc.col.id(f.Shrunk) + ")"
 		}
 		if f.Duplicates > 0 {
 			line += fmt.Sprintf(" (+%d %s reaching the same state)", f.Duplicates, plural(f.Duplicates, "branch", "branches"))
@@ -390,9 +392,9 @@ func (sc *sweepCmd) run(ctx context.Context, s *lua.State, d *lua.SweepDef, list
 		}
 		fmt.Fprintf(sc.out, "replay one: flashemu sweep %s --only %s\n", sc.script, id)
 	}
-	verdict := "PASS"
+	verdict := sc.col.pass("PASS")
 	if !res.OK() {
-		verdict = "FAIL"
+		verdict = sc.col.fail("FAIL")
 	}
 	shard := ""
 	if res.Shard != "" {
@@ -420,7 +422,7 @@ func (sc *sweepCmd) printVerify(vr *faults.VerifyResult) {
 		return
 	}
 	for _, dg := range vr.Disagreements {
-		line := fmt.Sprintf("DIFFER %s: sweep %s, alone %s", dg.ID, dg.Sweep, dg.Replay)
+		line := fmt.Sprintf("%s %s: sweep %s, alone %s", sc.col.fail("DIFFER"), sc.col.id(dg.ID), dg.Sweep, dg.Replay)
 		if dg.DupOf != "" {
 			line += " (the sweep checked " + dg.DupOf + " in its place)"
 		}
@@ -522,9 +524,9 @@ func (sc *sweepCmd) replay(ctx context.Context, s *lua.State, id string) error {
 		_ = json.NewEncoder(sc.out).Encode(o)
 	} else {
 		if rep.Err != nil {
-			fmt.Fprintf(sc.out, "FAIL %s %s\n", rep.ID, oneLine(rep.Err.Error()))
+			fmt.Fprintf(sc.out, "%s %s %s\n", sc.col.fail("FAIL"), sc.col.id(rep.ID), oneLine(rep.Err.Error()))
 		} else {
-			fmt.Fprintf(sc.out, "PASS %s\n", rep.ID)
+			fmt.Fprintf(sc.out, "%s %s\n", sc.col.pass("PASS"), sc.col.id(rep.ID))
 		}
 		n := b.LastAcked()
 		fmt.Fprintf(sc.out, "%d %s acknowledged before the cut", n, plural(n, "value", "values"))
