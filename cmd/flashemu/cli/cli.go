@@ -102,7 +102,8 @@ var (
 func commands() []*command {
 	return []*command{
 		{name: "repl", args: "", short: "interactive Lua prompt with a device bound to dev (the default command)",
-			flags: concat(deviceFlags, sandboxFlags[:1], []flagSpec{{name: "mem-limit", arg: "SIZE", help: "memory ceiling per chunk (default 1G)"}}), run: cmdREPL},
+			flags: concat(deviceFlags, sandboxFlags[:1], []flagSpec{{name: "mem-limit", arg: "SIZE", help: "memory ceiling per chunk (default 1G)"},
+				{name: "traceback", help: "print every error's whole Lua traceback (default: 3 frames; :trace shows the last one whole)"}}), run: cmdREPL},
 		{name: "run", args: "SCRIPT.lua [args...]", short: "run a script; arg holds the args",
 			flags: concat(sandboxFlags, deviceFlags, []flagSpec{
 				{name: "trace", arg: "FILE", help: "record every operation of dev (or of the script's first device) to FILE as JSON Lines"},
