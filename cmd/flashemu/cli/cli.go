@@ -124,6 +124,7 @@ func commands() []*command {
 			{name: "walk", args: "IMAGE --sector-size N", short: "walk an FCB inside a raw image and list its entries",
 				flags: []flagSpec{
 					{name: "sector-size", arg: "N", help: "bytes per FCB sector (required)"},
+					{name: "format", arg: "raw|hex", help: "how to read IMAGE (default: Intel HEX if its name ends in .hex, .ihex or .ihx, else raw)"},
 					{name: "sectors", arg: "K", help: "number of sectors (default: all that fit)"},
 					{name: "offset", arg: "O", help: "image offset of the first sector (default 0)"},
 					{name: "magic", arg: "M", help: "FCB magic (default 0)"},
@@ -138,6 +139,7 @@ func commands() []*command {
 			{name: "info", args: "IMAGE", short: "size, erased ratio, per-sector summary and sidecar (wear) of a raw or Intel HEX image",
 				flags: []flagSpec{
 					{name: "sector-size", arg: "N", help: "summary unit (default 4K)"},
+					{name: "format", arg: "raw|hex", help: "how to read IMAGE (default: Intel HEX if its name ends in .hex, .ihex or .ihx, else raw)"},
 					{name: "erase-value", arg: "V", help: "erase value (default 0xff)"},
 					{name: "json", help: "print JSON"},
 				}, run: cmdImageInfo},
