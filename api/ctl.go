@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/errno"
 )
 
@@ -436,10 +437,8 @@ func (p *Partition) WriteAt(b []byte, off int64) (int, error) {
 	buf := bytes.Clone(old)
 	copy(buf[dev-lo:], b[:n])
 	ev := p.c.dev.Parameters().EraseValue
-	for i := range buf {
-		if (old[i]^ev)&^(buf[i]^ev) != 0 {
-			return 0, fmt.Errorf("%w: byte at %#x: %#02x over %#02x (erase value %#02x)", ErrBitSet, lo+int64(i), buf[i], old[i], ev)
-		}
+	if i := emu.FirstViolation(old, buf, ev); i >= 0 {
+		return 0, fmt.Errorf("%w: byte at %#x: %#02x over %#02x (erase value %#02x)", ErrBitSet, lo+int64(i), buf[i], old[i], ev)
 	}
 	if err := p.c.dev.Write(lo, buf); err != nil {
 		return 0, err

@@ -68,13 +68,13 @@ func TestReadsCostNoCopy(t *testing.T) {
 		v := FromSnapshot(s)
 		_ = read(t, v, 0, 64)
 		require.NoError(t, v.Program(8192, pattern(64, 2)))
-		assert.Same(t, s.units.top[0], v.units.top[0], "track=%v: the unit leaf is not copied", track)
+		assert.Same(t, s.units.leafAt(0), v.units.leafAt(0), "track=%v: the unit leaf is not copied", track)
 		if track {
-			assert.NotSame(t, s.reads.top[0], v.reads.top[0], "the read-count leaf is copied once")
+			assert.NotSame(t, s.reads.leafAt(0), v.reads.leafAt(0), "the read-count leaf is copied once")
 			assert.EqualValues(t, 1, v.ReadsSinceErase(0))
 			assert.Zero(t, FromSnapshot(s).ReadsSinceErase(0), "the snapshot keeps its count")
 		} else {
-			assert.Nil(t, v.reads.top, "no read-count table until tracking starts")
+			assert.False(t, v.reads.allocated(), "no read-count table until tracking starts")
 		}
 		assert.Equal(t, track, v.TracksReads(), "snapshots keep the setting")
 	}

@@ -401,7 +401,7 @@ func (d *Device) rawView(ci int, c *chunk, co int, p []byte) {
 	} else {
 		copy(p, c.data[co:co+len(p)])
 		if c.flip != nil {
-			xorBytes(p, c.flip[co:co+len(p)])
+			XorBytes(p, c.flip[co:co+len(p)])
 		}
 		if c.unst != nil {
 			var r uint64
@@ -420,18 +420,6 @@ func (d *Device) rawView(ci int, c *chunk, co int, p []byte) {
 	}
 	if len(d.stuck) > 0 {
 		d.applyStuck(ci, co, p)
-	}
-}
-
-// xorBytes sets p[i] ^= m[i].
-func xorBytes(p, m []byte) {
-	m = m[:len(p)]
-	i := 0
-	for ; i+8 <= len(p); i += 8 {
-		le.PutUint64(p[i:], le.Uint64(p[i:])^le.Uint64(m[i:]))
-	}
-	for ; i < len(p); i++ {
-		p[i] ^= m[i]
 	}
 }
 
@@ -538,69 +526,6 @@ func (d *Device) strict() bool { return d.g.cfg.Violations == ViolationsStrict }
 
 var le = binary.LittleEndian
 
-// violates reports whether programming src over dst asks a programmed bit to
-// return to the erased state: any bit with (old^ev) set and (new^ev) clear.
-func violates(dst, src []byte, ev byte) bool {
-	evw := uint64(ev) * 0x0101010101010101
-	dst = dst[:len(src)]
-	var acc uint64
-	for len(src) >= 32 {
-		o, n := dst[:32:32], src[:32:32]
-		acc |= (le.Uint64(o[0:])^evw)&^(le.Uint64(n[0:])^evw) |
-			(le.Uint64(o[8:])^evw)&^(le.Uint64(n[8:])^evw) |
-			(le.Uint64(o[16:])^evw)&^(le.Uint64(n[16:])^evw) |
-			(le.Uint64(o[24:])^evw)&^(le.Uint64(n[24:])^evw)
-		dst, src = dst[32:], src[32:]
-	}
-	for len(src) >= 8 {
-		acc |= (le.Uint64(dst) ^ evw) &^ (le.Uint64(src) ^ evw)
-		dst, src = dst[8:], src[8:]
-	}
-	for i := range src {
-		acc |= uint64((dst[i] ^ ev) &^ (src[i] ^ ev))
-	}
-	return acc != 0
-}
-
-// programBytes applies the program physics, stored = ((old^ev)|(data^ev))^ev,
-// and returns the number of bytes that asked a bit to return to the erased
-// state (those bytes are stored as physics allows).
-func programBytes(dst, src []byte, ev byte) (viol int) {
-	evw := uint64(ev) * 0x0101010101010101
-	dst = dst[:len(src)]
-	i := 0
-	for ; i+32 <= len(src); i += 32 {
-		o, n := dst[i:i+32:i+32], src[i:i+32:i+32]
-		o0, n0 := le.Uint64(o[0:])^evw, le.Uint64(n[0:])^evw
-		o1, n1 := le.Uint64(o[8:])^evw, le.Uint64(n[8:])^evw
-		o2, n2 := le.Uint64(o[16:])^evw, le.Uint64(n[16:])^evw
-		o3, n3 := le.Uint64(o[24:])^evw, le.Uint64(n[24:])^evw
-		if (o0&^n0 | o1&^n1 | o2&^n2 | o3&^n3) != 0 {
-			viol += nonzeroBytes(o0&^n0) + nonzeroBytes(o1&^n1) + nonzeroBytes(o2&^n2) + nonzeroBytes(o3&^n3)
-		}
-		le.PutUint64(o[0:], (o0|n0)^evw)
-		le.PutUint64(o[8:], (o1|n1)^evw)
-		le.PutUint64(o[16:], (o2|n2)^evw)
-		le.PutUint64(o[24:], (o3|n3)^evw)
-	}
-	for ; i < len(src); i++ {
-		o, n := dst[i]^ev, src[i]^ev
-		if o&^n != 0 {
-			viol++
-		}
-		dst[i] = (o | n) ^ ev
-	}
-	return viol
-}
-
-// nonzeroBytes counts the non-zero bytes of v.
-func nonzeroBytes(v uint64) int {
-	v |= v >> 4
-	v |= v >> 2
-	v |= v >> 1
-	return bits.OnesCount64(v & 0x0101010101010101)
-}
-
 // program applies a validated program. With strict set, any violation of the
 // rules fails the whole program before anything changes.
 func (d *Device) program(off int64, data []byte, strict bool) error {
@@ -655,7 +580,7 @@ func (d *Device) countRefused(err error, off int64, data []byte) {
 		ci, co := g.split(p)
 		k := min(len(rest), int(g.chunk)-co)
 		if c := d.chunkRO(ci); c != nil && !c.blank {
-			d.stats.Violations += uint64(countViol(c.data[co:co+k], rest[:k], g.ev))
+			d.stats.Violations += uint64(CountViolations(c.data[co:co+k], rest[:k], g.ev))
 		}
 		p += int64(k)
 		rest = rest[k:]
@@ -676,7 +601,7 @@ func (d *Device) applyPiece(c *chunk, co int, src []byte, checked bool) (viol, l
 		// Erased cells take the data as is: ((ev^ev)|(x^ev))^ev = x.
 		copy(dst, src)
 	default:
-		viol = programBytes(dst, src, g.ev)
+		viol = ProgramBits(dst, src, g.ev)
 	}
 	c.blank = false
 	c.progNs = d.now
@@ -751,7 +676,7 @@ func (d *Device) checkProgram(off int64, data []byte) error {
 // programmed bit to return to the erased state.
 func (d *Device) checkBits(ci int, c *chunk, co int, src []byte) error {
 	g := d.g
-	if c == nil || c.blank || g.cfg.NoExplicitErase || !violates(c.data[co:co+len(src)], src, g.ev) {
+	if c == nil || c.blank || g.cfg.NoExplicitErase || !Violates(c.data[co:co+len(src)], src, g.ev) {
 		return nil
 	}
 	for i := range src {
@@ -881,7 +806,7 @@ func (d *Device) EraseCount(u int) uint32 {
 // setting is part of the device state (snapshots keep it). Turning it off
 // keeps the counts; they no longer grow, and an erase still resets its unit's.
 func (d *Device) TrackReads(on bool) {
-	if on && d.reads.top == nil {
+	if on && !d.reads.allocated() {
 		d.reads = newTable[uint32](d.g.units())
 	}
 	d.track = on

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/flashemu/flashemu/errno"
+	"github.com/flashemu/flashemu/internal/golden"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -313,7 +314,7 @@ func TestImageSeeds(t *testing.T) {
 	seeds["nand.bin"] = nand
 	for name, d := range seeds {
 		path := filepath.Join(dir, name)
-		if *update {
+		if golden.Update() {
 			require.NoError(t, os.MkdirAll(dir, 0o755))
 			require.NoError(t, d.SaveImage(path, ImageOptions{Sidecar: true}))
 		}

@@ -152,7 +152,7 @@ func (d *Device) programPage(page int, data, oob []byte, strict bool) error {
 	if strict {
 		c := d.chunkRO(page)
 		err := d.checkBits(page, c, 0, data)
-		if err == nil && c != nil && !c.blank && violates(c.data[co:co+len(oob)], oob, g.ev) {
+		if err == nil && c != nil && !c.blank && Violates(c.data[co:co+len(oob)], oob, g.ev) {
 			err = fmt.Errorf("%w: OOB of page %d", ErrProgramViolation, page)
 		}
 		if err == nil {
@@ -163,7 +163,7 @@ func (d *Device) programPage(page int, data, oob []byte, strict bool) error {
 		}
 		if err != nil {
 			if errors.Is(err, ErrProgramViolation) {
-				d.stats.Violations += uint64(countViol(c.data[:len(data)], data, g.ev) + countViol(c.data[co:co+len(oob)], oob, g.ev))
+				d.stats.Violations += uint64(CountViolations(c.data[:len(data)], data, g.ev) + CountViolations(c.data[co:co+len(oob)], oob, g.ev))
 			} else {
 				d.stats.LimitViolations++
 			}
@@ -176,7 +176,7 @@ func (d *Device) programPage(page int, data, oob []byte, strict bool) error {
 	if wasBlank || strict {
 		copy(c.data[co:], oob)
 	} else {
-		viol += programBytes(c.data[co:co+len(oob)], oob, g.ev)
+		viol += ProgramBits(c.data[co:co+len(oob)], oob, g.ev)
 	}
 	c.blank = false
 	limit += d.pageDone(page, c)
@@ -378,16 +378,4 @@ func (d *Device) checkBad(off, n int64) error {
 		}
 	}
 	return nil
-}
-
-// countViol counts the bytes of src that ask a bit of dst to return to the
-// erased state.
-func countViol(dst, src []byte, ev byte) int {
-	n := 0
-	for i, b := range src {
-		if (dst[i]^ev)&^(b^ev) != 0 {
-			n++
-		}
-	}
-	return n
 }

@@ -166,7 +166,7 @@ func (d *Device) overlay(off int64, mask []byte, k overlayKind) error {
 // overlayPiece merges mask q into overlay k of chunk ci at storage column co
 // (NAND: the spare area starts at the page size).
 func (d *Device) overlayPiece(ci, co int, q []byte, k overlayKind) {
-	if allZero(q) {
+	if AllZero(q) {
 		return
 	}
 	c := d.chunkOwn(ci) // overlays do not change the stored bits: blank stays
@@ -175,8 +175,8 @@ func (d *Device) overlayPiece(ci, co int, q []byte, k overlayKind) {
 		*ov = make([]byte, d.g.store)
 	}
 	if k == ovFlip {
-		xorBytes((*ov)[co:co+len(q)], q)
-		if allZero(*ov) {
+		XorBytes((*ov)[co:co+len(q)], q)
+		if AllZero(*ov) {
 			*ov = nil // every error toggled away: the fast read path again
 		}
 		return
@@ -193,22 +193,6 @@ func (d *Device) peekOverlay(ci, co int, p []byte, k overlayKind) {
 		return
 	}
 	clear(p)
-}
-
-// allZero reports whether every byte of b is 0.
-func allZero(b []byte) bool {
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		if le.Uint64(b[i:]) != 0 {
-			return false
-		}
-	}
-	for ; i < len(b); i++ {
-		if b[i] != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // oobArgs validates n spare bytes of page for an OOB raw accessor.

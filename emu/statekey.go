@@ -24,15 +24,12 @@ func (s *Snapshot) StateKey() uint64 {
 	w.h = &h
 
 	// Per-chunk state.
-	for li, l := range s.chunks.top {
-		if l == nil {
-			continue
-		}
+	s.chunks.leaves(func(base int, l *leaf[*chunk]) {
 		for j, c := range l.v {
 			if c == nil || pristine(c, g.ev) {
 				continue
 			}
-			w.u64(uint64(li<<leafBits | j))
+			w.u64(uint64(base + j))
 			h.Write(c.data)
 			if c.flip != nil && !isFilled(c.flip, 0) {
 				h.WriteByte('f')
@@ -49,36 +46,30 @@ func (s *Snapshot) StateKey() uint64 {
 			w.u64(uint64(c.nop))
 			w.u64(uint64(c.progNs))
 		}
-	}
+	})
 	h.WriteByte('|')
 	// Per-unit state: wear and the NAND in-order page state.
-	for li, l := range s.units.top {
-		if l == nil {
-			continue
-		}
+	s.units.leaves(func(base int, l *leaf[unitMeta]) {
 		for j, m := range l.v {
 			if m != (unitMeta{}) {
-				w.u64(uint64(li<<leafBits | j))
+				w.u64(uint64(base + j))
 				w.u64(uint64(m.erases)<<32 | uint64(uint32(m.hi)))
 			}
 		}
-	}
+	})
 	h.WriteByte('|')
 	// Read counts (read disturb) and whether they grow.
 	if s.track {
 		h.WriteByte('t')
 	}
-	for li, l := range s.reads.top {
-		if l == nil {
-			continue
-		}
+	s.reads.leaves(func(base int, l *leaf[uint32]) {
 		for j, n := range l.v {
 			if n != 0 {
-				w.u64(uint64(li<<leafBits | j))
+				w.u64(uint64(base + j))
 				w.u64(uint64(n))
 			}
 		}
-	}
+	})
 	h.WriteByte('|')
 	if s.nprot > 0 {
 		for u, p := range s.prot {
@@ -134,19 +125,16 @@ func (w *wordWriter) u64(v uint64) {
 // SetRandSeed): equal states then read equally, whichever run reached them.
 func (s *Snapshot) UnstableDigest() uint64 {
 	var d uint64
-	for li, l := range s.chunks.top {
-		if l == nil {
-			continue
-		}
+	s.chunks.leaves(func(base int, l *leaf[*chunk]) {
 		for j, c := range l.v {
 			if c == nil || c.unst == nil || isFilled(c.unst, 0) {
 				continue
 			}
-			d = mixWord(d, uint64(li<<leafBits|j)+1)
+			d = mixWord(d, uint64(base+j)+1)
 			d = mixBytes(d, c.unst)
 			d = mixBytes(d, c.data)
 		}
-	}
+	})
 	return d
 }
 

@@ -1,76 +1,15 @@
 package emu
 
-import (
-	"slices"
-	"sync/atomic"
-)
+import "slices"
 
 // The array is stored sparsely in chunks (NOR: a power of two of at most
 // 4 KiB dividing every erase unit; NAND: one page plus its OOB). A nil chunk
-// is erased. Chunks and per-unit metadata live in two-level copy-on-write
-// tables: a snapshot copies only the top level, and a device copies a leaf
-// or a chunk the first time it changes it after a snapshot. Ownership is a
-// generation number: a device writes in place only to leaves and chunks
-// stamped with its current generation, which is unique process-wide.
-
-const (
-	leafBits = 8
-	leafN    = 1 << leafBits
-)
-
-var genCounter atomic.Uint64
-
-func newGen() uint64 { return genCounter.Add(1) }
-
-type leaf[T any] struct {
-	gen uint64
-	v   [leafN]T
-}
-
-// table is a copy-on-write array of T.
-type table[T any] struct {
-	top []*leaf[T]
-}
-
-func newTable[T any](n int) table[T] {
-	return table[T]{top: make([]*leaf[T], (n+leafN-1)/leafN)}
-}
-
-func (t *table[T]) get(i int) T {
-	if l := t.top[i>>leafBits]; l != nil {
-		return l.v[i&(leafN-1)]
-	}
-	var zero T
-	return zero
-}
-
-// ptr returns a pointer to element i in a leaf owned by generation gen.
-func (t *table[T]) ptr(i int, gen uint64) *T {
-	li := i >> leafBits
-	l := t.top[li]
-	switch {
-	case l == nil:
-		l = &leaf[T]{gen: gen}
-		t.top[li] = l
-	case l.gen != gen:
-		c := *l
-		c.gen = gen
-		l = &c
-		t.top[li] = l
-	}
-	return &l.v[i&(leafN-1)]
-}
-
-func (t table[T]) clone() table[T] { return table[T]{top: slices.Clone(t.top)} }
-
-// getOr is get on a table that may not be allocated yet (top nil): zero.
-func (t *table[T]) getOr(i int) T {
-	if t.top == nil {
-		var zero T
-		return zero
-	}
-	return t.get(i)
-}
+// is erased. Chunks, per-unit metadata and read counts live in persistent
+// tables (table, pmap.go): a snapshot shares their roots in O(1), and a
+// device copies the path to a value (and the chunk itself) the first time it
+// changes it after a snapshot. Ownership is a generation number: a device
+// writes in place only to nodes and chunks stamped with its current
+// generation, which is unique process-wide.
 
 // chunk is the stored state of one chunk of the array.
 type chunk struct {

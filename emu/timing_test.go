@@ -2,19 +2,16 @@ package emu
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/flashemu/flashemu/internal/golden"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 // refCost is the documented timing formula (see Timing), written out
 // independently of the device's implementation: big-integer arithmetic and
@@ -187,8 +184,8 @@ func goldenOps(d *Device, r refCost) []timedOp {
 }
 
 func TestTimingGolden(t *testing.T) {
-	var golden bytes.Buffer
-	fmt.Fprintf(&golden, "# per-op simulated cost of each chip preset: op | ns | cycles (go test ./emu -run TestTimingGolden -update)\n")
+	var out bytes.Buffer
+	fmt.Fprintf(&out, "# per-op simulated cost of each chip preset: op | ns | cycles (go test ./emu -run TestTimingGolden -update)\n")
 	for _, c := range Chips() {
 		t.Run(c.Name, func(t *testing.T) {
 			d, err := New(c)
@@ -197,7 +194,7 @@ func TestTimingGolden(t *testing.T) {
 			tm := d.Timing()
 			r := refCost{t: tm, kind: d.Kind(), page: int64(d.PageSize()), wb: int64(d.WriteBlock()),
 				unit: func(off int64) (int64, int64) { _, s, n, _ := d.UnitAt(off); return s, n }}
-			fmt.Fprintf(&golden, "\n[%s] %s clock %d Hz, %d-bit bus\n", c.Name, c.Kind, tm.ClockHz, tm.BusBits)
+			fmt.Fprintf(&out, "\n[%s] %s clock %d Hz, %d-bit bus\n", c.Name, c.Kind, tm.ClockHz, tm.BusBits)
 			var sum int64
 			for _, op := range goldenOps(d, r) {
 				before := d.Now()
@@ -206,23 +203,16 @@ func TestTimingGolden(t *testing.T) {
 				assert.Equal(t, op.ref, got, "%s: documented formula vs device", op.name)
 				assert.Positive(t, got, op.name)
 				sum += op.ref
-				fmt.Fprintf(&golden, "%-40s %14d ns %14d cycles\n", op.name, got, tm.Cycles(got))
+				fmt.Fprintf(&out, "%-40s %14d ns %14d cycles\n", op.name, got, tm.Cycles(got))
 			}
 			assert.Equal(t, sum, d.Now(), "the clock is the sum of the recomputed costs")
 			assert.Equal(t, tm.Cycles(sum), d.Cycles())
 			st := d.Stats()
 			assert.Equal(t, d.Now(), st.ReadNs+st.ProgramNs+st.EraseNs)
-			fmt.Fprintf(&golden, "%-40s %14d ns %14d cycles\n", "total", d.Now(), d.Cycles())
+			fmt.Fprintf(&out, "%-40s %14d ns %14d cycles\n", "total", d.Now(), d.Cycles())
 		})
 	}
-	path := filepath.Join("testdata", "timing.golden")
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(path, golden.Bytes(), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run with -update to create %s", path)
-	assert.Equal(t, string(want), golden.String(), "timing changed: review and rerun with -update")
+	golden.Check(t, filepath.Join("testdata", "timing.golden"), out.Bytes())
 }
 
 // TestPresetsSane checks the presets against the datasheet facts of

@@ -29,6 +29,9 @@ var (
 	ErrTimeout = errno.New("faults: timed out", errno.EAGAIN)
 	// ErrBadID: a branch ID does not parse or names no branch of the sweep.
 	ErrBadID = errno.New("faults: bad branch ID", errno.EINVAL)
+	// ErrMemoryLimit: a sweep's heap passed Options.MemoryLimit while it
+	// recorded cut points; the sweep stopped rather than grow past it.
+	ErrMemoryLimit = errno.New("faults: sweep memory limit exceeded", errno.ENOMEM)
 )
 
 // IsPowerLoss reports whether err is (or wraps) the power-loss sentinel.

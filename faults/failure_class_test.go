@@ -32,8 +32,25 @@ func TestFailureClass(t *testing.T) {
 	for _, p := range differ {
 		assert.NotEqual(t, faults.FailureClass(p[0]), faults.FailureClass(p[1]), "%q vs %q", p[0], p[1])
 	}
-	assert.Equal(t, "kv.lua:12: bad # at #, # left", faults.FailureClass("kv.lua:12: bad 7 at 0x10, 3 left"))
-	assert.Equal(t, "no location: # items", faults.FailureClass("no location: 12 items"))
+	for _, tc := range []struct{ msg, want string }{
+		{"kv.lua:12: bad 7 at 0x10, 3 left", "kv.lua:12: bad N at 0xN, N left"},
+		{"no location: 12 items", "no location: N items"},
+		{"scripts/log.lua:31: entry 12 lost", "scripts/log.lua:31: entry N lost"},
+		{"log.lua:47: sector 3 header torn: magic 0xffffffff", "log.lua:47: sector N header torn: magic 0xN"},
+		{"log.lua:9: sha256 9f86d081884c7d65 != e3b0c44298fc1c14", "log.lua:9: sha256 H != H"},
+		{"torn record accepted by FCB's CRC-8: entry at offset 5360 fails its CRC32 (last acknowledged 239)",
+			"torn record accepted by FCB's CRC-8: entry at offset N fails its CRC32 (last acknowledged N)"},
+		{"read of 32 bytes at 4080 past the end of 4096-byte sector 1 [errno -5]", "read of N bytes at N past the end of N-byte sector N [errno N]"},
+		{"a 1,2 3:4", "a N,N N:N"},
+		{"log.lua:9: value -1.5e3 at op12", "log.lua:9: value N at opN"},
+		{`acknowledged "entry001" is not in the log`, `acknowledged "entryN" is not in the log`},
+		{"u16 length 0x12 of sha256 3 (CRC-8 bad, CRC32 5)", "u16 length 0xN of sha256 N (CRC-8 bad, CRC32 N)"},
+		{`[string "check"]:3: bad  value   4` + "\nstack traceback:\n\t[C]: in ?", `[string "check"]:3: bad value N`},
+		{"faults: check panicked: runtime error: index out of range [5] with length 3", "faults: check panicked: runtime error: index out of range [N] with length N"},
+		{"", ""},
+	} {
+		assert.Equal(t, tc.want, faults.FailureClass(tc.msg), "%q", tc.msg)
+	}
 }
 
 // A shrunk schedule must reproduce the same failure (issue 12 item 4):

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"testing"
 
+	"github.com/flashemu/flashemu/emu"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -53,7 +54,7 @@ func TestSelectBitsSubsets(t *testing.T) {
 	}
 	r := newRNG(1)
 	selectBits(pend, sel, 0, subsetRandom, &r)
-	assert.True(t, allZero(sel))
+	assert.True(t, emu.AllZero(sel))
 	selectBits(pend, sel, 1, subsetRandom, &r)
 	assert.Equal(t, pend, sel)
 }

@@ -198,6 +198,15 @@ type Options struct {
 	// Timeouts are wall-clock: the one option that can make a verdict
 	// depend on the machine.
 	CheckTimeout time.Duration
+	// MemoryLimit, when positive, caps the Go heap (bytes, live objects and
+	// garbage not yet swept, after a GC) while the sweep records cut points:
+	// the workload's and every recovery's. Every snapshot a sweep keeps is
+	// heap, so a long workload can need more than the machine has; past the
+	// limit the recording stops (the operation in flight fails, no further
+	// cut point is kept) and Run returns ErrMemoryLimit naming the level and
+	// the operation. 0 means no limit. It never changes a verdict: a sweep
+	// either completes as without it or returns the error.
+	MemoryLimit int64
 	// Progress, if set, is called with progress reports (serially, at most
 	// every ProgressEvery, default 200 ms, and at the end of each phase).
 	Progress      func(Progress)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +20,86 @@ type engineCfg struct {
 	cuts   Cuts
 	progM  Model
 	eraseM Model
+	budget *memBudget // nil: no memory limit
+}
+
+// memBudget enforces Options.MemoryLimit: the heap is read every
+// budgetEvery cut points the sweep's recordings keep (together), and the
+// first reading past the limit (after a GC, to discount garbage) stops
+// every recording of the sweep.
+type memBudget struct {
+	limit uint64
+	kept  atomic.Int64 // cut points kept by all recordings
+	over  atomic.Bool  // err is set
+	mu    sync.Mutex
+	err   error
+}
+
+// budgetEvery is how many cut points the recordings keep between two heap
+// readings (a reading costs about a microsecond, a cut point hundreds of
+// bytes to a few KiB).
+const budgetEvery = 256
+
+// note counts one kept cut point, reads the heap every budgetEvery of
+// them, and returns the error that stops the recordings, if any.
+func (b *memBudget) note(level, op int) error {
+	if b.over.Load() {
+		return b.failed()
+	}
+	if b.kept.Add(1)%budgetEvery != 0 {
+		return nil
+	}
+	return b.check(level, op)
+}
+
+// failed returns the error that stopped the sweep, if any.
+func (b *memBudget) failed() error {
+	if b == nil || !b.over.Load() {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
+// check reads the heap and returns ErrMemoryLimit (kept for every later
+// call) when it is past the limit; level and op say where the recording is.
+func (b *memBudget) check(level, op int) error {
+	if b == nil {
+		return nil
+	}
+	if err := b.failed(); err != nil {
+		return err
+	}
+	h := heapBytes()
+	if h <= b.limit {
+		return nil
+	}
+	runtime.GC()
+	if h = heapBytes(); h <= b.limit {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err == nil {
+		b.err = fmt.Errorf("%w: heap %d MiB > %d MiB while recording cut points of level %d at operation %d "+
+			"(a sweep keeps a device state per cut point: use fewer cuts, a shorter workload or a lower depth, or raise the limit)",
+			ErrMemoryLimit, h>>20, b.limit>>20, level, op)
+		b.over.Store(true)
+	}
+	return b.err
+}
+
+// heapBytes reads the bytes occupied by heap objects (live or not yet swept).
+func heapBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	return s[0].Value.Uint64()
 }
 
 type engine struct {
@@ -51,6 +133,9 @@ func newEngine(s *Sweep, o Options) *engine {
 		e.cuts.Mode = CutOp
 	}
 	e.progM, e.eraseM = s.ProgramModel, s.EraseModel
+	if o.MemoryLimit > 0 {
+		e.budget = &memBudget{limit: uint64(o.MemoryLimit)}
+	}
 	e.workers = make([]*worker, e.jobs)
 	for i := range e.workers {
 		e.workers[i] = &worker{id: i, ck: checker{s: s, worker: i, timeout: o.CheckTimeout}}
@@ -234,6 +319,9 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		rec = newRecorder(&e.engineCfg, nil, s.Seed, 1, func() int { return len(*acked) }, d.Now())
 		return rec
 	})
+	if berr := e.budget.failed(); berr != nil {
+		return nil, fmt.Errorf("%s: %w", s.Name, berr) // whatever the workload made of its failed operation
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -252,10 +340,14 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		e.setPhase(level, "branch", len(pts))
 		if err := e.parallel(ctx, len(pts), func(w *worker, i int) {
 			w.t.inf = e.inf
-			pts[i].materialise(&w.t, s.Seed)
-			if !o.NoDedup {
-				pts[i].hash = pts[i].snap.StateKey()
+			p := pts[i]
+			if o.NoDedup {
+				if p.lazy == nil {
+					p.materialise(&w.t, s.Seed)
+				}
+				return // a torn state is computed when checked
 			}
+			p.hash = p.state(&w.t, s.Seed).StateKey()
 		}); err != nil {
 			return nil, err
 		}
@@ -278,7 +370,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 							res.List = append(res.List, BranchInfo{ID: e.id(p), Depth: level, Acked: p.acks, Verdict: "dup", DupOf: e.id(c), Hash: p.hash})
 						}
 					}
-					p.snap = nil
+					p.free()
 					continue
 				}
 				explored[k] = p
@@ -306,9 +398,13 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		e.setPhase(level, "check", len(todo))
 		var fatal atomic.Value
 		if err := e.parallel(ctx, len(todo), func(w *worker, i int) {
+			if e.budget.failed() != nil {
+				return // the sweep stops: no more recordings
+			}
 			j := todo[i]
 			p := uniq[j]
-			d := p.device()
+			w.t.inf = e.inf
+			d := emu.FromSnapshot(p.state(&w.t, s.Seed))
 			var cr *recorder
 			if !last {
 				acks := p.acks
@@ -332,9 +428,12 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 			} else if cr != nil {
 				children[j] = cr.points
 			}
-			p.snap = nil // the branch is done; free its state
+			p.free() // the branch is done
 		}); err != nil {
 			return nil, err
+		}
+		if berr := e.budget.failed(); berr != nil {
+			return nil, fmt.Errorf("%s: %w", s.Name, berr)
 		}
 		if err, _ := fatal.Load().(error); err != nil {
 			return nil, fmt.Errorf("%w: %s: check factory: %w", ErrBadSweep, s.Name, err)

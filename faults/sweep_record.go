@@ -65,7 +65,8 @@ func variantsFor(k emu.OpKind, mode CutMode) []variant {
 
 // lazyTear is a torn state not computed yet: the pre-operation snapshot and
 // how to tear the operation (and, for a cut at an instant, that instant:
-// the clock of the torn state).
+// the clock of the torn state). Unit cuts of one op and variant share one,
+// each tearing the unit its cut names (tr.unit is then unused).
 type lazyTear struct {
 	pre   *emu.Snapshot
 	op    *opRec
@@ -107,7 +108,11 @@ func (p *point) materialise(t *tearer, sweepSeed uint64) {
 	if lz := p.lazy; lz != nil {
 		d := emu.FromSnapshot(lz.pre)
 		r := newRNG(p.seed)
-		t.apply(d, lz.op, lz.tr, &r)
+		tr := lz.tr
+		if p.c.kind == cutUnit {
+			tr.unit = p.c.unit // the recipe is shared by the op's units
+		}
+		t.apply(d, lz.op, tr, &r)
 		p.snap = d.Snapshot()
 		if lz.hasAt {
 			p.snap = p.snap.WithNow(lz.at)
@@ -137,6 +142,28 @@ func boot(s *emu.Snapshot, sweepSeed uint64) *emu.Snapshot {
 // device returns a device in p's booted state (materialise), with no hook.
 func (p *point) device() *emu.Device { return emu.FromSnapshot(p.snap) }
 
+// state returns p's booted state (materialise). A point recorded with its
+// state (a cut before or after an operation) keeps it: booting shares the
+// whole array with the recording. A lazy torn point computes it afresh on
+// every call and keeps only its recipe (pre-operation snapshot, tear and
+// seed, all shared with its siblings): the tear copies the chunks it
+// changes, and keeping them would make every torn branch of a level pin its
+// own copy from the hashing phase until its check. The computation is
+// deterministic, so every call gives the same state.
+func (p *point) state(t *tearer, sweepSeed uint64) *emu.Snapshot {
+	if p.lazy == nil {
+		p.materialise(t, sweepSeed)
+		return p.snap
+	}
+	q := *p
+	q.materialise(t, sweepSeed)
+	return q.snap
+}
+
+// free drops p's state and recipe once its check ran (or it turned out a
+// duplicate); its children keep p for their schedules only.
+func (p *point) free() { p.snap, p.lazy = nil, nil }
+
 // recorder is the hook that turns a run into cut points. In a sweep it
 // records every cut; in a replay (want set) only the one asked for.
 type recorder struct {
@@ -154,13 +181,16 @@ type recorder struct {
 	want    *cut // replay: the only cut to record
 	points  []*point
 	pre     *emu.Snapshot // current op's pre-op snapshot (lazily taken)
+	last    *emu.Snapshot // the last "after" snapshot (see snapBefore)
 	opr     *opRec        // current op (buffers copied), made lazily
 	capture func(*point)  // replay: called with the wanted point
+	budget  *memBudget    // the sweep's memory limit (nil: none)
+	stop    error         // the memory limit stopped the recording
 }
 
 func newRecorder(e *engineCfg, parent *point, pseed uint64, level int, acks func() int, t0 int64) *recorder {
 	r := &recorder{inf: e.inf, cuts: e.cuts, progM: e.progM, eraseM: e.eraseM, parent: parent, pseed: pseed,
-		level: level, acks: acks, t0: t0}
+		level: level, acks: acks, t0: t0, budget: e.budget}
 	if r.cuts.Mode == CutTime {
 		r.nextT = t0 + r.cuts.EveryNs
 	}
@@ -169,9 +199,19 @@ func newRecorder(e *engineCfg, parent *point, pseed uint64, level int, acks func
 
 func (r *recorder) wanted(c cut) bool { return r.want == nil || *r.want == c }
 
+// snapBefore returns the state before the current op. When nothing but
+// the previous op's accounting happened since that op's "after" snapshot
+// (same clock, same state: emu Unchanged), it is that snapshot: the two
+// differ only in Seq and Stats, which boot resets and a tear never reads,
+// so the branches are the same and a recording keeps one snapshot per op,
+// not two.
 func (r *recorder) snapBefore(d *emu.Device) *emu.Snapshot {
 	if r.pre == nil {
-		r.pre = d.Snapshot()
+		if l := r.last; l != nil && l.Now() == d.Now() && l.Unchanged(d) {
+			r.pre = l
+		} else {
+			r.pre = d.Snapshot()
+		}
 	}
 	return r.pre
 }
@@ -191,6 +231,14 @@ func (r *recorder) add(c cut, snap *emu.Snapshot, lz *lazyTear) {
 		r.capture(p)
 		return
 	}
+	if r.stop != nil {
+		return
+	}
+	if r.budget != nil {
+		if r.stop = r.budget.note(r.level, r.mut); r.stop != nil {
+			return
+		}
+	}
 	r.points = append(r.points, p)
 }
 
@@ -204,6 +252,9 @@ func (r *recorder) model(k emu.OpKind) Model {
 // Before implements emu.Hook.
 func (r *recorder) Before(d *emu.Device, op *emu.Op) error {
 	r.pre, r.opr = nil, nil
+	if r.stop != nil {
+		return r.stop // past the memory limit: the run stops here
+	}
 	if r.cuts.Mode == CutTime {
 		r.timeCuts(d, op)
 		return nil
@@ -221,11 +272,18 @@ func (r *recorder) Before(d *emu.Device, op *emu.Op) error {
 		m := r.model(op.Kind)
 		units := r.inf.unitsOf(d, r.rec(op), m)
 		vars := variantsFor(op.Kind, r.cuts.Mode)
+		// One recipe per variant, shared by the op's units: a unit cut's
+		// torn unit is its cut's (see materialise), so a cut point costs
+		// only its point.
+		lzs := make([]*lazyTear, len(vars))
 		for i := 0; i < units; i++ {
 			for v, vr := range vars {
 				c := cut{kind: cutUnit, op: r.mut, unit: i, variant: v}
 				if r.wanted(c) {
-					r.add(c, nil, &lazyTear{pre: r.snapBefore(d), op: r.rec(op), tr: tear{unit: i, frac: vr.frac, model: m, sub: vr.sub}})
+					if lzs[v] == nil {
+						lzs[v] = &lazyTear{pre: r.snapBefore(d), op: r.rec(op), tr: tear{frac: vr.frac, model: m, sub: vr.sub}}
+					}
+					r.add(c, nil, lzs[v])
 				}
 			}
 		}
@@ -275,7 +333,8 @@ func (r *recorder) After(d *emu.Device, op *emu.Op, err error) error {
 			if end < op.Start {
 				end = math.MaxInt64
 			}
-			r.add(c, d.Snapshot().WithNow(end), nil)
+			r.last = d.Snapshot().WithNow(end)
+			r.add(c, r.last, nil)
 		}
 	}
 	r.mut++

@@ -272,31 +272,6 @@ func xorByte(b []byte, v byte) {
 	}
 }
 
-func allZero(b []byte) bool {
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		if le.Uint64(b[i:]) != 0 {
-			return false
-		}
-	}
-	for ; i < len(b); i++ {
-		if b[i] != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// violates reports whether programming data over old asks a programmed bit
-// to return to the erased state.
-func violates(old, data []byte, ev byte) bool {
-	for i := range data {
-		if (old[i]^ev)&^(data[i]^ev) != 0 {
-			return true
-		}
-	}
-	return false
-}
 
 // program leaves on d the result of program o interrupted as tr. It
 // returns the torn span (device offsets; for a spare-only page program the
@@ -310,7 +285,7 @@ func (t *tearer) program(d *emu.Device, o *opRec, tr tear, r *rng) (s, e int64) 
 	n := int64(len(data))
 	if inf.strict && !inf.noErase {
 		old := grow(&t.c, len(data))
-		if d.Peek(off, old) != nil || violates(old, data, inf.ev) {
+		if d.Peek(off, old) != nil || emu.Violates(old, data, inf.ev) {
 			// A strict device refuses such a program before it starts.
 			return off, off
 		}
@@ -347,7 +322,7 @@ func (t *tearer) program(d *emu.Device, o *opRec, tr tear, r *rng) (s, e int64) 
 		missed(pend, sel)
 		_ = d.XorFlips(s, sel)
 	default:
-		xorBytes(old, sel)
+		emu.XorBytes(old, sel)
 		_ = d.ApplyProgram(s, old)
 	}
 	return s, e
@@ -361,11 +336,6 @@ func missed(pend, sel []byte) {
 	}
 }
 
-func xorBytes(p, m []byte) {
-	for i := range p {
-		p[i] ^= m[i]
-	}
-}
 
 // programPage tears one NAND page program command (ProgramPage with data
 // and spare, or WriteOOB): every pending transition of the data and the
@@ -383,7 +353,7 @@ func (t *tearer) programPage(d *emu.Device, o *opRec, tr tear, r *rng) (int64, i
 	if d.Peek(o.off, all[:nd]) != nil || d.PeekOOB(o.page, all[nd:]) != nil {
 		return o.off, o.off
 	}
-	if inf.strict && (violates(all[:nd], data, inf.ev) || violates(all[nd:], oob, inf.ev)) {
+	if inf.strict && (emu.Violates(all[:nd], data, inf.ev) || emu.Violates(all[nd:], oob, inf.ev)) {
 		// A strict device refuses such a program before it starts.
 		return o.off, o.off
 	}
@@ -403,12 +373,12 @@ func (t *tearer) programPage(d *emu.Device, o *opRec, tr tear, r *rng) (int64, i
 		_ = d.SetUnstable(o.off, sel[:nd])
 		_ = d.SetUnstableOOB(o.page, sel[nd:])
 	case inf.ecc:
-		xorBytes(all[nd:], sel[nd:])
+		emu.XorBytes(all[nd:], sel[nd:])
 		_ = d.ApplyProgramPage(o.page, data, all[nd:])
 		missed(pend[:nd], sel[:nd])
 		_ = d.XorFlips(o.off, sel[:nd])
 	default:
-		xorBytes(all, sel)
+		emu.XorBytes(all, sel)
 		_ = d.ApplyProgramPage(o.page, all[:nd], all[nd:])
 	}
 	if nd == 0 {
@@ -518,7 +488,7 @@ func (t *tearer) eraseUnit(d *emu.Device, u int, tr tear, r *rng) {
 		const piece = 4096
 		for i := int64(0); i < size; i += piece {
 			j := min(i+piece, size)
-			if allZero(data[i:j]) {
+			if emu.AllZero(data[i:j]) {
 				continue
 			}
 			xorByte(data[i:j], inf.ev)
@@ -529,7 +499,7 @@ func (t *tearer) eraseUnit(d *emu.Device, u int, tr tear, r *rng) {
 	// Metastable it reads randomly until erased, like the data's.
 	for p := 0; p < pages; p++ {
 		q := spare[p*oob : (p+1)*oob]
-		if allZero(q) {
+		if emu.AllZero(q) {
 			continue
 		}
 		if tr.model == Metastable {

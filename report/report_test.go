@@ -3,33 +3,17 @@ package report
 import (
 	"bytes"
 	"encoding/xml"
-	"flag"
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/flashemu/flashemu/internal/golden"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file; run go test ./report -update")
-	assert.Equal(t, string(want), string(got), "output differs from %s (go test ./report -update to accept)", path)
-}
 
 // wellFormed checks that an SVG/HTML fragment parses as XML.
 func wellFormed(t *testing.T, b []byte) {
@@ -70,7 +54,7 @@ func TestWearSVGGolden(t *testing.T) {
 	assert.Contains(t, out, "unit 7 @0x7000 (4096 B): 120 erases")
 	assert.Contains(t, out, `stroke="#000000"`, "units at or past endurance are outlined")
 	assert.Contains(t, out, "outlined: ≥ 100", "legend names the endurance")
-	golden(t, "wear.svg", b.Bytes())
+	golden.Check(t, "testdata/"+"wear.svg", b.Bytes())
 }
 
 func TestWearSVGDeterministicAndEmpty(t *testing.T) {
@@ -93,7 +77,7 @@ func TestWearCSVGolden(t *testing.T) {
 	require.Len(t, lines, 41)
 	assert.Equal(t, "unit,offset,size,erases", lines[0])
 	assert.Equal(t, "7,28672,4096,120", lines[8])
-	golden(t, "wear.csv", b.Bytes())
+	golden.Check(t, "testdata/"+"wear.csv", b.Bytes())
 
 	var u bytes.Buffer
 	require.NoError(t, (&Wear{Counts: []uint32{3}}).WriteCSV(&u))
@@ -116,7 +100,7 @@ func TestCurveGolden(t *testing.T) {
 	wellFormed(t, b.Bytes())
 	assert.Contains(t, b.String(), "<polyline")
 	assert.Contains(t, b.String(), ">erase cycles<")
-	golden(t, "curve.svg", b.Bytes())
+	golden.Check(t, "testdata/"+"curve.svg", b.Bytes())
 }
 
 func TestNiceStep(t *testing.T) {
@@ -175,7 +159,7 @@ func TestSweepHTMLGolden(t *testing.T) {
 	require.Contains(t, out, sweepCSS)
 	require.Contains(t, out, sweepJS)
 	out = strings.Replace(strings.Replace(out, sweepCSS, "/* sweep.css */\n", 1), sweepJS, "/* sweep.js */\n", 1)
-	golden(t, "sweep.html", []byte(out))
+	golden.Check(t, "testdata/"+"sweep.html", []byte(out))
 }
 
 func TestSweepMarkdownGolden(t *testing.T) {
@@ -186,7 +170,7 @@ func TestSweepMarkdownGolden(t *testing.T) {
 	assert.Contains(t, out, "4 failing branches in 2 error classes")
 	assert.Contains(t, out, `entry N lost \| crc`, "table pipes are escaped")
 	assert.Contains(t, out, "`flashemu sweep scripts/log.lua --only log_broken:150a:7 --dump sweep-dump`")
-	golden(t, "sweep.md", b.Bytes())
+	golden.Check(t, "testdata/"+"sweep.md", b.Bytes())
 }
 
 func ExampleWear_WriteCSV() {

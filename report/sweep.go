@@ -52,6 +52,9 @@ type Failure struct {
 	ID    string // reproduction ID for `flashemu sweep SCRIPT --only ID`
 	Op    int    // workload operation the (first) cut hit
 	Error string // the check's error, file:line: message
+	// Class groups failures into error classes: the sweep engine's
+	// faults.FailureClass of Error (its location and message shape).
+	Class string
 	// Shrunk, when set, is a shorter schedule that fails too (replay it
 	// first: fewer cuts to reason about).
 	Shrunk string

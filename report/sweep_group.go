@@ -1,67 +1,31 @@
 package report
 
 import (
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/flashemu/flashemu/faults"
 )
 
 // failureGroup is one error class of a sweep's failures: the failing
 // branches whose check failed at the same place with the same message shape.
 type failureGroup struct {
-	Class    string    // "file:line: message shape" (see failureClass)
+	Class    string    // "file:line: message shape" (Failure.Class)
 	Failures []Failure // in cut order (operation, then ID)
 }
 
-var (
-	// locRE is a check location: "path/file.lua:31:" or a chunk name
-	// `[string "..."]:3:`.
-	locRE = regexp.MustCompile(`^((?:\[string "[^"]*"\]|[^\s:]+):\d+):\s*`)
-	hexRE = regexp.MustCompile(`\b0[xX][0-9a-fA-F]+\b`)
-	// hashRE: long hex runs (hashes, dumps) that need not contain a digit
-	// pattern a number would match.
-	hashRE = regexp.MustCompile(`\b[0-9a-fA-F]{8,}\b`)
-	// numRE: a number not glued to a word before it (CRC32, sha256, CRC-8
-	// and u16 are names, not values).
-	numRE   = regexp.MustCompile(`(^|[^A-Za-z0-9_.+-])([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)`)
-	spaceRE = regexp.MustCompile(`\s+`)
-)
-
-// failureClass is the grouping key of a failure message: its check
-// location (file:line, kept as is) and its first line with the numbers and
-// hex values that vary between branches replaced by "N" and "0xN" ("entry
-// 12 lost at 0x1f00" and "entry 7 lost at 0x2000" are one class), long hex
-// runs (hashes) by "H". Digits glued to a word (CRC32, CRC-8, op12) are part
-// of the word.
-//
-// It stands in for the sweep engine's own failure classification
-// (package faults) until that is exported; the two must agree.
-func failureClass(msg string) string {
-	line, _, _ := strings.Cut(strings.TrimSpace(msg), "\n")
-	loc := ""
-	if m := locRE.FindStringSubmatchIndex(line); m != nil {
-		loc, line = line[m[2]:m[3]], line[m[1]:]
-	}
-	// Placeholders first, so that "0xN" is not taken for a number.
-	line = hexRE.ReplaceAllString(line, "\x00")
-	line = hashRE.ReplaceAllString(line, "\x01")
-	line = numRE.ReplaceAllString(line, "${1}N")
-	line = strings.NewReplacer("\x00", "0xN", "\x01", "H").Replace(line)
-	line = strings.TrimSpace(spaceRE.ReplaceAllString(line, " "))
-	if loc == "" {
-		return line
-	}
-	return loc + ": " + line
-}
-
-// groupFailures groups fs by failureClass: biggest group first (ties: the
+// groupFailures groups fs by their Class (faults.FailureClass of the error
+// when not set): biggest group first (ties: the
 // earliest cut first), failures in each group in cut order.
 func groupFailures(fs []Failure) []failureGroup {
 	idx := map[string]int{}
 	var gs []failureGroup
 	for _, f := range fs {
-		c := failureClass(f.Error)
+		c := f.Class
+		if c == "" {
+			c = faults.FailureClass(f.Error)
+		}
 		i, ok := idx[c]
 		if !ok {
 			i = len(gs)

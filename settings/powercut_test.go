@@ -8,13 +8,13 @@ import (
 	"testing"
 
 	"github.com/flashemu/flashemu/errno"
+	"github.com/flashemu/flashemu/internal/powercut"
 	"github.com/flashemu/flashemu/internal/testseed"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/flashemu/flashemu/api"
-	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/settings"
 )
 
@@ -24,27 +24,6 @@ var seedFlag = flag.Uint64("seed", 0, "seed of the power-cut property tests (0: 
 func testSeed(t *testing.T) uint64 {
 	return testseed.Seed(t, *seedFlag, "seed", "SETTINGS_SEED")
 }
-
-// powerCut is a hook that cuts the power at the at-th program or erase
-// (counting from 1): the operation does not happen, the device powers off,
-// and every later operation fails until PowerOn.
-type powerCut struct {
-	at    int
-	count int
-}
-
-func (p *powerCut) Before(d *emu.Device, op *emu.Op) error {
-	if op.Kind.Mutates() {
-		p.count++
-		if p.count == p.at {
-			d.PowerOff()
-			return emu.ErrPowerLoss
-		}
-	}
-	return nil
-}
-
-func (p *powerCut) After(_ *emu.Device, _ *emu.Op, err error) error { return err }
 
 // kvOp is one operation of a workload: save key=value, or delete key
 // (value nil).
@@ -135,13 +114,13 @@ func TestPowerCutEveryOp(t *testing.T) {
 			ops := genOps(rand.New(rand.NewPCG(seed, uint64(gi))), n)
 			// Count the mutating operations of an uninterrupted run.
 			d, a := newDevice(t, g)
-			counter := &powerCut{}
+			counter := &powercut.Hook{}
 			d.SetHook(counter)
 			s := mount(t, a)
 			for _, o := range ops {
 				require.NoError(t, o.apply(s))
 			}
-			total := counter.count
+			total := counter.Count
 			require.Greater(t, total, n, "every operation writes")
 			require.GreaterOrEqual(t, d.Stats().Erases, uint64(minErases), "the workload must rotate")
 
@@ -151,7 +130,7 @@ func TestPowerCutEveryOp(t *testing.T) {
 			}
 			for at := 1; at <= total; at += stride {
 				d, a := newDevice(t, g)
-				cut := &powerCut{at: at}
+				cut := &powercut.Hook{At: at}
 				d.SetHook(cut)
 				m := model{}
 				s, err := settings.New(a, settings.Options{})
@@ -206,18 +185,18 @@ func TestPowerCutRandomRepeated(t *testing.T) {
 			t.Parallel()
 			rng := rand.New(rand.NewPCG(seed, 100+uint64(gi)))
 			d, a := newDevice(t, g)
-			cut := &powerCut{}
+			cut := &powercut.Hook{}
 			d.SetHook(cut)
 			s := mount(t, a)
 			m := model{}
 			for c := range cuts {
-				cut.at = cut.count + 1 + rng.IntN(40)
+				cut.At = cut.Count + 1 + rng.IntN(40)
 				for {
 					op := genOps(rng, 1)[0]
 					if err := op.apply(s); err != nil {
 						require.False(t, d.Powered(), "failed without a power cut: %v", err)
 						d.PowerOn()
-						s = checkAfterCut(t, a, m, op, fmt.Sprintf("seed %d, cut %d at op %d", seed, c, cut.at))
+						s = checkAfterCut(t, a, m, op, fmt.Sprintf("seed %d, cut %d at op %d", seed, c, cut.At))
 						break
 					}
 					m.apply(op)

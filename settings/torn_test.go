@@ -14,6 +14,7 @@ import (
 	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/faults"
 	"github.com/flashemu/flashemu/fcb"
+	"github.com/flashemu/flashemu/internal/powercut"
 	"github.com/flashemu/flashemu/settings"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -177,13 +178,13 @@ func TestPowerCutTornWrites(t *testing.T) {
 				rng := rand.New(rand.NewPCG(seed, 200+uint64(vi)))
 				ops := genTornOps(rng, nops)
 				d, a := newTornDevice(t, v)
-				counter := &powerCut{}
+				counter := &powercut.Hook{}
 				d.SetHook(counter)
 				s := mount(t, a)
 				for _, o := range ops {
 					require.NoError(t, o.apply(s))
 				}
-				total := counter.count
+				total := counter.Count
 				require.GreaterOrEqual(t, d.Stats().Erases, uint64(3), "the workload must rotate")
 
 				for c := range cuts {

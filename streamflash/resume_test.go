@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/flashemu/flashemu/internal/powercut"
 	"github.com/flashemu/flashemu/internal/testseed"
 
 	"github.com/stretchr/testify/assert"
@@ -24,33 +25,12 @@ func testSeed(t testing.TB) uint64 {
 	return testseed.Seed(t, *seedFlag, "seed", "STREAMFLASH_SEED")
 }
 
-// powerCut cuts the power at the at-th program or erase of the device
-// (counting from 1): that operation does not happen, and the device stays
-// off until PowerOn.
-type powerCut struct {
-	at    int
-	count int
-}
-
-func (p *powerCut) Before(d *emu.Device, op *emu.Op) error {
-	if op.Kind.Mutates() {
-		p.count++
-		if p.count == p.at {
-			d.PowerOff()
-			return emu.ErrPowerLoss
-		}
-	}
-	return nil
-}
-
-func (p *powerCut) After(_ *emu.Device, _ *emu.Op, err error) error { return err }
-
 // resumeFixture is the chip of the resumable-download tests: a slot
 // partition for the image and a settings partition for the progress.
 type resumeFixture struct {
 	d             *emu.Device
 	slot, storage *api.Area
-	cut           *powerCut
+	cut           *powercut.Hook
 }
 
 const (
@@ -68,7 +48,7 @@ func newResumeFixture(t *testing.T) resumeFixture {
 	require.NoError(t, err)
 	storage, err := api.NewArea(dev, "storage", dlImageSize, dlStoreSize)
 	require.NoError(t, err)
-	cut := &powerCut{}
+	cut := &powercut.Hook{}
 	d.SetHook(cut)
 	return resumeFixture{d, slot, storage, cut}
 }
@@ -124,7 +104,7 @@ func TestResumableDownload(t *testing.T) {
 	for range cuts {
 		at := 1 + rng.IntN(total)
 		f := newResumeFixture(t)
-		f.cut.at = at
+		f.cut.At = at
 		sessionRng := rand.New(rand.NewPCG(seed, 3)) // as the dry run: the same operations up to the cut
 		require.False(t, f.boot(t, src, sessionRng), "cut at operation %d of %d must hit", at, total)
 		require.True(t, f.boot(t, src, sessionRng), "resumed download after the cut at %d", at)
@@ -144,7 +124,7 @@ func TestResumableDownloadRepeatedCuts(t *testing.T) {
 	boots := 0
 	for {
 		boots++
-		f.cut.at = f.cut.count + 1 + rng.IntN(gap)
+		f.cut.At = f.cut.Count + 1 + rng.IntN(gap)
 		if f.boot(t, src, rng) {
 			break
 		}
@@ -160,7 +140,7 @@ func dryRunOps(t *testing.T, src []byte, seed uint64) int {
 	f := newResumeFixture(t)
 	require.True(t, f.boot(t, src, rand.New(rand.NewPCG(seed, 3))))
 	f.checkImage(t, src)
-	return f.cut.count
+	return f.cut.Count
 }
 
 // downloadSession is one boot of the downloading device: mount the

@@ -1,0 +1,11 @@
+-- zms_sweep.lua: Zephyr's ZMS (unmodified zms.c) under power cuts; build
+-- libzms.so as zms_check.c says. Four 1 KiB sectors, so the workload's
+-- writes fill sectors and garbage collection runs under the cuts.
+local lib = native.load("libzms.so")
+
+sweep.define("zms", {
+  device   = function() return flash.nor{size = 4096, sector = 1024, write_block = 4} end,
+  workload = lib.workload,
+  check    = lib.check,
+  cuts     = "op",
+})
