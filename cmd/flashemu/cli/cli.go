@@ -150,6 +150,7 @@ func commands() []*command {
 		}},
 		{name: "wear", args: "IMAGE|SIDECAR.json", short: "erase counts per unit from an image's sidecar: summary, heatmap SVG, CSV",
 			flags: wearFlags, run: cmdWear},
+		{name: "cc-flags", short: "print the C compiler flags to build a native library against flashemu (cc $(flashemu cc-flags) ...)", run: cmdCCFlags},
 		{name: "completion", args: "bash|zsh|fish", short: "print a shell completion script (commands, flags, chip names)", run: cmdCompletion},
 		{name: "version", short: "print the version", run: cmdVersion},
 	}
