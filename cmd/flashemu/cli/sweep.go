@@ -369,7 +369,7 @@ func (sc *sweepCmd) run(ctx context.Context, s *lua.State, d *lua.SweepDef, list
 	nd := 0
 	if vr != nil {
 		nd = len(vr.Disagreements)
-		sc.printVerify(vr)
+		defer sc.printVerify(vr) // after the sweep's own lines
 	}
 	if sc.json {
 		sc.printJSON(res, b)
