@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/flashemu/flashemu/api"
+	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/lua"
 
 	glua "github.com/yuin/gopher-lua"
@@ -26,8 +28,35 @@ type REPL struct {
 	S *lua.State
 	// Out receives results and help; Err receives error lines.
 	Out, Err io.Writer
-	pending  []string
+	// FullTraceback prints every error's whole Lua traceback; otherwise an
+	// error prints its message and a short traceback (ShortFrames frames),
+	// and :trace prints the last error's whole one.
+	FullTraceback bool
+	// History, if set, is called with each complete chunk as typed (a
+	// multi-line chunk is one entry, its lines joined by newlines).
+	History func(chunk string)
+	// HistoryFile is where the terminal keeps the history (:help says so).
+	HistoryFile string
+
+	pending []string
+	lastErr *lua.Error
+	failed  int
+	done    bool
+	code    int
 }
+
+// ShortFrames is how many traceback frames an error prints by default.
+const ShortFrames = 3
+
+// Failed is the number of chunks that raised an error so far.
+func (r *REPL) Failed() int { return r.failed }
+
+// Done reports that the session should end (:quit or os.exit); Code is
+// the exit status os.exit asked for.
+func (r *REPL) Done() bool { return r.done }
+
+// Code is the exit status os.exit gave (0 after :quit).
+func (r *REPL) Code() int { return r.code }
 
 // New makes a REPL with a fresh state.
 func New(opts lua.Options, out, errw io.Writer) (*REPL, error) {
@@ -86,8 +115,23 @@ func (r *REPL) Feed(ctx context.Context, line string) (more bool) {
 		return true
 	}
 	r.pending = nil
+	if r.History != nil {
+		r.History(chunk)
+	}
 	if err != nil {
+		var le *lua.Error
+		if errors.As(err, &le) && errors.Is(le, lua.ErrExit) {
+			r.done, r.code = true, le.Code
+			return false
+		}
+		r.failed++
 		fmt.Fprintln(r.Err, err)
+		if errors.As(err, &le) {
+			r.lastErr = le
+			if tb := traceback(le.Traceback, r.FullTraceback); tb != "" {
+				fmt.Fprintln(r.Err, tb)
+			}
+		}
 		return false
 	}
 	if len(vals) > 0 {
@@ -100,6 +144,9 @@ func (r *REPL) Feed(ctx context.Context, line string) (more bool) {
 // ("return " + chunk), then as statements. It returns the printed form of
 // the results. An error at the end of input is errIncomplete.
 func (r *REPL) Eval(ctx context.Context, chunk string) ([]string, error) {
+	if t := strings.TrimLeft(chunk, " \t"); strings.HasPrefix(t, "=") {
+		chunk = t[1:] // "=expr": Lua 5.1's stand-alone shorthand for "return expr"
+	}
 	fn, err := r.S.LoadString("stdin", "return "+chunk)
 	if err != nil {
 		var serr error
@@ -151,12 +198,52 @@ func (r *REPL) command(line string) {
 		for _, m := range lua.Docs() {
 			fmt.Fprintf(r.Out, "  %-12s %s\n", m.Name, m.Doc)
 		}
-		fmt.Fprintln(r.Out, "expressions print their values; Ctrl-C cancels, Ctrl-D exits")
+		fmt.Fprintln(r.Out, "expressions (or =expr) print their values; :trace shows the last error's whole traceback;")
+		fmt.Fprintln(r.Out, "Ctrl-C cancels, Ctrl-D, :q or os.exit() exits")
+		if r.HistoryFile != "" {
+			fmt.Fprintf(r.Out, "history: %s\n", r.HistoryFile)
+		} else {
+			fmt.Fprintln(r.Out, "history: none (not a terminal, or no state directory)")
+		}
 	case ":quit", ":q", ":exit":
-		fmt.Fprintln(r.Out, "(use Ctrl-D to exit)")
+		r.done = true
+	case ":trace", ":traceback":
+		if r.lastErr == nil {
+			fmt.Fprintln(r.Out, "no error yet")
+			return
+		}
+		fmt.Fprintln(r.Out, r.lastErr.Error())
+		if tb := traceback(r.lastErr.Traceback, true); tb != "" {
+			fmt.Fprintln(r.Out, tb)
+		}
 	default:
 		fmt.Fprintf(r.Err, "unknown command %s (try :help)\n", f[0])
 	}
+}
+
+// traceback returns tb without its header; unless full, also without Go
+// functions' frames, cut after ShortFrames frames, and "" when it would
+// show no more than the chunk's own frame.
+func traceback(tb string, full bool) string {
+	var frames []string
+	for _, l := range strings.Split(tb, "\n") {
+		t := strings.TrimSpace(l)
+		if t == "" || strings.HasPrefix(t, "stack traceback") || strings.HasPrefix(t, "[G]: ?") {
+			continue
+		}
+		if !full && strings.HasPrefix(t, "[G]:") {
+			continue // a Go function's frame: the message names it
+		}
+		frames = append(frames, "\t"+t)
+	}
+	if len(frames) <= 1 && !full {
+		return "" // the chunk itself: the message's position says it all
+	}
+	if !full && len(frames) > ShortFrames {
+		n := len(frames) - ShortFrames
+		frames = append(frames[:ShortFrames], fmt.Sprintf("\t... %d more (:trace for all)", n))
+	}
+	return "stack traceback:\n" + strings.Join(frames, "\n")
 }
 
 func (r *REPL) helpFor(name string) {
@@ -174,6 +261,10 @@ func (r *REPL) helpFor(name string) {
 
 // ----- completion -----
 
+// chipArgRE matches a line ending inside flash.chip("...: Tab completes
+// chip preset names there.
+var chipArgRE = regexp.MustCompile(`flash\.chip\s*\(\s*["']([A-Za-z0-9_.-]*)$`)
+
 var luaKeywords = []string{"and", "break", "do", "else", "elseif", "end", "false", "for", "function", "if", "in",
 	"local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while"}
 
@@ -186,6 +277,15 @@ func (r *REPL) Complete(line string, pos int) (cands []string, typed int) {
 		pos = len(line)
 	}
 	head := line[:pos]
+	if m := chipArgRE.FindStringSubmatch(head); m != nil {
+		for _, c := range emu.Chips() {
+			if strings.HasPrefix(c.Name, m[1]) {
+				cands = append(cands, c.Name)
+			}
+		}
+		sort.Strings(cands)
+		return cands, len(m[1])
+	}
 	i := len(head)
 	for i > 0 {
 		c := head[i-1]
@@ -346,5 +446,8 @@ func (r *REPL) Loop(lr LineReader, interrupts func() (<-chan os.Signal, func()))
 		cancel = nil
 		mu.Unlock()
 		c(nil)
+		if r.done {
+			return nil
+		}
 	}
 }

@@ -217,3 +217,52 @@ func TestREPLLoopReaderError(t *testing.T) {
 	r, _, _ := newTestREPL(t)
 	assert.EqualError(t, r.Loop(failingReader{}, nil), "tty gone")
 }
+
+func TestREPLShorthandQuitExitAndHistory(t *testing.T) {
+	r, out, _ := newTestREPL(t)
+	ctx := context.Background()
+	var hist []string
+	r.History = func(c string) { hist = append(hist, c) }
+	assert.False(t, r.Feed(ctx, "=1+2"))
+	assert.Equal(t, "3\n", out.String())
+	assert.True(t, r.Feed(ctx, "for i = 1, 2 do"))
+	assert.False(t, r.Feed(ctx, "end"))
+	assert.Equal(t, []string{"=1+2", "for i = 1, 2 do\nend"}, hist, "a multi-line chunk is one history entry")
+	assert.False(t, r.Done())
+	r.Feed(ctx, ":q")
+	assert.True(t, r.Done())
+	assert.Equal(t, 0, r.Code())
+
+	r2, _, _ := newTestREPL(t)
+	r2.Feed(ctx, "os.exit(4)")
+	assert.True(t, r2.Done())
+	assert.Equal(t, 4, r2.Code())
+	assert.Equal(t, 0, r2.Failed())
+}
+
+func TestREPLShortTraceback(t *testing.T) {
+	r, out, errw := newTestREPL(t)
+	ctx := context.Background()
+	r.Feed(ctx, "function f(n) if n == 0 then error('deep') end f(n - 1) end")
+	r.Feed(ctx, "f(6)")
+	assert.Equal(t, 1, r.Failed())
+	assert.Contains(t, errw.String(), "stdin:1: deep\nstack traceback:\n")
+	assert.Regexp(t, `\t\.\.\. \d+ more \(:trace for all\)\n$`, errw.String())
+	r.Feed(ctx, ":trace")
+	assert.NotContains(t, out.String(), "more (:trace")
+	assert.GreaterOrEqual(t, bytes.Count(out.Bytes(), []byte("in function 'f'")), 6)
+
+	r.FullTraceback = true
+	errw.Reset()
+	r.Feed(ctx, "f(6)")
+	assert.NotContains(t, errw.String(), "more (:trace")
+}
+
+func TestREPLCompletesChipNames(t *testing.T) {
+	r, _, _ := newTestREPL(t)
+	cands, typed := r.Complete(`d = flash.chip("w25q12`, len(`d = flash.chip("w25q12`))
+	assert.Equal(t, []string{"w25q128jv"}, cands)
+	assert.Equal(t, len("w25q12"), typed)
+	cands, _ = r.Complete(`flash.chip('`, len(`flash.chip('`))
+	assert.Greater(t, len(cands), 3, "every preset")
+}

@@ -52,7 +52,7 @@ func TestCLIBadInput(t *testing.T) {
 	}{
 		// global
 		{"unknown command", "bogus", 2, `^flashemu: unknown command "bogus"`},
-		{"unknown global flag", "--frobnicate", 2, `^flashemu: repl: unknown flag --frobnicate$`},
+		{"unknown global flag", "--frobnicate", 2, `^flashemu: unknown flag --frobnicate; run 'flashemu help' for the commands \(with none, flashemu starts the REPL: 'flashemu help repl'\)$`},
 		{"help for nothing", "help nosuch", 2, `^flashemu: help: unknown command "nosuch"$`},
 		{"version with args", "version extra", 2, `^flashemu: version: takes no arguments$`},
 		{"chips with args", "chips x", 2, `^flashemu: chips: takes no arguments$`},

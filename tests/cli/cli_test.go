@@ -32,6 +32,7 @@ func TestCLI(t *testing.T) {
 				env.Setenv(k, "")
 			}
 			env.Setenv("XDG_CACHE_HOME", env.WorkDir+"/cache")
+			env.Setenv("XDG_STATE_HOME", env.WorkDir+"/state")
 			return nil
 		},
 	})

@@ -32,9 +32,15 @@ type term struct {
 
 func startTerm(t *testing.T, bin string, env []string, args ...string) *term {
 	t.Helper()
+	return startTermSize(t, 120, bin, env, args...)
+}
+
+// startTermSize is startTerm on a terminal cols columns wide.
+func startTermSize(t *testing.T, cols uint16, bin string, env []string, args ...string) *term {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: cols})
 	require.NoError(t, err)
 	tm := &term{t: t, f: f, cmd: cmd, done: make(chan error, 1)}
 	go func() {
@@ -90,7 +96,7 @@ func TestREPLInPseudoTerminal(t *testing.T) {
 	}
 	bin := flashemuBinary(t)
 	home := t.TempDir()
-	env := []string{"HOME=" + home, "XDG_CACHE_HOME=" + filepath.Join(home, "cache"), "TERM=xterm", "PATH=" + os.Getenv("PATH")}
+	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "TERM=xterm", "PATH=" + os.Getenv("PATH")}
 	tm := startTerm(t, bin, env, "--nor", "size=64K,sector=4K,wb=4")
 
 	const prompt = `nor 64K> `
@@ -120,7 +126,27 @@ func TestREPLInPseudoTerminal(t *testing.T) {
 	tm.expect(`false`, 5*time.Second)
 	tm.expect(prompt, 5*time.Second)
 
+	// Tab inside flash.chip(" completes chip preset names.
+	tm.send("c = flash.chip(\"w25q12\t")
+	tm.expect(`w25q128jv`, 5*time.Second)
+	tm.send("\")\r")
+	tm.expect(prompt, 5*time.Second)
+	tm.send("=c:info().size\r")
+	tm.expect(`16777216`, 5*time.Second)
+	tm.expect(prompt, 5*time.Second)
+	tm.send("dev:powered()\r")
+	tm.expect(`false`, 5*time.Second)
+	tm.expect(prompt, 5*time.Second)
+
+	// :help says where the history is kept.
+	tm.send(":help\r")
+	tm.expect(`history: .*state/flashemu/history`, 5*time.Second)
+	tm.expect(prompt, 5*time.Second)
+
 	// Up-arrow recalls the previous line from the history.
+	tm.send("dev:powered()\r")
+	tm.expect(`false`, 5*time.Second)
+	tm.expect(prompt, 5*time.Second)
 	tm.send("\x1b[A\r")
 	tm.expect(`false`, 5*time.Second)
 	tm.expect(prompt, 5*time.Second)
@@ -161,10 +187,11 @@ func TestREPLInPseudoTerminal(t *testing.T) {
 		t.Fatalf("REPL did not exit after Ctrl-D; output:\n%q", out)
 	}
 
-	// The history file in the user cache directory kept the lines.
-	hist, err := os.ReadFile(filepath.Join(home, "cache", "flashemu", "history"))
+	// The history file in $XDG_STATE_HOME/flashemu kept the chunks, a
+	// multi-line chunk as one entry.
+	hist, err := os.ReadFile(filepath.Join(home, "state", "flashemu", "history"))
 	require.NoError(t, err)
-	for _, line := range []string{"x = 40 + 2", "check.crc32('a')", "dev:power_off()", "dev:powered()"} {
+	for _, line := range []string{"x = 40 + 2", "check.crc32('a')", "dev:power_off()", "dev:powered()", "for i = 1, 2 do print('loop', i) end"} {
 		assert.Contains(t, strings.Split(string(hist), "\n"), line)
 	}
 }
@@ -175,7 +202,7 @@ func TestREPLCtrlDAtPromptExits(t *testing.T) {
 	}
 	bin := flashemuBinary(t)
 	home := t.TempDir()
-	tm := startTerm(t, bin, []string{"HOME=" + home, "XDG_CACHE_HOME=" + home, "TERM=xterm"}, "repl", "--chip", "mt29f1g08")
+	tm := startTerm(t, bin, []string{"HOME=" + home, "XDG_STATE_HOME=" + home, "TERM=xterm"}, "repl", "--chip", "mt29f1g08")
 	tm.expect(`nand 128M> `, 10*time.Second)
 	tm.send("\x04")
 	select {

@@ -88,7 +88,7 @@ type invocation struct {
 var (
 	sandboxFlags = []flagSpec{
 		{name: "allow-io", help: "give scripts io, os, debug, dofile/loadfile and any file path"},
-		{name: "timeout", arg: "DURATION", help: "stop the script (each test) after DURATION (e.g. 2s, 500ms; a bare number is seconds)"},
+		{name: "timeout", arg: "DURATION", help: "stop the script after DURATION (e.g. 2s, 500ms; a bare number is seconds)"},
 		{name: "mem-limit", arg: "SIZE", help: "stop a script whose Go heap passes SIZE (default 1G; 0: none)"},
 	}
 	deviceFlags = []flagSpec{
@@ -102,13 +102,14 @@ var (
 func commands() []*command {
 	return []*command{
 		{name: "repl", args: "", short: "interactive Lua prompt with a device bound to dev (the default command)",
-			flags: concat(deviceFlags, sandboxFlags[:1], []flagSpec{{name: "mem-limit", arg: "SIZE", help: "memory ceiling per chunk (default 1G)"}}), run: cmdREPL},
+			flags: concat(deviceFlags, sandboxFlags[:1], []flagSpec{{name: "mem-limit", arg: "SIZE", help: "memory ceiling per chunk (default 1G)"},
+				{name: "traceback", help: "print every error's whole Lua traceback (default: 3 frames; :trace shows the last one whole)"}}), run: cmdREPL},
 		{name: "run", args: "SCRIPT.lua [args...]", short: "run a script; arg holds the args",
 			flags: concat(sandboxFlags, deviceFlags, []flagSpec{
 				{name: "trace", arg: "FILE", help: "record every operation of dev (or of the script's first device) to FILE as JSON Lines"},
 			}), script: true, run: cmdRun},
 		{name: "test", args: "[PATH...]", short: "run Lua tests (*_test.lua under dirs, or named files)",
-			flags: concat(sandboxFlags, []flagSpec{
+			flags: concat(withTimeoutHelp(sandboxFlags, "stop each test (its file's top level plus the test) after DURATION (e.g. 2s, 500ms; a bare number is seconds)"), []flagSpec{
 				{name: "run", arg: "REGEX", help: "run only tests whose file/describe/it name matches"},
 				{name: "json", help: "print events like go test -json"},
 				{name: "junit", arg: "FILE", help: "also write a JUnit XML report to FILE"},
@@ -123,6 +124,7 @@ func commands() []*command {
 			{name: "walk", args: "IMAGE --sector-size N", short: "walk an FCB inside a raw image and list its entries",
 				flags: []flagSpec{
 					{name: "sector-size", arg: "N", help: "bytes per FCB sector (required)"},
+					{name: "format", arg: "raw|hex", help: "how to read IMAGE (default: Intel HEX if its name ends in .hex, .ihex or .ihx, else raw)"},
 					{name: "sectors", arg: "K", help: "number of sectors (default: all that fit)"},
 					{name: "offset", arg: "O", help: "image offset of the first sector (default 0)"},
 					{name: "magic", arg: "M", help: "FCB magic (default 0)"},
@@ -137,6 +139,7 @@ func commands() []*command {
 			{name: "info", args: "IMAGE", short: "size, erased ratio, per-sector summary and sidecar (wear) of a raw or Intel HEX image",
 				flags: []flagSpec{
 					{name: "sector-size", arg: "N", help: "summary unit (default 4K)"},
+					{name: "format", arg: "raw|hex", help: "how to read IMAGE (default: Intel HEX if its name ends in .hex, .ihex or .ihx, else raw)"},
 					{name: "erase-value", arg: "V", help: "erase value (default 0xff)"},
 					{name: "json", help: "print JSON"},
 				}, run: cmdImageInfo},
@@ -147,8 +150,22 @@ func commands() []*command {
 		}},
 		{name: "wear", args: "IMAGE|SIDECAR.json", short: "erase counts per unit from an image's sidecar: summary, heatmap SVG, CSV",
 			flags: wearFlags, run: cmdWear},
+		{name: "cc-flags", short: "print the C compiler flags to build a native library against flashemu (cc $(flashemu cc-flags) ...)", run: cmdCCFlags},
+		{name: "completion", args: "bash|zsh|fish", short: "print a shell completion script (commands, flags, chip names)", run: cmdCompletion},
 		{name: "version", short: "print the version", run: cmdVersion},
 	}
+}
+
+// withTimeoutHelp returns flags with --timeout's help replaced: what the
+// timeout bounds differs by command.
+func withTimeoutHelp(flags []flagSpec, help string) []flagSpec {
+	out := append([]flagSpec(nil), flags...)
+	for i := range out {
+		if out[i].name == "timeout" {
+			out[i].help = help
+		}
+	}
+	return out
 }
 
 func concat(lists ...[]flagSpec) []flagSpec {
@@ -220,6 +237,14 @@ func Main(args []string, env Env) (code int) {
 			rest = without(rest, k)
 		}
 	} else {
+		// No command: flashemu's own -h/--help and -v/--version, else the
+		// REPL (whose flags these are).
+		if wantsHelp(args) {
+			return help(env, cmds, nil)
+		}
+		if wantsVersion(args) {
+			return report(env, "version", cmdVersion(&invocation{env: env, cmd: find(cmds, "version"), path: "version"}))
+		}
 		cmd = cmds[0]
 	}
 	helpArgs := rest
@@ -233,6 +258,13 @@ func Main(args []string, env Env) (code int) {
 	}
 	p, err := parseArgs(rest, cmd.flags, cmd.script)
 	if err != nil {
+		if j := firstPositional(args); j < 0 {
+			// flashemu --bogus: not the REPL's fault; point at both helps.
+			return usage(env, fmt.Errorf("%v; run 'flashemu help' for the commands (with none, flashemu starts the REPL: 'flashemu help repl')", err))
+		}
+		if strings.HasPrefix(err.Error(), "unknown flag") {
+			return usage(env, fmt.Errorf("%s: %v; run 'flashemu help %s'", path, err, path))
+		}
 		return usage(env, fmt.Errorf("%s: %v", path, err))
 	}
 	inv := &invocation{env: env, cmd: cmd, path: path, p: p}
@@ -244,11 +276,14 @@ func Main(args []string, env Env) (code int) {
 // tables: a value follows a known flag that takes one.
 func firstPositional(args []string) int {
 	valued := map[string]bool{}
+	optional := map[string]bool{}
 	for _, c := range commands() {
 		all := append([]*command{c}, c.sub...)
 		for _, cc := range all {
 			for _, f := range cc.flags {
-				if f.arg != "" {
+				if f.optional {
+					optional[f.name] = true
+				} else if f.arg != "" {
 					valued[f.name] = true
 				}
 			}
@@ -264,7 +299,7 @@ func firstPositional(args []string) int {
 		}
 		if strings.HasPrefix(a, "-") && len(a) > 1 {
 			name := strings.TrimLeft(a, "-")
-			if !strings.Contains(name, "=") && valued[name] {
+			if !strings.Contains(name, "=") && (valued[name] || optional[name] && i+1 < len(args) && isDigits(args[i+1])) {
 				i++
 			}
 			continue
@@ -286,6 +321,19 @@ func wantsHelp(args []string) bool {
 			return false
 		}
 		if a == "-h" || a == "-help" || a == "--help" {
+			return true
+		}
+	}
+	return false
+}
+
+// wantsVersion reports a -v/--version flag before any "--".
+func wantsVersion(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "-v" || a == "-version" || a == "--version" {
 			return true
 		}
 	}
@@ -389,7 +437,7 @@ func help(env Env, cmds []*command, topic []string) int {
 		}
 		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.short)
 	}
-	fmt.Fprint(w, "\nFlags may appear anywhere. Numbers accept decimal, 0x hex, 0 octal and K/M/G suffixes.\nExit status: 0 success, 1 failure, 2 usage error. flashemu help COMMAND for details.\n")
+	fmt.Fprint(w, "\nFlags may appear anywhere. Numbers accept decimal, 0x hex, 0 octal and K/M/G suffixes.\nExit status: 0 success, 1 failure, 2 usage error. flashemu help COMMAND for details.\n-h/--help prints this list, -v/--version the version.\n")
 	return 0
 }
 

@@ -10,6 +10,10 @@ type flagSpec struct {
 	name string // without dashes
 	arg  string // value placeholder for help; "" for a boolean flag
 	help string
+	// optional: the value may be left out (the flag alone reads "true");
+	// given separately it must be a number ("--verify 200"), so a
+	// following positional argument is never taken for it.
+	optional bool
 }
 
 // parsedArgs is the result of parsing one command's arguments.
@@ -89,7 +93,13 @@ func parseArgs(args []string, specs []flagSpec, script bool) (parsedArgs, error)
 			}
 			return p, usagef("unknown flag %s", a)
 		}
-		if spec.arg == "" {
+		if spec.optional && !hasVal {
+			val = "true"
+			if i+1 < len(args) && isDigits(args[i+1]) {
+				i++
+				val = args[i]
+			}
+		} else if spec.arg == "" {
 			if !hasVal {
 				val = "true"
 			} else if val != "true" && val != "false" {
@@ -105,6 +115,15 @@ func parseArgs(args []string, specs []flagSpec, script bool) (parsedArgs, error)
 		p.flags[name] = append(p.flags[name], val)
 	}
 	return p, nil
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // flagHelp formats flag specs for usage text.

@@ -10,7 +10,7 @@ import (
 )
 
 func TestParseArgs(t *testing.T) {
-	specs := []flagSpec{{name: "json"}, {name: "run", arg: "REGEX"}, {name: "timeout", arg: "D"}}
+	specs := []flagSpec{{name: "json"}, {name: "run", arg: "REGEX"}, {name: "timeout", arg: "D"}, {name: "verify", arg: "[N]", optional: true}}
 	tests := []struct {
 		name   string
 		args   []string
@@ -33,6 +33,10 @@ func TestParseArgs(t *testing.T) {
 		{name: "script after double dash", script: true, args: []string{"--", "s.lua", "--json"},
 			flags: map[string][]string{}, pos: []string{"s.lua"}, rest: []string{"--json"}},
 		{name: "unknown flag before the script", script: true, args: []string{"--v", "s.lua"}, err: "unknown flag --v"},
+		{name: "optional value alone", args: []string{"s.lua", "--verify"}, flags: map[string][]string{"verify": {"true"}}, pos: []string{"s.lua"}},
+		{name: "optional value given", args: []string{"--verify", "200", "s.lua"}, flags: map[string][]string{"verify": {"200"}}, pos: []string{"s.lua"}},
+		{name: "optional value never takes a non-number", args: []string{"--verify", "s.lua"}, flags: map[string][]string{"verify": {"true"}}, pos: []string{"s.lua"}},
+		{name: "optional value with =", args: []string{"--verify=7"}, flags: map[string][]string{"verify": {"7"}}},
 		{name: "lone dash is positional", args: []string{"-"}, flags: map[string][]string{}, pos: []string{"-"}},
 	}
 	for _, tt := range tests {
@@ -58,6 +62,8 @@ func TestParseArgs(t *testing.T) {
 func TestFirstPositionalSkipsFlagValues(t *testing.T) {
 	assert.Equal(t, 2, firstPositional([]string{"--chip", "w25q128jv", "repl"}))
 	assert.Equal(t, 1, firstPositional([]string{"--json", "test"}))
+	assert.Equal(t, 1, firstPositional([]string{"--verify", "sweep", "s.lua"}), "an optional value is a number only")
+	assert.Equal(t, 2, firstPositional([]string{"--verify", "20", "sweep"}))
 	assert.Equal(t, -1, firstPositional([]string{"--nor", "size=1M"}))
 	assert.Equal(t, 1, firstPositional([]string{"--", "x"}))
 	assert.Equal(t, 1, firstPositional([]string{"--run=x", "test"}))

@@ -9,7 +9,6 @@ import (
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/fcb"
-	"github.com/flashemu/flashemu/lua"
 )
 
 // numFlag parses an optional numeric flag with bounds.
@@ -83,7 +82,15 @@ func cmdFCBWalk(c *invocation) error {
 	opt.NoCRC = c.p.boolean("no-crc")
 	opt.Repair = c.p.boolean("repair")
 
-	img, _, _, err := lua.ReadImage(path, opt.EraseValue)
+	format, err := c.imageFormat(path)
+	if err != nil {
+		return err
+	}
+	var limit int64 // with --sectors the FCB ends there
+	if opt.Sectors > 0 {
+		limit = opt.Offset + int64(opt.Sectors)*opt.SectorSize
+	}
+	img, _, err := readImageFile(path, format, opt.EraseValue, limit)
 	if err != nil {
 		return err
 	}
@@ -120,6 +127,7 @@ func cmdFCBWalk(c *invocation) error {
 // imageInfo is the JSON form of flashemu image info.
 type imageInfo struct {
 	Path       string        `json:"path"`
+	Overlays   *overlayInfo  `json:"overlays,omitempty"`
 	Format     string        `json:"format"`
 	Base       uint32        `json:"base,omitempty"`
 	Size       int64         `json:"size"`
@@ -178,7 +186,12 @@ func cmdImageInfo(c *invocation) error {
 	if err := checkReadable("image", path); err != nil {
 		return err
 	}
-	data, base, isHex, err := lua.ReadImage(path, byte(ev))
+	format, err := c.imageFormat(path)
+	if err != nil {
+		return err
+	}
+	isHex := format == "hex"
+	data, base, err := readImageFile(path, format, byte(ev), 0)
 	if err != nil {
 		return err
 	}
@@ -186,7 +199,11 @@ func cmdImageInfo(c *invocation) error {
 	if err != nil {
 		return err
 	}
-	info := imageInfo{Sidecar: sc, Path: path, Format: "raw", Size: int64(len(data)), EraseValue: byte(ev), SectorSize: int64(ss),
+	ov, err := readOverlayInfo(path)
+	if err != nil {
+		return err
+	}
+	info := imageInfo{Sidecar: sc, Overlays: ov, Path: path, Format: "raw", Size: int64(len(data)), EraseValue: byte(ev), SectorSize: int64(ss),
 		CRC32: fmt.Sprintf("%08x", crc32.ChecksumIEEE(data))}
 	if isHex {
 		info.Format, info.Base = "ihex", base
@@ -227,11 +244,11 @@ func cmdImageInfo(c *invocation) error {
 		return err
 	}
 	w := c.env.Stdout
-	format := "raw"
+	desc := "raw"
 	if isHex {
-		format = fmt.Sprintf("Intel HEX, base address 0x%08x", base)
+		desc = fmt.Sprintf("Intel HEX, base address 0x%08x", base)
 	}
-	fmt.Fprintf(w, "image:       %s (%s)\n", path, format)
+	fmt.Fprintf(w, "image:       %s (%s)\n", path, desc)
 	fmt.Fprintf(w, "size:        %d bytes (%s)\n", info.Size, api.FormatSize(info.Size))
 	ratio := 0.0
 	if info.Size > 0 {
@@ -253,6 +270,9 @@ func cmdImageInfo(c *invocation) error {
 	}
 	if sc != nil {
 		sc.print(w)
+	}
+	if ov != nil {
+		ov.print(w)
 	}
 	return nil
 }

@@ -26,6 +26,7 @@ var (
 	})
 	imageConvertFlags = concat(outputFlags[:0], []flagSpec{
 		{name: "base", arg: "ADDR", help: "raw -> Intel HEX: address of the first byte (default 0)"},
+		{name: "format", arg: "raw|hex", help: "how to read IN (default: Intel HEX if its name ends in .hex, .ihex or .ihx, else raw)"},
 		{name: "erase-value", arg: "V", help: "fill of HEX gaps, and bytes HEX output skips (default 0xff)"},
 		{name: "size", arg: "N", help: "Intel HEX -> raw: pad the image to N bytes with the erase value (HEX skips erased lines, so a raw image's erased tail is not in it)"},
 	})
@@ -153,7 +154,11 @@ func cmdImageReplay(c *invocation) error {
 		return fmt.Errorf("trace: %v", unwrapPath(err))
 	}
 	defer f.Close()
-	n, err := lua.ReplayTrace(d, f, o)
+	lr := &lineLimitReader{r: f, max: maxTraceLine}
+	n, err := lua.ReplayTrace(d, lr, o)
+	if lr.err != nil {
+		err = lr.err
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %v", trace, err)
 	}
@@ -189,7 +194,12 @@ func cmdImageConvert(c *invocation) error {
 	if err := checkReadable("input", in); err != nil {
 		return err
 	}
-	data, hexBase, isHex, err := lua.ReadImage(in, byte(ev))
+	format, err := c.imageFormat(in)
+	if err != nil {
+		return err
+	}
+	isHex := format == "hex"
+	data, hexBase, err := readImageFile(in, format, byte(ev), 0)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/flashemu/flashemu/native"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -116,4 +117,18 @@ func cmdChips(c *invocation) error {
 			write, clock, read, prog, strings.Join(erase, " "))
 	}
 	return tw.Flush()
+}
+
+// cmdCCFlags is flashemu cc-flags: the C compiler arguments that build a
+// native library against flashemu's headers and runtime (package native).
+func cmdCCFlags(c *invocation) error {
+	if len(c.p.pos) > 0 {
+		return usagef("takes no arguments")
+	}
+	flags, err := native.CCFlags()
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(c.env.Stdout, flags)
+	return err
 }

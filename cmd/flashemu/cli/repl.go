@@ -36,6 +36,7 @@ func cmdREPL(c *invocation) error {
 	defer r.Close()
 	dev := r.S.NewDevice(d)
 	r.S.SetGlobal("dev", dev)
+	r.FullTraceback = c.p.boolean("traceback")
 
 	var lr lineReader
 	if c.env.Terminal {
@@ -49,7 +50,19 @@ func cmdREPL(c *invocation) error {
 		lr = &plainReader{r: bufio.NewReader(c.env.Stdin)}
 	}
 	defer lr.Close()
-	return r.Loop(lr, c.env.Interrupts)
+	if err := r.Loop(lr, c.env.Interrupts); err != nil {
+		return err
+	}
+	switch {
+	case r.Done() && r.Code() != 0:
+		return exitError{code: r.Code()}
+	case r.Done():
+		return nil
+	case !c.env.Terminal && r.Failed() > 0:
+		// Piped input is a script: a failing chunk fails it.
+		return exitError{code: 1}
+	}
+	return nil
 }
 
 // lineReader is the REPL's input: readline on a terminal, plain lines
@@ -92,16 +105,21 @@ type rlReader struct {
 	stdin *readline.CancelableStdin
 }
 
-// historyPath is the REPL history file in the user cache directory
-// ($XDG_CACHE_HOME/flashemu/history on Linux).
+// historyPath is the REPL history file, state kept between sessions:
+// $XDG_STATE_HOME/flashemu/history, by default
+// ~/.local/state/flashemu/history.
 func historyPath(env Env) string {
-	dir := env.Getenv("XDG_CACHE_HOME")
+	dir := env.Getenv("XDG_STATE_HOME")
 	if dir == "" {
-		d, err := os.UserCacheDir()
-		if err != nil {
-			return ""
+		home := env.Getenv("HOME")
+		if home == "" {
+			h, err := os.UserHomeDir()
+			if err != nil {
+				return ""
+			}
+			home = h
 		}
-		dir = d
+		dir = filepath.Join(home, ".local", "state")
 	}
 	dir = filepath.Join(dir, "flashemu")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -112,23 +130,50 @@ func historyPath(env Env) string {
 
 func newReadline(env Env, r *repl.REPL) (*rlReader, error) {
 	stdin := readline.NewCancelableStdin(env.Stdin)
+	hist := historyPath(env)
 	rl, err := readline.NewEx(&readline.Config{
-		Stdin:             stdin,
-		Prompt:            r.Prompt(),
-		HistoryFile:       historyPath(env),
-		HistoryLimit:      1000,
-		HistorySearchFold: true,
-		AutoComplete:      completer{r},
-		InterruptPrompt:   "^C",
-		EOFPrompt:         "",
-		Stdout:            env.Stdout,
-		Stderr:            env.Stderr,
+		Stdin:                  stdin,
+		Prompt:                 r.Prompt(),
+		HistoryFile:            hist,
+		DisableAutoSaveHistory: true, // a multi-line chunk is one entry: saved by r.History
+		HistoryLimit:           1000,
+		HistorySearchFold:      true,
+		AutoComplete:           completer{r},
+		InterruptPrompt:        "^C",
+		EOFPrompt:              "",
+		Stdout:                 env.Stdout,
+		Stderr:                 env.Stderr,
 	})
 	if err != nil {
 		stdin.Close()
 		return nil, err
 	}
+	r.HistoryFile = hist
+	r.History = func(chunk string) {
+		for _, e := range historyEntries(chunk) {
+			_ = rl.SaveHistory(e)
+		}
+	}
 	return &rlReader{rl: rl, stdin: stdin}, nil
+}
+
+// historyEntries turns a chunk into history lines (the history file holds
+// one entry per line): a multi-line chunk becomes one entry, its lines
+// joined by spaces, which Lua reads the same — unless it holds a "--"
+// comment or a long string ("[[", "[="), whose meaning depends on line
+// ends: such a chunk is kept as its lines.
+func historyEntries(chunk string) []string {
+	lines := strings.Split(chunk, "\n")
+	if len(lines) == 1 {
+		return lines
+	}
+	if strings.Contains(chunk, "--") || strings.Contains(chunk, "[[") || strings.Contains(chunk, "[=") {
+		return lines
+	}
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(l)
+	}
+	return []string{strings.Join(lines, " ")}
 }
 
 func (l *rlReader) ReadLine(prompt string) (string, error) {

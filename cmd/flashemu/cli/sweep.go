@@ -11,10 +11,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
+	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/faults"
 	"github.com/flashemu/flashemu/lua"
 	sweepreport "github.com/flashemu/flashemu/report"
+	"github.com/flashemu/flashemu/shard"
 	"golang.org/x/term"
 )
 
@@ -24,16 +27,19 @@ import (
 // operation trace with --dump DIR), write JSON lines (--json) and an HTML
 // or Markdown report (--report).
 
-var sweepFlags = concat(sandboxFlags, []flagSpec{
+var sweepFlags = concat(withTimeoutHelp(sandboxFlags, "bound each check and the workload by DURATION: a check that exceeds it fails its branch, reported by ID (e.g. 2s, 500ms; a bare number is seconds)"), []flagSpec{
 	{name: "name", arg: "REGEX", help: "run only the sweeps whose name matches"},
 	{name: "jobs", arg: "N", help: "check workers (default: number of CPUs)"},
 	{name: "depth", arg: "D", help: "override the sweeps' depth (2: also cut every recovery)"},
 	{name: "seed", arg: "S", help: "override the sweeps' seed (torn variants)"},
 	{name: "shard", arg: "I/N", help: "run shard I (0-based) of N; N alone takes I from TEST_SHARD_INDEX or JOB_COMPLETION_INDEX"},
+	{name: "verify", arg: "[N]", optional: true, help: "replay every branch (or a seeded sample of N) alone and fail, naming the IDs, if a verdict differs from the sweep's"},
+	{name: "verify-seed", arg: "S", help: "the seed of --verify N's sample (printed by --verify N)"},
 	{name: "only", arg: "ID", help: "replay the branch ID (as a failure line prints it) alone"},
 	{name: "dump", arg: "DIR", help: "write flash images before/after recovery and the operation trace of failing (or --only) branches"},
 	{name: "json", help: "print one JSON object per failure and a summary per sweep"},
 	{name: "report", arg: "FILE", help: "write an HTML (.html) or Markdown (.md) report"},
+	{name: "junit", arg: "FILE", help: "write a JUnit XML report: a testcase per sweep and per failing branch (its ID, error and --only command)"},
 })
 
 // maxDumps bounds how many failures a full sweep dumps with --dump.
@@ -45,19 +51,24 @@ type sweepCmd struct {
 	script  string
 	json    bool
 	jobs    int
+	timeout time.Duration
+	verify  *faults.VerifyOptions
+	junit   *junitReport
 	shard   faults.Shard
 	cfg     lua.SweepConfig
 	dumpDir string
 	out     io.Writer
 	errw    io.Writer
 	bar     *progressBar
+	col     colors
 }
 
 func cmdSweep(c *invocation) error {
 	if len(c.p.pos) != 1 {
 		return usagef("want exactly one SCRIPT.lua")
 	}
-	sc := &sweepCmd{c: c, script: c.p.pos[0], json: c.p.boolean("json"), out: c.env.Stdout, errw: c.env.Stderr}
+	sc := &sweepCmd{c: c, script: c.p.pos[0], json: c.p.boolean("json"), out: c.env.Stdout, errw: c.env.Stderr,
+		col: colorsFor(c.env.Stdout, c.env.Getenv)}
 	opts, err := c.stateOptions()
 	if err != nil {
 		return err
@@ -66,8 +77,7 @@ func cmdSweep(c *invocation) error {
 	if sc.json {
 		opts.Stdout = c.env.Stderr
 	}
-	timeout, err := c.timeout()
-	if err != nil {
+	if sc.timeout, err = c.timeout(); err != nil {
 		return err
 	}
 	if v := c.p.str("jobs", ""); v != "" {
@@ -105,26 +115,55 @@ func cmdSweep(c *invocation) error {
 	}
 	only := c.p.str("only", "")
 	if only != "" {
-		if _, _, _, err := faults.ParseID(only); err != nil {
+		if _, err := faults.ParseBranchID(only); err != nil {
 			return usagef("--only: %v", err)
 		}
-		for _, f := range []string{"shard", "report", "name", "depth", "seed"} {
+		for _, f := range []string{"shard", "report", "junit", "name", "depth", "seed", "verify", "verify-seed"} {
 			if c.p.has(f) {
 				return usagef("--only replays one branch: --%s does not apply", f)
 			}
 		}
 	} else {
 		if sh := c.p.str("shard", ""); sh != "" {
-			s, err := lua.ParseShard(sh, c.env.Getenv)
+			s, err := shard.Parse(sh, c.env.Getenv)
 			if err != nil {
-				return usagef("--shard: %v", err)
+				return usagef("--shard: %s", strings.TrimPrefix(err.Error(), "shard: "))
 			}
-			sc.shard = faults.Shard{Index: s.Index, Total: s.Total}
-		} else if s, ok, err := lua.ShardFromEnv(c.env.Getenv); err != nil {
-			return usagef("sharding environment: %v", err)
+			sc.shard = s
+		} else if s, ok, err := shard.FromEnv(c.env.Getenv); err != nil {
+			return usagef("sharding environment: %s", strings.TrimPrefix(err.Error(), "shard: "))
 		} else if ok {
-			sc.shard = faults.Shard{Index: s.Index, Total: s.Total}
+			sc.shard = s
 		}
+	}
+	if c.p.has("verify") {
+		vo := &faults.VerifyOptions{Jobs: sc.jobs}
+		if v := c.p.str("verify", ""); v != "" && v != "true" {
+			n, err := parseNumber("verify", v)
+			if err != nil {
+				return err
+			}
+			if n < 1 || n > 1<<30 {
+				return usagef("--verify: sample size %d out of range [1, 2^30]", n)
+			}
+			vo.Sample = int(n)
+		}
+		if v := c.p.str("verify-seed", ""); v != "" {
+			if vo.Sample == 0 {
+				return usagef("--verify-seed chooses --verify N's sample: give --verify N")
+			}
+			n, err := parseNumber("verify-seed", v)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return usagef("--verify-seed: 0 means 'pick one'; give the seed --verify printed")
+			}
+			vo.Seed = n
+		}
+		sc.verify = vo
+	} else if c.p.has("verify-seed") {
+		return usagef("--verify-seed applies to --verify N")
 	}
 	reportPath := c.p.str("report", "")
 	if reportPath != "" {
@@ -133,11 +172,15 @@ func cmdSweep(c *invocation) error {
 		}
 	}
 	sc.dumpDir = c.p.str("dump", "")
+	junitPath := c.p.str("junit", "")
+	if junitPath != "" {
+		sc.junit = &junitReport{script: sc.script}
+	}
 
+	// --timeout bounds each check and the workload (faults
+	// Options.CheckTimeout), never the whole sweep.
 	ctx, stop := c.interruptible(context.Background())
 	defer stop()
-	ctx, cancel := withTimeout(ctx, timeout)
-	defer cancel()
 
 	prog, err := lua.Compile(sc.script)
 	if err != nil {
@@ -169,23 +212,24 @@ func cmdSweep(c *invocation) error {
 		return usagef("--name %s matches none of the sweeps (%s)", nameRE, defNames(defs))
 	}
 	if !sc.json && c.env.Getenv("CI") == "" && isTerminal(c.env.Stderr) {
-		sc.bar = &progressBar{w: c.env.Stderr}
+		sc.bar = newProgressBar(c.env.Stderr.(*os.File))
 	}
 
 	var reps []sweepreport.Sweep
-	var failed, checked int
+	var failed, checked, disagree int
 	for _, d := range chosen {
-		res, b, err := sc.run(ctx, s, d, reportPath != "")
+		res, b, nd, err := sc.run(ctx, s, d, reportPath != "")
 		if err != nil {
 			return sc.engineError(ctx, d, err)
 		}
+		disagree += nd
 		failed += res.Failed
 		checked += res.Checked
 		if reportPath != "" {
 			reps = append(reps, sc.reportOf(res, b))
 		}
 		if sc.dumpDir != "" {
-			if err := sc.dumpFailures(b, res); err != nil {
+			if err := sc.dumpFailures(ctx, s, d, res); err != nil {
 				b.Close()
 				return err
 			}
@@ -200,8 +244,16 @@ func cmdSweep(c *invocation) error {
 			return fmt.Errorf("--report: %v", err)
 		}
 	}
+	if sc.junit != nil {
+		if err := sc.junit.write(junitPath); err != nil {
+			return fmt.Errorf("--junit: %v", err)
+		}
+	}
 	if ctx.Err() != nil {
 		return exitError{code: 1, msg: "interrupted"}
+	}
+	if disagree > 0 {
+		return exitError{code: 1, msg: fmt.Sprintf("--verify: %d %s differ from the sweep's (listed above as DIFFER)", disagree, plural(disagree, "verdict", "verdicts"))}
 	}
 	if failed > 0 {
 		return exitError{code: 1}
@@ -248,38 +300,85 @@ func (sc *sweepCmd) engineError(ctx context.Context, d *lua.SweepDef, err error)
 	}
 	msg := strings.TrimPrefix(err.Error(), faults.ErrBadSweep.Error()+": ")
 	var le *lua.Error
-	if errors.As(err, &le) || !errors.Is(err, faults.ErrBadSweep) {
+	if errors.As(err, &le) || !errors.Is(err, faults.ErrBadSweep) || errors.Is(err, faults.ErrTimeout) {
 		return exitError{code: 1, msg: msg}
 	}
 	return exitError{code: 2, msg: msg}
 }
 
-// run runs one sweep and prints its failures and summary.
-func (sc *sweepCmd) run(ctx context.Context, s *lua.State, d *lua.SweepDef, list bool) (*faults.Result, *lua.SweepBinding, error) {
-	b, err := s.BindSweep(ctx, d, sc.cfg)
+// bind binds d for one sweep (or replay): the binding's Lua calls end
+// with the returned cancel, which also stops checks the engine abandoned
+// after --timeout. With --timeout the workload is bounded too: it runs
+// under a context the engine cancels after the timeout, which stops its
+// Lua call.
+func (sc *sweepCmd) bind(ctx context.Context, s *lua.State, d *lua.SweepDef, cfg lua.SweepConfig) (*lua.SweepBinding, context.CancelFunc, error) {
+	bctx, cancel := context.WithCancelCause(ctx)
+	b, err := s.BindSweep(bctx, d, cfg)
 	if err != nil {
+		cancel(nil)
 		return nil, nil, err
 	}
-	o := faults.Options{Jobs: sc.jobs, Shard: sc.shard, ListBranches: list}
+	if sc.timeout > 0 && b.Sweep.Workload != nil && b.Sweep.WorkloadContext == nil {
+		wl := b.Sweep.Workload
+		b.Sweep.Workload = nil
+		b.Sweep.WorkloadContext = func(wctx context.Context, dev *emu.Device, ack func(any)) error {
+			stop := context.AfterFunc(wctx, func() { cancel(context.Cause(wctx)) })
+			defer stop()
+			return wl(dev, ack)
+		}
+	}
+	return b, func() { cancel(nil) }, nil
+}
+
+// run runs one sweep (with --verify, verifies it) and prints its failures,
+// disagreements and summary; it returns the number of disagreements.
+func (sc *sweepCmd) run(ctx context.Context, s *lua.State, d *lua.SweepDef, list bool) (*faults.Result, *lua.SweepBinding, int, error) {
+	b, cancel, err := sc.bind(ctx, s, d, sc.cfg)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	o := faults.Options{Jobs: sc.jobs, Shard: sc.shard, ListBranches: list, CheckTimeout: sc.timeout}
 	if sc.bar != nil {
 		o.Progress = func(p faults.Progress) { sc.bar.update(d.Name, p) }
 	}
-	res, err := faults.Run(ctx, b.Sweep, o)
+	var res *faults.Result
+	var vr *faults.VerifyResult
+	if sc.verify != nil {
+		vo := *sc.verify
+		if sc.bar != nil {
+			vo.Progress = o.Progress
+		}
+		vr, err = faults.Verify(ctx, b.Sweep, o, vo)
+		if err == nil {
+			res = vr.Sweep
+		}
+	} else {
+		res, err = faults.Run(ctx, b.Sweep, o)
+	}
+	cancel() // stops any check abandoned after --timeout
 	if sc.bar != nil {
 		sc.bar.clear()
 	}
 	if err != nil {
 		b.Close()
-		return nil, nil, err
+		return nil, nil, 0, err
+	}
+	if sc.junit != nil {
+		sc.junit.add(res, vr)
+	}
+	nd := 0
+	if vr != nil {
+		nd = len(vr.Disagreements)
+		defer sc.printVerify(vr) // after the sweep's own lines
 	}
 	if sc.json {
 		sc.printJSON(res, b)
-		return res, b, nil
+		return res, b, nd, nil
 	}
 	for _, f := range res.Failures {
-		line := fmt.Sprintf("FAIL %s %s", f.ID, oneLine(f.Error))
+		line := fmt.Sprintf("%s %s %s", sc.col.fail("FAIL"), sc.col.id(f.ID), oneLine(f.Error))
 		if f.Shrunk != "" {
-			line += " (shrunk: " + f.Shrunk + ")"
+			line += " (shrunk: " + sc.col.id(f.Shrunk) + ")"
 		}
 		if f.Duplicates > 0 {
 			line += fmt.Sprintf(" (+%d %s reaching the same state)", f.Duplicates, plural(f.Duplicates, "branch", "branches"))
@@ -293,9 +392,9 @@ func (sc *sweepCmd) run(ctx context.Context, s *lua.State, d *lua.SweepDef, list
 		}
 		fmt.Fprintf(sc.out, "replay one: flashemu sweep %s --only %s\n", sc.script, id)
 	}
-	verdict := "PASS"
+	verdict := sc.col.pass("PASS")
 	if !res.OK() {
-		verdict = "FAIL"
+		verdict = sc.col.fail("FAIL")
 	}
 	shard := ""
 	if res.Shard != "" {
@@ -304,7 +403,50 @@ func (sc *sweepCmd) run(ctx context.Context, s *lua.State, d *lua.SweepDef, list
 	fmt.Fprintf(sc.out, "--- %s: %s (%d branches checked, %d failed, %d deduplicated of %d; %d ops, %d acked; cuts %s, depth %d, seed %d%s; %s, %.0f branches/s)\n",
 		verdict, res.Name, res.Checked, res.Failed, res.Deduped, res.Branches, res.WorkloadOps, res.Acked,
 		res.Cuts, res.Depth, res.Seed, shard, seconds(res.WallNs), res.BranchesPerSecond())
-	return res, b, nil
+	return res, b, nd, nil
+}
+
+// printVerify prints --verify's findings: one DIFFER line per branch whose
+// verdicts differ, and what was replayed (with the sample's seed).
+func (sc *sweepCmd) printVerify(vr *faults.VerifyResult) {
+	if sc.json {
+		_ = json.NewEncoder(sc.out).Encode(struct {
+			Type          string                `json:"type"`
+			Sweep         string                `json:"sweep"`
+			Replayed      int                   `json:"replayed"`
+			Skipped       int                   `json:"skipped"`
+			Sample        int                   `json:"sample"`
+			Seed          uint64                `json:"seed"`
+			Disagreements []faults.Disagreement `json:"disagreements"`
+		}{"verify", vr.Sweep.Name, vr.Replayed, vr.Skipped, vr.Sample, vr.Seed, vr.Disagreements})
+		return
+	}
+	for _, dg := range vr.Disagreements {
+		line := fmt.Sprintf("%s %s: sweep %s, alone %s", sc.col.fail("DIFFER"), sc.col.id(dg.ID), dg.Sweep, dg.Replay)
+		if dg.DupOf != "" {
+			line += " (the sweep checked " + dg.DupOf + " in its place)"
+		}
+		if dg.SweepError != "" {
+			line += "; sweep: " + oneLine(dg.SweepError)
+		}
+		if dg.ReplayError != "" {
+			line += "; alone: " + oneLine(dg.ReplayError)
+		}
+		fmt.Fprintln(sc.out, line)
+	}
+	what := "every branch"
+	if vr.Sample > 0 {
+		what = fmt.Sprintf("a sample of %d (--verify %d --verify-seed %d replays it)", vr.Sample, vr.Sample, vr.Seed)
+	}
+	verdict := "verdicts agree"
+	if !vr.OK() {
+		verdict = fmt.Sprintf("%d %s differ", len(vr.Disagreements), plural(len(vr.Disagreements), "verdict", "verdicts"))
+	}
+	skipped := ""
+	if vr.Skipped > 0 {
+		skipped = fmt.Sprintf(", %d skipped (checked by another shard)", vr.Skipped)
+	}
+	fmt.Fprintf(sc.out, "verify %s: %d replayed alone, %s%s; %s\n", vr.Sweep.Name, vr.Replayed, what, skipped, verdict)
 }
 
 func seconds(ns int64) string { return fmt.Sprintf("%.2fs", float64(ns)/1e9) }
@@ -336,7 +478,8 @@ func (sc *sweepCmd) printJSON(res *faults.Result, b *lua.SweepBinding) {
 
 // replay runs --only ID.
 func (sc *sweepCmd) replay(ctx context.Context, s *lua.State, id string) error {
-	name, _, _, _ := faults.ParseID(id)
+	bid, _ := faults.ParseBranchID(id) // checked by cmdSweep
+	name := bid.Sweep
 	d := s.Sweep(name)
 	if d == nil {
 		return usagef("--only %s: %s defines no sweep %q (%s)", id, sc.script, name, defNames(s.Sweeps()))
@@ -345,16 +488,17 @@ func (sc *sweepCmd) replay(ctx context.Context, s *lua.State, id string) error {
 	if !sc.json {
 		cfg.WorkerStdout = sc.out
 	}
-	b, err := s.BindSweep(ctx, d, cfg)
+	b, cancel, err := sc.bind(ctx, s, d, cfg)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
+	defer cancel()
 	var tr *traceHook
 	if sc.dumpDir != "" {
 		tr = newTraceHook(id)
 	}
-	rep, err := replayWith(b, id, tr)
+	rep, err := sc.replayWith(ctx, b, id, tr)
 	if err != nil {
 		if errors.Is(err, faults.ErrBadID) {
 			return usagef("--only: %s", strings.TrimPrefix(err.Error(), faults.ErrBadID.Error()+": "))
@@ -380,9 +524,9 @@ func (sc *sweepCmd) replay(ctx context.Context, s *lua.State, id string) error {
 		_ = json.NewEncoder(sc.out).Encode(o)
 	} else {
 		if rep.Err != nil {
-			fmt.Fprintf(sc.out, "FAIL %s %s\n", rep.ID, oneLine(rep.Err.Error()))
+			fmt.Fprintf(sc.out, "%s %s %s\n", sc.col.fail("FAIL"), sc.col.id(rep.ID), oneLine(rep.Err.Error()))
 		} else {
-			fmt.Fprintf(sc.out, "PASS %s\n", rep.ID)
+			fmt.Fprintf(sc.out, "%s %s\n", sc.col.pass("PASS"), sc.col.id(rep.ID))
 		}
 		n := b.LastAcked()
 		fmt.Fprintf(sc.out, "%d %s acknowledged before the cut", n, plural(n, "value", "values"))
@@ -400,23 +544,34 @@ func (sc *sweepCmd) replay(ctx context.Context, s *lua.State, id string) error {
 	return nil
 }
 
-func replayWith(b *lua.SweepBinding, id string, tr *traceHook) (*faults.ReplayResult, error) {
-	var o faults.ReplayOptions
+func (sc *sweepCmd) replayWith(ctx context.Context, b *lua.SweepBinding, id string, tr *traceHook) (*faults.ReplayResult, error) {
+	o := faults.ReplayOptions{CheckTimeout: sc.timeout}
 	if tr != nil {
 		o.Trace = tr
 	}
-	return faults.Replay(b.Sweep, id, o)
+	return faults.ReplayContext(ctx, b.Sweep, id, o)
 }
 
 // dumpFailures replays up to maxDumps failures of a sweep and dumps them.
-func (sc *sweepCmd) dumpFailures(b *lua.SweepBinding, res *faults.Result) error {
+// It binds the sweep afresh: the sweep's own binding is cancelled once the
+// sweep ends (that stops the checks --timeout abandoned).
+func (sc *sweepCmd) dumpFailures(ctx context.Context, s *lua.State, d *lua.SweepDef, res *faults.Result) error {
+	if len(res.Failures) == 0 {
+		return nil
+	}
+	b, cancel, err := sc.bind(ctx, s, d, sc.cfg)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	defer cancel()
 	for i, f := range res.Failures {
 		if i == maxDumps {
 			fmt.Fprintf(sc.errw, "flashemu: sweep: --dump: %d more failures of %s not dumped (use --only ID --dump DIR)\n", len(res.Failures)-maxDumps, res.Name)
 			break
 		}
 		tr := newTraceHook(f.ID)
-		rep, err := replayWith(b, f.ID, tr)
+		rep, err := sc.replayWith(ctx, b, f.ID, tr)
 		if err != nil {
 			return fmt.Errorf("--dump: replaying %s: %v", f.ID, err)
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/flashemu/flashemu/emu"
@@ -18,6 +17,9 @@ import (
 //
 //	before.bin, after.bin   the flash content the final check started from
 //	                        (after the last cut, power restored) and left
+//	before.overlays.json,   the bits that do not read back as stored:
+//	after.overlays.json     unstable and flipped bits (format: overlays.go;
+//	                        flashemu image info before.bin shows them)
 //	before.oob, after.oob   NAND: the spare areas of every page, in order
 //	trace.jsonl             every device operation of the replay in emu's
 //	                        trace format (emu.TraceRecord, JSON Lines) with
@@ -50,15 +52,15 @@ type traceEvent struct {
 // traceHook records the operations of a replay (faults.ReplayOptions.Trace)
 // with one emu.Tracer per device (the workload's, then each recovery's).
 type traceHook struct {
-	sched []string
+	sched []faults.CutToken
 	runs  []*bytes.Buffer
 	tr    *emu.Tracer
 	dev   *emu.Device
 }
 
 func newTraceHook(id string) *traceHook {
-	_, sched, _, _ := faults.ParseID(id)
-	return &traceHook{sched: sched}
+	bid, _ := faults.ParseBranchID(id) // the caller replays id: it parses
+	return &traceHook{sched: bid.Cuts}
 }
 
 // Before implements emu.Hook: a new device starts a new run.
@@ -101,7 +103,7 @@ func (t *traceHook) events() ([]traceEvent, error) {
 	for run, buf := range t.runs {
 		c := cutPlacer{}
 		if run < len(t.sched) {
-			c.tok = t.sched[run]
+			c.tok, c.cut = t.sched[run], true
 		}
 		for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
 			if len(line) == 0 {
@@ -118,10 +120,12 @@ func (t *traceHook) events() ([]traceEvent, error) {
 	return out, nil
 }
 
-// cutPlacer marks one run's events against its cut token ("" for the final
-// check: no cut).
+// cutPlacer marks one run's events against its cut token (none for the
+// final check), with faults.CutToken.Place: the one home of where a cut
+// lands.
 type cutPlacer struct {
-	tok  string
+	tok  faults.CutToken
+	cut  bool
 	mut  int
 	t0   int64
 	seen bool
@@ -140,26 +144,18 @@ func (c *cutPlacer) place(ev *traceEvent) {
 	switch {
 	case c.past:
 		ev.PastCut = true
-	case c.tok == "":
-	case strings.HasPrefix(c.tok, "t"):
-		at, _ := strconv.ParseInt(c.tok[1:], 10, 64)
-		T := c.t0 + at
-		switch {
-		case ev.StartNs >= T:
+	case !c.cut:
+	default:
+		switch c.tok.Place(ev.Mut, ev.StartNs-c.t0, ev.DurNs) {
+		case faults.PastCut:
 			ev.PastCut, c.past = true, true
-		case ev.Mut >= 0 && T < ev.StartNs+ev.DurNs:
+		case faults.CutBeforeThis:
+			ev.Cut, ev.PastCut, c.past = "before", true, true
+		case faults.CutAfterThis:
+			ev.Cut, c.past = "after", true
+		case faults.CutInsideThis:
 			ev.Cut, c.past = "inside", true
 		}
-	case ev.Mut == lua.FirstOpOf(c.tok, nil):
-		switch {
-		case strings.HasSuffix(c.tok, "b"):
-			ev.Cut, ev.PastCut = "before", true
-		case strings.HasSuffix(c.tok, "a"):
-			ev.Cut = "after"
-		default:
-			ev.Cut = "inside"
-		}
-		c.past = true
 	}
 	if ev.PastCut || ev.Cut == "inside" {
 		ev.Applied = false
@@ -191,6 +187,9 @@ func dumpBranch(dir string, rep *faults.ReplayResult, tr *traceHook, acked int) 
 		}
 		if err := lua.WriteFileAtomic(filepath.Join(out, s.name+".bin"), img); err != nil {
 			return "", err
+		}
+		if err := writeOverlays(filepath.Join(out, s.name+".bin"), d); err != nil {
+			return "", fmt.Errorf("%s overlays: %v", s.name, err)
 		}
 		if d.Kind() == emu.NAND && d.OOBSize() > 0 {
 			oob := make([]byte, d.Pages()*d.OOBSize())
