@@ -96,7 +96,11 @@ func IsHex(data []byte) bool {
 // MaxDeviceSize bytes or a missing end-of-file record give an error wrapping
 // ErrCorruptImage with the line number. Records after the end-of-file
 // record are ignored.
-func ParseHex(r io.Reader) (*HexImage, error) {
+func ParseHex(r io.Reader) (*HexImage, error) { return ParseHexLimit(r, MaxDeviceSize) }
+
+// ParseHexLimit is ParseHex refusing files with more than limit data bytes
+// as soon as they pass it (ReadHex passes the device size).
+func ParseHexLimit(r io.Reader, limit int64) (*HexImage, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1024), MaxHexLine)
 	var upper uint32 // extended address (segment << 4, or linear << 16)
@@ -145,8 +149,8 @@ func ParseHex(r io.Reader) (*HexImage, error) {
 			if a+int64(n) > 1<<32 {
 				return nil, bad("%d bytes at 0x%x run past 4 GiB", n, a)
 			}
-			if total += int64(n); total > MaxDeviceSize {
-				return nil, bad("more than %d bytes of data", MaxDeviceSize)
+			if total += int64(n); total > limit {
+				return nil, bad("more than %d bytes of data", limit)
 			}
 			recs = append(recs, rec{a, data, line})
 		case 0x01:
@@ -239,9 +243,9 @@ func (d *Device) LoadHexImage(h *HexImage, base uint32) error {
 }
 
 // ReadHex loads Intel HEX from r into the device's data area (ParseHex,
-// then LoadHexImage with base).
+// bounded by the device size, then LoadHexImage with base).
 func (d *Device) ReadHex(r io.Reader, base uint32) error {
-	h, err := ParseHex(r)
+	h, err := ParseHexLimit(r, d.g.size)
 	if err != nil {
 		return err
 	}
@@ -251,7 +255,7 @@ func (d *Device) ReadHex(r io.Reader, base uint32) error {
 // ReadHexAutoBase is ReadHex with the base taken from the file (HexBase)
 // and returned.
 func (d *Device) ReadHexAutoBase(r io.Reader) (uint32, error) {
-	h, err := ParseHex(r)
+	h, err := ParseHexLimit(r, d.g.size)
 	if err != nil {
 		return 0, err
 	}

@@ -2,6 +2,7 @@ package emu
 
 import (
 	"bytes"
+	"encoding/hex"
 	"strings"
 	"testing"
 
@@ -59,6 +60,7 @@ func TestHexRules(t *testing.T) {
 		{"overlap same address", ":0100000001FE\n:0100000002FD\n:00000001FF\n", "overlaps"},
 		{"overlap partial", ":020000000102FB\n:0100010003FB\n:00000001FF\n", "overlaps"},
 		{"overlap out of order", ":0100010003FB\n:020000000102FB\n:00000001FF\n", "overlaps"},
+		{"more data than the device", bigHex(), "more than"},
 		{"long line", ":" + strings.Repeat("0", 2*MaxHexLine) + "\n:00000001FF\n", "longer than"},
 	}
 	for _, tc := range bad {
@@ -78,4 +80,28 @@ func TestHexRules(t *testing.T) {
 	assert.Equal(t, []byte{1, 0xee, 3}, h.Flatten(0xee))
 	assert.True(t, IsHex([]byte("\n:0100000001FE")))
 	assert.False(t, IsHex([]byte(":01zz")))
+}
+
+// bigHex is a valid file with one byte more than norCfg's device holds.
+func bigHex() string {
+	var b strings.Builder
+	d, _ := New(norCfg())
+	for a := int64(0); a <= d.Size(); a += 16 {
+		if a%0x10000 == 0 {
+			rec := []byte{2, 0, 0, 4, byte(a >> 24), byte(a >> 16)}
+			b.WriteString(hexRecord(rec))
+		}
+		rec := append([]byte{16, byte(a >> 8), byte(a), 0}, bytes.Repeat([]byte{1}, 16)...)
+		b.WriteString(hexRecord(rec))
+	}
+	b.WriteString(":00000001FF\n")
+	return b.String()
+}
+
+func hexRecord(rec []byte) string {
+	var sum byte
+	for _, c := range rec {
+		sum += c
+	}
+	return ":" + strings.ToUpper(hex.EncodeToString(append(rec, -sum))) + "\n"
 }
