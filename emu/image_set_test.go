@@ -197,7 +197,7 @@ func TestImageSaveKill(t *testing.T) {
 	ents, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	for _, e := range ents {
-		assert.NotContains(t, e.Name(), "atomictmp", "stale temp left")
+		assert.NotContains(t, e.Name(), ".tmp.", "stale temp left")
 	}
 }
 

@@ -10,7 +10,7 @@
 // to agree record a digest of the other files in the last one committed
 // (the sidecar) and verify it on load.
 //
-// Temporary files are named ".<name>.<pid>.atomictmp" so that stale ones
+// Temporary files are named ".<name>.tmp.<pid>" so that stale ones
 // (from a process that was killed) are recognisable: CleanStale removes
 // those whose process is gone, and every WriteFile and Set.Add calls it.
 package atomicfile
@@ -25,17 +25,17 @@ import (
 	"strings"
 )
 
-const suffix = ".atomictmp"
-
 // tempName is the temporary file of path for process pid.
 func tempName(path string, pid int) string {
-	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+strconv.Itoa(pid)+suffix)
+	return filepath.Join(filepath.Dir(path), tempPrefix(path)+strconv.Itoa(pid))
 }
+
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp." }
 
 // CleanStale removes the temporary files of path left by processes that no
 // longer run. It returns the paths removed.
 func CleanStale(path string) []string {
-	dir, base := filepath.Dir(path), "."+filepath.Base(path)+"."
+	dir, base := filepath.Dir(path), tempPrefix(path)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil
@@ -43,10 +43,10 @@ func CleanStale(path string) []string {
 	var removed []string
 	for _, e := range ents {
 		n := e.Name()
-		if !strings.HasPrefix(n, base) || !strings.HasSuffix(n, suffix) {
+		if !strings.HasPrefix(n, base) {
 			continue
 		}
-		pid, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(n, base), suffix))
+		pid, err := strconv.Atoi(strings.TrimPrefix(n, base))
 		// our own temps are in flight (or removed by their error path)
 		if err != nil || pid <= 0 || pid == os.Getpid() || alive(pid) {
 			continue

@@ -54,7 +54,7 @@ func TestCleanStale(t *testing.T) {
 	require.NoError(t, cmd.Run())
 	dead := tempName(path, cmd.Process.Pid)
 	live := tempName(path, os.Getppid())
-	other := filepath.Join(dir, ".other.1.atomictmp")
+	other := filepath.Join(dir, ".other.tmp.1")
 	for _, p := range []string{dead, live, other} {
 		require.NoError(t, os.WriteFile(p, []byte("x"), 0o644))
 	}
