@@ -324,7 +324,7 @@ func (sc *Sidecar) Validate() error {
 		return fmt.Errorf("%w: sidecar: %s", ErrCorruptImage, fmt.Sprintf(format, a...))
 	}
 	if sc.Version != SidecarVersion {
-		return bad("version %d (this build reads %d)", sc.Version, SidecarVersion)
+		return fmt.Errorf("%w: sidecar version %d (this build reads %d)", ErrCorruptImage, sc.Version, SidecarVersion)
 	}
 	g, err := newGeometry(sc.Config)
 	if err != nil {
