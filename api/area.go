@@ -228,13 +228,15 @@ func (a *Area) Sectors() ([]Sector, error) {
 // GetSectors is the Zephyr-shaped flash_area_sectors(fa, &cnt, sectors):
 // it fills buf (whose length is the capacity *cnt) and returns the count.
 // More sectors than len(buf) gives ErrNoMem (ENOMEM) and count 0, like
-// Zephyr, which leaves *cnt untouched.
+// Zephyr, which leaves *cnt untouched; as in Zephyr's get_sectors_cb, buf
+// then holds the first len(buf) sectors.
 func (a *Area) GetSectors(buf []Sector) (int, error) {
 	s, err := a.Sectors()
 	if err != nil {
 		return 0, err
 	}
 	if len(s) > len(buf) {
+		copy(buf, s)
 		return 0, fmt.Errorf("%w: %d sectors, room for %d", ErrNoMem, len(s), len(buf))
 	}
 	return copy(buf, s), nil

@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/flashemu/flashemu/emu"
-	"github.com/flashemu/flashemu/errno"
 )
 
 // Ctl is the Plan 9 flash(3) control of one flash bank (device): named
@@ -19,7 +18,7 @@ import (
 //
 //	add name start [end]    create a partition inside the current one
 //	remove name             delete a partition (not "flash")
-//	erase all               erase every unit of the partition
+//	erase all               erase every unit of the partition (an error if one is protected)
 //	erase offset            erase the unit starting at offset
 //	protectboot [off]       protect (default) or unprotect erase unit 0
 //	sync                    flush buffers (nothing to do)
@@ -341,18 +340,23 @@ func (p *Partition) eraseUnit(pg PageInfo) error {
 	return p.c.dev.Erase(pg.Start, pg.Size)
 }
 
-// eraseAll erases every unit of the partition, except those that are write
-// protected (flash(3): "except those that are hardware write-protected"),
-// which are skipped.
+// eraseAll erases every unit of the partition in address order. As in
+// devflash.c, a protected unit is an error ("flash region protected",
+// ErrProtected), not skipped: when the boot unit is protected and inside
+// the partition nothing is erased; a hardware-protected unit further on
+// stops the erase there with the device's error (the units before it are
+// erased, as devflash.c's loop leaves them).
 func (p *Partition) eraseAll() error {
+	if p.c.bootProtected(p.start, p.end-p.start) {
+		return fmt.Errorf("%w: erase all: the partition holds the protected boot unit (protectboot off first)", ErrProtected)
+	}
 	for off := p.start; off < p.end; {
 		pg, err := p.c.dev.PageByOffset(off)
 		if err != nil {
 			return err
 		}
-		err = p.eraseUnit(pg)
-		if err != nil && !errors.Is(err, ErrProtected) && errno.Of(err) != -int(errno.EACCES) {
-			return err
+		if err := p.eraseUnit(pg); err != nil {
+			return fmt.Errorf("erase all: %w", err)
 		}
 		off = pg.Start + pg.Size
 	}

@@ -139,18 +139,30 @@ func TestCtlProtectBoot(t *testing.T) {
 	a := flash.Area()
 	assert.Equal(t, neg(errno.EACCES), rc(a.Write(0, []byte{0})))
 
-	// erase all skips the protected unit (flash(3)) and erases the rest.
+	// erase all on a partition holding the protected unit fails as
+	// devflash.c does ("flash region protected") and erases nothing.
 	_, err = flash.WriteAt([]byte{1, 2, 3}, 0x1000)
 	require.NoError(t, err)
 	require.NoError(t, d.Poke(0, []byte{0x42}))
-	require.NoError(t, c.Exec("erase all"))
+	err = c.Exec("erase all")
+	require.ErrorIs(t, err, api.ErrProtected)
+	assert.Contains(t, err.Error(), "flash region protected")
+	assert.Equal(t, neg(errno.EACCES), rc(err))
 	got := make([]byte, 3)
 	_, err = flash.ReadAt(got, 0x1000)
 	require.NoError(t, err)
-	assert.Equal(t, []byte{0xFF, 0xFF, 0xFF}, got)
+	assert.Equal(t, []byte{1, 2, 3}, got, "nothing erased")
 	_, err = flash.ReadAt(got[:1], 0)
 	require.NoError(t, err)
-	assert.Equal(t, byte(0x42), got[0], "the boot unit survived")
+	assert.Equal(t, byte(0x42), got[0], "the boot unit is intact")
+	// a partition without the boot unit erases fine
+	require.NoError(t, c.Exec("add rest 0x1000"))
+	rest, err := c.Part("rest")
+	require.NoError(t, err)
+	require.NoError(t, rest.Exec("erase all"))
+	_, err = flash.ReadAt(got, 0x1000)
+	require.NoError(t, err)
+	assert.Equal(t, []byte{0xFF, 0xFF, 0xFF}, got)
 
 	require.NoError(t, c.Exec("protectboot off"))
 	assert.False(t, c.Protected())

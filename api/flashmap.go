@@ -3,7 +3,37 @@ package api
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
+
+// LabelToken is the identifier Zephyr derives from a partition's label
+// property (gen_defines.py's str2ident, used by FLASH_AREA_ID and
+// FIXED_PARTITION_ID's label forms): lowercase, and every character other
+// than a letter, digit or '_' turned into '_' ("image-0" → "image_0").
+func LabelToken(label string) string {
+	b := []byte(strings.ToLower(label))
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// names are the keys an entry answers to: its label, its label's token
+// and its devicetree node label.
+func (e *mapEntry) names() [3]string {
+	return [3]string{e.area.label, LabelToken(e.area.label), e.name}
+}
+
+// matches reports whether name addresses e.
+func (e *mapEntry) matches(name string) bool {
+	if name == "" {
+		return false
+	}
+	n := e.names()
+	return slices.Contains(n[:], name)
+}
 
 // AreaSpec describes one flash map entry for FlashMap.Add.
 type AreaSpec struct {
@@ -35,7 +65,9 @@ type FlashMap struct {
 func NewFlashMap() *FlashMap { return &FlashMap{byID: map[int]*mapEntry{}} }
 
 // Add creates an area on dev from s and adds it. Duplicate ids, a negative
-// id, duplicate labels or names, or a range outside the device give EINVAL.
+// id, duplicate labels, label tokens (LabelToken: "image-0" and "image_0"
+// collide, as their Zephyr macros would) or node names, or a range outside
+// the device give EINVAL.
 func (m *FlashMap) Add(dev Device, s AreaSpec) (*Area, error) {
 	if m == nil {
 		return nil, ErrNoMap
@@ -47,8 +79,8 @@ func (m *FlashMap) Add(dev Device, s AreaSpec) (*Area, error) {
 		return nil, fmt.Errorf("%w: area id %d %w", ErrInvalid, s.ID, errInMap)
 	}
 	for _, e := range m.byID {
-		for _, n := range []string{s.Label, s.Name} {
-			if n != "" && (n == e.area.label || n == e.name) {
+		for _, n := range []string{s.Label, LabelToken(s.Label), s.Name} {
+			if e.matches(n) {
 				return nil, fmt.Errorf("%w: name %q %w", ErrInvalid, n, errInMap)
 			}
 		}
@@ -84,15 +116,16 @@ func (m *FlashMap) ready(e *mapEntry) (*Area, error) {
 	return e.area, nil
 }
 
-// OpenLabel opens the area whose label property or devicetree node label is
-// name, with Open's errors.
+// OpenLabel opens the area whose label property, label token (LabelToken,
+// "image_0" for label "image-0") or devicetree node label (e.g.
+// "slot0_partition") is name, with Open's errors.
 func (m *FlashMap) OpenLabel(name string) (*Area, error) {
 	if m == nil {
 		return nil, ErrNoMap
 	}
 	for _, id := range m.ids {
 		e := m.byID[id]
-		if name != "" && (e.area.label == name || e.name == name) {
+		if e.matches(name) {
 			if e.disabled {
 				break
 			}
@@ -102,15 +135,16 @@ func (m *FlashMap) OpenLabel(name string) (*Area, error) {
 	return nil, fmt.Errorf("%w: %q", ErrNoArea, name)
 }
 
-// ID returns the id of the area labelled (or node-labelled) name, disabled
-// areas included, like FIXED_PARTITION_ID.
+// ID returns the id of the area that name addresses as in OpenLabel,
+// disabled areas included, like FIXED_PARTITION_ID (node label) and
+// FLASH_AREA_ID (label token).
 func (m *FlashMap) ID(name string) (int, bool) {
 	if m == nil {
 		return 0, false
 	}
 	for _, id := range m.ids {
 		e := m.byID[id]
-		if name != "" && (e.area.label == name || e.name == name) {
+		if e.matches(name) {
 			return id, true
 		}
 	}

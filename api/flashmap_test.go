@@ -125,9 +125,13 @@ func testFlashAreaGetSectors(t *testing.T, f *fmFix) {
 	assert.Equal(t, 0x69000/4096, n)
 	checkSectors(t, f, buf[:n])
 
-	// ENOMEM when the array is too small; an unknown id is EINVAL.
-	_, err = f.m.GetSectors(f.id, buf[:n-1])
+	// ENOMEM when the array is too small, with the array holding the
+	// first sectors as Zephyr's get_sectors_cb leaves it; an unknown id is
+	// EINVAL.
+	small := make([]api.Sector, 3)
+	_, err = f.m.GetSectors(f.id, small)
 	assert.Equal(t, neg(errno.ENOMEM), rc(err))
+	assert.Equal(t, buf[:3], small)
 	_, err = f.m.GetSectors(999, buf)
 	assert.Equal(t, neg(errno.EINVAL), rc(err))
 }
@@ -281,4 +285,43 @@ func TestFlashMapOpenErrors(t *testing.T) {
 	m.Foreach(func(a *api.Area) bool { labels = append(labels, a.Label()); return true })
 	assert.Equal(t, []string{"storage", "nodev"}, labels)
 	assert.Equal(t, "storage@0x8000+0x8000", fmt.Sprint(a))
+}
+
+// Issue 13 item 11: Zephyr addresses a partition by its node label
+// (FIXED_PARTITION_ID(slot0_partition)) and by the identifier derived from
+// its label property (FLASH_AREA_ID(image_0) for label "image-0").
+func TestFlashMapKeys(t *testing.T) {
+	_, dev := newEmu(t, fmVariants()[0].cfg)
+	m, err := api.ParseDTS(dev, readDTS(t, "native_sim.dts"))
+	require.NoError(t, err)
+	for _, names := range [][]string{
+		{"image-0", "image_0", "slot0_partition"},
+		{"image-scratch", "image_scratch", "scratch_partition"},
+		{"storage", "storage_partition"},
+	} {
+		want, ok := m.ID(names[0])
+		require.True(t, ok, names[0])
+		for _, n := range names {
+			id, ok := m.ID(n)
+			assert.True(t, ok, n)
+			assert.Equal(t, want, id, n)
+			a, err := m.OpenLabel(n)
+			if assert.NoError(t, err, n) {
+				assert.Equal(t, want, a.ID(), n)
+			}
+		}
+	}
+	_, err = m.OpenLabel("IMAGE_0")
+	assert.ErrorIs(t, err, api.ErrNoArea, "tokens are lowercase")
+	assert.Equal(t, "image_0", api.LabelToken("Image-0"))
+	assert.Equal(t, "a_b_c_d", api.LabelToken("a.b,c@d"))
+
+	// labels whose tokens collide are refused, as their macros would be
+	m2 := api.NewFlashMap()
+	_, err = m2.Add(dev, api.AreaSpec{ID: 0, Label: "image-0", Offset: 0, Size: 4096})
+	require.NoError(t, err)
+	_, err = m2.Add(dev, api.AreaSpec{ID: 1, Label: "image_0", Offset: 4096, Size: 4096})
+	assert.ErrorIs(t, err, api.ErrInvalid)
+	_, err = m2.Add(dev, api.AreaSpec{ID: 2, Label: "x", Name: "image_0", Offset: 4096, Size: 4096})
+	assert.ErrorIs(t, err, api.ErrInvalid)
 }

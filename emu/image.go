@@ -2,12 +2,17 @@ package emu
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
-	"path/filepath"
+
+	"github.com/flashemu/flashemu/internal/atomicfile"
 )
 
 // Images. A raw image is the native_sim flash.bin layout: the data area,
@@ -18,11 +23,23 @@ import (
 // (geometry, rules, timing), wear per erase unit, protection, clock and
 // counters.
 //
-// Images hold the stored bits (what Peek sees): bit-error and unstable-bit
-// overlays and stuck bits are transient or physical defects, not content,
-// and are not saved. Program counters are not saved either; a loaded device
-// counts every write block that is not erased as programmed once, and a NAND
-// block as programmed up to its last non-erased page.
+// By default images hold the stored bits (what Peek and Dump see): bit-error
+// and unstable-bit overlays and stuck bits are transient or physical
+// defects, not content, and are not saved. ImageOptions.AsRead saves what a
+// read of the data area returns now instead (DumpAsRead: injected bit
+// errors and stuck bits applied, ECC corrected); the sidecar's "content"
+// says which ("stored" or "as_read"). Program counters are not saved
+// either; a loaded device counts every write block that is not erased as
+// programmed once, and a NAND block as programmed up to its last non-erased
+// page. Grown-bad NAND blocks are listed in the sidecar (grown_bad) and
+// marked bad again on load.
+//
+// The image, its OOB file and its sidecar are saved as a set: every
+// temporary file is written and synced first (internal/atomicfile), then
+// they are renamed in the order OOB file, image, sidecar. The sidecar holds
+// the SHA-256 of the image and OOB file it belongs with, and Load verifies
+// them, so a crash between the renames (new image, old sidecar) is detected
+// and refused rather than combining old wear with new data.
 
 // OOBLayout says where a NAND image keeps the spare areas.
 type OOBLayout uint8
@@ -77,10 +94,23 @@ type ImageOptions struct {
 	Sidecar bool
 	// OOB is the NAND spare-area layout (ignored on NOR).
 	OOB OOBLayout
+	// AsRead saves the data area as a read returns it now (DumpAsRead)
+	// instead of the stored bits (Dump). Ignored on load.
+	AsRead bool
 }
 
 // SidecarVersion is the version of the JSON sidecar format written by SaveImage.
 const SidecarVersion = 1
+
+// MaxSidecarSize bounds the sidecar files read (a sidecar of MaxUnits
+// erase units is well below it).
+const MaxSidecarSize = 64 << 20
+
+// Image content kinds recorded in Sidecar.Content.
+const (
+	ContentStored = "stored"  // the stored bits (Dump)
+	ContentAsRead = "as_read" // what a read returned (DumpAsRead)
+)
 
 // Sidecar is the JSON sidecar of an image.
 type Sidecar struct {
@@ -92,6 +122,17 @@ type Sidecar struct {
 	ClockNs   int64     `json:"clock_ns"`
 	Seq       uint64    `json:"seq"`
 	Stats     Stats     `json:"stats"`
+	// GrownBad lists the NAND blocks that grew bad (MarkBad); factory-bad
+	// ones are in Config.
+	GrownBad []int `json:"grown_bad,omitempty"`
+	// Content is ContentStored or ContentAsRead ("" in older sidecars:
+	// stored).
+	Content string `json:"content,omitempty"`
+	// ImageSHA256 and OOBSHA256 are the hex SHA-256 of the image and of the
+	// separate OOB file saved with this sidecar ("" in older sidecars: not
+	// checked). Load refuses files that do not match.
+	ImageSHA256 string `json:"image_sha256,omitempty"`
+	OOBSHA256   string `json:"oob_sha256,omitempty"`
 }
 
 // SidecarPath is the sidecar file of image path.
@@ -124,17 +165,32 @@ func (d *Device) DumpOOB() []byte {
 // implements io.WriterTo and streams chunk by chunk.
 func (d *Device) WriteTo(w io.Writer) (int64, error) { return d.writeImage(w, OOBNone, false) }
 
-// writeImage writes the data area, with interleaved spare areas when
-// layout says so, or (oobOnly) only the spare areas.
+// writeImage writes the data area (stored bits), with interleaved spare
+// areas when layout says so, or (oobOnly) only the spare areas.
 func (d *Device) writeImage(w io.Writer, layout OOBLayout, oobOnly bool) (int64, error) {
+	return d.writeImageAs(w, layout, oobOnly, false)
+}
+
+// writeImageAs is writeImage; asRead writes the data as PeekRead returns it.
+func (d *Device) writeImageAs(w io.Writer, layout OOBLayout, oobOnly, asRead bool) (int64, error) {
 	g := d.g
 	erased := make([]byte, g.store)
 	fill(erased, g.ev)
+	var read []byte
+	if asRead && !oobOnly {
+		read = make([]byte, g.store)
+	}
 	var total int64
 	for i := 0; i < g.nchunks; i++ {
 		b := erased
 		if c := d.chunkRO(i); c != nil {
 			b = c.data
+		}
+		if read != nil {
+			copy(read[g.chunk:], b[g.chunk:])
+			// an uncorrectable step leaves its raw bits, as DumpAsRead does
+			_, _ = d.PeekRead(int64(i)*g.chunk, read[:g.chunk])
+			b = read
 		}
 		switch {
 		case oobOnly:
@@ -151,58 +207,44 @@ func (d *Device) writeImage(w io.Writer, layout OOBLayout, oobOnly bool) (int64,
 	return total, nil
 }
 
-// writeAtomic writes path through a temporary file in the same directory:
-// write, fsync, close, rename over path, fsync the directory.
-func writeAtomic(path string, write func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(f, 1<<16)
-	if err = write(bw); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if df, derr := os.Open(dir); derr == nil {
-		_ = df.Sync() // not supported everywhere; the rename is done
-		_ = df.Close()
-	}
-	return nil
-}
-
-// SaveImage writes the device's data to path atomically (the native_sim
-// flash.bin layout), the NAND spare areas as opts.OOB says, and with
-// opts.Sidecar the JSON sidecar. Each file is replaced atomically; the
-// sidecar and OOB files are written before the image.
+// SaveImage writes the device's data to path (the native_sim flash.bin
+// layout), the NAND spare areas as opts.OOB says, and with opts.Sidecar the
+// JSON sidecar, as one set (see the package comment on images): after a
+// crash at any instant Load finds the old set, the new set, or a mix it
+// refuses. Stale temporary files of killed saves are removed.
 func (d *Device) SaveImage(path string, opts ImageOptions) error {
 	if int(opts.OOB) >= len(oobLayoutNames) {
 		return fmt.Errorf("%w: OOB layout %d", ErrInvalid, opts.OOB)
 	}
+	var set atomicfile.Set
+	defer set.Abort()
+	h := sha256.New()
+	var oobSum string
+	if d.g.kind == NAND && opts.OOB == OOBSeparate {
+		err := set.Add(OOBPath(path), func(w io.Writer) error {
+			_, err := d.writeImage(io.MultiWriter(w, h), OOBSeparate, true)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("emu: save OOB: %w", err)
+		}
+		oobSum = hex.EncodeToString(h.Sum(nil))
+		h.Reset()
+	}
+	err := set.Add(path, func(w io.Writer) error {
+		_, err := d.writeImageAs(io.MultiWriter(w, h), opts.OOB, false, opts.AsRead)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("emu: save image: %w", err)
+	}
 	if opts.Sidecar {
 		sc := d.sidecar(opts.OOB)
-		err := writeAtomic(SidecarPath(path), func(w io.Writer) error {
+		sc.ImageSHA256, sc.OOBSHA256 = hex.EncodeToString(h.Sum(nil)), oobSum
+		if opts.AsRead {
+			sc.Content = ContentAsRead
+		}
+		err := set.Add(SidecarPath(path), func(w io.Writer) error {
 			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
 			return enc.Encode(sc)
@@ -211,20 +253,7 @@ func (d *Device) SaveImage(path string, opts ImageOptions) error {
 			return fmt.Errorf("emu: save sidecar: %w", err)
 		}
 	}
-	if d.g.kind == NAND && opts.OOB == OOBSeparate {
-		err := writeAtomic(OOBPath(path), func(w io.Writer) error {
-			_, err := d.writeImage(w, OOBSeparate, true)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("emu: save OOB: %w", err)
-		}
-	}
-	err := writeAtomic(path, func(w io.Writer) error {
-		_, err := d.writeImage(w, opts.OOB, false)
-		return err
-	})
-	if err != nil {
+	if err := set.Commit(); err != nil {
 		return fmt.Errorf("emu: save image: %w", err)
 	}
 	return nil
@@ -232,9 +261,14 @@ func (d *Device) SaveImage(path string, opts ImageOptions) error {
 
 func (d *Device) sidecar(layout OOBLayout) Sidecar {
 	sc := Sidecar{Version: SidecarVersion, Config: d.Config(), Wear: d.Wear(),
-		ClockNs: d.now, Seq: d.seq, Stats: d.stats}
+		ClockNs: d.now, Seq: d.seq, Stats: d.stats, Content: ContentStored}
 	if d.g.kind == NAND {
 		sc.OOB = layout
+	}
+	for _, b := range d.BadBlocks() {
+		if b.Kind == BadGrown {
+			sc.GrownBad = append(sc.GrownBad, b.Block)
+		}
 	}
 	for u := 0; u < d.g.units(); u++ {
 		if d.Protected(u) {
@@ -247,25 +281,135 @@ func (d *Device) sidecar(layout OOBLayout) Sidecar {
 	return sc
 }
 
-// ReadSidecar reads and validates the sidecar file at path.
+// ReadSidecar reads and validates (Validate) the sidecar file at path,
+// reading at most MaxSidecarSize bytes.
 func ReadSidecar(path string) (*Sidecar, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: sidecar: %w", ErrCorruptImage, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxSidecarSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: sidecar: %w", ErrCorruptImage, err)
+	}
+	if len(b) > MaxSidecarSize {
+		return nil, fmt.Errorf("%w: sidecar %s is larger than %d bytes", ErrCorruptImage, path, MaxSidecarSize)
 	}
 	return ParseSidecar(b)
 }
 
-// ParseSidecar decodes and validates sidecar JSON.
+// ParseSidecar decodes sidecar JSON (unknown fields are an error) and
+// validates it (Validate).
 func ParseSidecar(b []byte) (*Sidecar, error) {
 	var sc Sidecar
-	if err := json.Unmarshal(b, &sc); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sc); err != nil {
 		return nil, fmt.Errorf("%w: sidecar: %w", ErrCorruptImage, err)
 	}
-	if sc.Version != SidecarVersion {
-		return nil, fmt.Errorf("%w: sidecar version %d (this build reads %d)", ErrCorruptImage, sc.Version, SidecarVersion)
+	if err := sc.Validate(); err != nil {
+		return nil, err
 	}
 	return &sc, nil
+}
+
+// Validate is the one strict check of a sidecar, used by Load (and meant
+// for every tool that shows one): known version, a valid configuration,
+// one wear count per erase unit, protected and grown-bad units inside the
+// device, a clock and counters that are not negative, a known content kind
+// and well-formed digests. Errors wrap ErrCorruptImage.
+func (sc *Sidecar) Validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: sidecar: %s", ErrCorruptImage, fmt.Sprintf(format, a...))
+	}
+	if sc.Version != SidecarVersion {
+		return fmt.Errorf("%w: sidecar version %d (this build reads %d)", ErrCorruptImage, sc.Version, SidecarVersion)
+	}
+	g, err := newGeometry(sc.Config)
+	if err != nil {
+		return bad("configuration: %v", err)
+	}
+	if len(sc.Wear) != g.units() {
+		return bad("wear for %d erase units, the device has %d", len(sc.Wear), g.units())
+	}
+	if int(sc.OOB) >= len(oobLayoutNames) {
+		return bad("OOB layout %d", sc.OOB)
+	}
+	for _, u := range sc.Protected {
+		if u < 0 || u >= g.units() {
+			return bad("protects erase unit %d of %d", u, g.units())
+		}
+	}
+	for _, b := range sc.GrownBad {
+		if g.kind != NAND || b < 0 || b >= g.cfg.Blocks {
+			return bad("grown-bad block %d (%s device with %d erase units)", b, g.kind, g.units())
+		}
+	}
+	if sc.ClockNs < 0 || sc.ClockNs > maxNs<<12 {
+		return bad("clock %d ns", sc.ClockNs)
+	}
+	if sc.Stats.ReadNs < 0 || sc.Stats.ProgramNs < 0 || sc.Stats.EraseNs < 0 {
+		return bad("negative time in stats")
+	}
+	switch sc.Content {
+	case "", ContentStored, ContentAsRead:
+	default:
+		return bad("content %q (want %q or %q)", sc.Content, ContentStored, ContentAsRead)
+	}
+	for _, d := range []string{sc.ImageSHA256, sc.OOBSHA256} {
+		if b, err := hex.DecodeString(d); d != "" && (err != nil || len(b) != sha256.Size) {
+			return bad("digest %q is not a hex SHA-256", d)
+		}
+	}
+	return nil
+}
+
+// CheckImage validates the image set at path without loading it: the
+// sidecar (Validate), the image's size, the OOB file's presence and size
+// when the layout is separate, and the digests the sidecar records. It
+// returns the sidecar. This is what `image info` and `wear` should run.
+func CheckImage(path string) (*Sidecar, error) {
+	sc, err := ReadSidecar(SidecarPath(path))
+	if err != nil {
+		return nil, err
+	}
+	d, err := New(sc.Config)
+	if err != nil {
+		return nil, fmt.Errorf("%w: sidecar configuration: %w", ErrCorruptImage, err)
+	}
+	f, of, err := d.openFiles(path, sc.OOB)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if of != nil {
+		defer of.Close()
+	}
+	for _, c := range []struct {
+		f    *os.File
+		want string
+	}{{f, sc.ImageSHA256}, {of, sc.OOBSHA256}} {
+		if c.f == nil || c.want == "" {
+			continue
+		}
+		h := sha256.New()
+		if _, err := io.Copy(h, c.f); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrCorruptImage, c.f.Name(), err)
+		}
+		if err := checkSum(c.f.Name(), h, c.want); err != nil {
+			return nil, err
+		}
+	}
+	return sc, nil
+}
+
+// checkSum compares a file's digest with the sidecar's.
+func checkSum(name string, h hash.Hash, want string) error {
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		return fmt.Errorf("%w: %s does not match its sidecar (sha256 %s, sidecar says %s): the files are from different saves", ErrCorruptImage, name, got[:12], want[:min(12, len(want))])
+	}
+	return nil
 }
 
 // Load creates a device from the image at path. With cfg nil the geometry
@@ -310,7 +454,11 @@ func Load(path string, cfg *Config, opts ImageOptions) (*Device, error) {
 	if int(layout) >= len(oobLayoutNames) {
 		return nil, fmt.Errorf("%w: OOB layout %d", ErrInvalid, layout)
 	}
-	if err := d.loadFiles(path, layout); err != nil {
+	var sums [2]string
+	if sc != nil {
+		sums = [2]string{sc.ImageSHA256, sc.OOBSHA256}
+	}
+	if err := d.loadFiles(path, layout, sums); err != nil {
 		return nil, err
 	}
 	if sc != nil {
@@ -337,36 +485,63 @@ func expectSize(f *os.File, what string, want int64) error {
 	return nil
 }
 
-func (d *Device) loadFiles(path string, layout OOBLayout) error {
+// openFiles opens the image (and the separate OOB file, if the layout has
+// one) and checks their sizes.
+func (d *Device) openFiles(path string, layout OOBLayout) (f, of *os.File, err error) {
 	g := d.g
-	oob := d.OOBSize()
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("%w: image: %w", ErrCorruptImage, err)
+	if f, err = os.Open(path); err != nil {
+		return nil, nil, fmt.Errorf("%w: image: %w", ErrCorruptImage, err)
 	}
-	defer f.Close()
 	want := g.size
 	if g.kind == NAND && layout == OOBInterleaved {
 		want = int64(g.nchunks) * int64(g.store)
 	}
 	if err := expectSize(f, "image", want); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if oob := d.OOBSize(); g.kind == NAND && layout == OOBSeparate && oob > 0 {
+		if of, err = os.Open(OOBPath(path)); err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("%w: OOB file: %w", ErrCorruptImage, err)
+		}
+		if err := expectSize(of, "OOB file", int64(g.nchunks)*int64(oob)); err != nil {
+			f.Close()
+			of.Close()
+			return nil, nil, err
+		}
+	}
+	return f, of, nil
+}
+
+// loadFiles loads the image set at path into the (fresh) device and checks
+// the image and OOB file against sums (hex SHA-256, "" for unchecked); a
+// mismatch fails the Load.
+func (d *Device) loadFiles(path string, layout OOBLayout, sums [2]string) error {
+	g := d.g
+	f, of, err := d.openFiles(path, layout)
+	if err != nil {
 		return err
 	}
-	var of *os.File
-	if g.kind == NAND && layout == OOBSeparate && oob > 0 {
-		if of, err = os.Open(OOBPath(path)); err != nil {
-			return fmt.Errorf("%w: OOB file: %w", ErrCorruptImage, err)
-		}
+	defer f.Close()
+	if of != nil {
 		defer of.Close()
-		if err := expectSize(of, "OOB file", int64(g.nchunks)*int64(oob)); err != nil {
-			return err
-		}
+	}
+	var src, osrc io.Reader = f, of
+	var hs [2]hash.Hash
+	if sums[0] != "" {
+		hs[0] = sha256.New()
+		src = io.TeeReader(f, hs[0])
+	}
+	if of != nil && sums[1] != "" {
+		hs[1] = sha256.New()
+		osrc = io.TeeReader(of, hs[1])
 	}
 	withOOB := g.kind == NAND && layout == OOBInterleaved
-	r := bufio.NewReaderSize(f, 1<<16)
+	r := bufio.NewReaderSize(src, 1<<16)
 	var or *bufio.Reader
 	if of != nil {
-		or = bufio.NewReaderSize(of, 1<<16)
+		or = bufio.NewReaderSize(osrc, 1<<16)
 	}
 	buf := make([]byte, g.store)
 	for i := 0; i < g.nchunks; i++ {
@@ -386,6 +561,17 @@ func (d *Device) loadFiles(path string, layout OOBLayout) error {
 			d.spare(i, buf[g.chunk:]) // factory bad-block marks of the Config stay
 		}
 		d.loadChunk(i, buf)
+	}
+	for i, h := range hs {
+		if h != nil {
+			name := path
+			if i == 1 {
+				name = OOBPath(path)
+			}
+			if err := checkSum(name, h, sums[i]); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -444,6 +630,11 @@ func (d *Device) applySidecar(sc *Sidecar) error {
 		}
 		start, size := d.Unit(u)
 		d.Protect(start, size)
+	}
+	for _, b := range sc.GrownBad {
+		if err := d.MarkBad(b); err != nil {
+			return fmt.Errorf("%w: sidecar grown-bad block %d: %w", ErrCorruptImage, b, err)
+		}
 	}
 	if sc.ClockNs < 0 || sc.ClockNs > maxNs<<12 {
 		return fmt.Errorf("%w: sidecar clock %d ns", ErrCorruptImage, sc.ClockNs)

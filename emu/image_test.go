@@ -82,9 +82,13 @@ func TestImageRoundTrip(t *testing.T) {
 			if tc.opts.OOB != OOBNone {
 				assert.Equal(t, d.DumpOOB(), e.DumpOOB())
 				// The OOB marks come back (DumpOOB above); the grown-bad chip
-				// state (MarkBad of block 7) is not saved by images yet: it
-				// needs a sidecar field (issue 13 #8).
-				assert.Equal(t, factoryBad(d.BadBlocks()), e.BadBlocks())
+				// state (MarkBad of block 7) comes back from the sidecar.
+				if tc.opts.Sidecar {
+					assert.Equal(t, d.BadBlocks(), e.BadBlocks())
+					assert.Equal(t, d.Kind() == NAND, e.IsBad(7))
+				} else {
+					assert.Equal(t, factoryBad(d.BadBlocks()), e.BadBlocks())
+				}
 			} else {
 				assert.Equal(t, []BadBlock{{4, BadFactory}}, e.BadBlocks(), "factory-bad blocks of the config stay")
 			}
@@ -161,8 +165,8 @@ func TestImageErrors(t *testing.T) {
 		{"no sidecar no config", noside, nil, ImageOptions{}, "sidecar is needed"},
 		{"corrupt sidecar", corrupt, nil, ImageOptions{}, "sidecar"},
 		{"sidecar version", version, nil, ImageOptions{}, "version 9"},
-		{"sidecar geometry mismatch", geo, &cfg, ImageOptions{Sidecar: true}, "geometry"},
-		{"sidecar geometry inconsistent", geo, nil, ImageOptions{}, "sidecar configuration"},
+		{"sidecar geometry mismatch", geo, &cfg, ImageOptions{Sidecar: true}, "sidecar: configuration"},
+		{"sidecar geometry inconsistent", geo, nil, ImageOptions{}, "sidecar: configuration"},
 		{"sidecar wear length", wear, nil, ImageOptions{}, "wear for 17 erase units"},
 		{"missing image", filepath.Join(dir, "none.bin"), &cfg, ImageOptions{}, "no such file"},
 	}

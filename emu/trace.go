@@ -131,11 +131,18 @@ func (tr *Tracer) Err() error { return tr.err }
 // session onto a fresh device of the same geometry reproduces its array.
 // Records without data (NoData) cannot be replayed and are an error.
 // Errors name the trace line and wrap ErrCorruptTrace or, for a trace of
-// another geometry (a NAND trace onto NOR), ErrTraceMismatch.
+// another geometry (a NAND trace onto NOR), ErrTraceMismatch. A line longer
+// than MaxTraceLine(d) is refused before it is read whole.
 func Replay(d *Device, r io.Reader) error {
 	br := bufio.NewReaderSize(r, 1<<16)
+	limit := MaxTraceLine(d)
+	var buf []byte
 	for line := 1; ; line++ {
-		b, err := br.ReadBytes('\n')
+		b, err := readLine(br, buf[:0], limit)
+		buf = b
+		if errors.Is(err, errLineTooLong) {
+			return fmt.Errorf("%w: line %d: longer than %d bytes (MaxTraceLine for this device)", ErrCorruptTrace, line, limit)
+		}
 		if len(bytes.TrimSpace(b)) > 0 {
 			if e := ReplayLine(d, b); e != nil {
 				var le *lineError
@@ -150,6 +157,30 @@ func Replay(d *Device, r io.Reader) error {
 		}
 		if err != nil {
 			return fmt.Errorf("%w: line %d: %w", ErrCorruptTrace, line, err)
+		}
+	}
+}
+
+// MaxTraceLine is the longest trace line Replay accepts for d: a record
+// whose data covers the whole device (with OOB) in hex, plus room for the
+// other fields.
+func MaxTraceLine(d *Device) int64 {
+	return 2*int64(d.g.nchunks)*int64(d.g.store) + 4096
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine appends the next line (with its '\n') to buf, refusing lines
+// longer than limit.
+func readLine(br *bufio.Reader, buf []byte, limit int64) ([]byte, error) {
+	for {
+		part, err := br.ReadSlice('\n')
+		if int64(len(buf))+int64(len(part)) > limit {
+			return buf, errLineTooLong
+		}
+		buf = append(buf, part...)
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return buf, err
 		}
 	}
 }

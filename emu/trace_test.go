@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -173,4 +174,30 @@ func TestTraceErrors(t *testing.T) {
 	require.NoError(t, Replay(e, strings.NewReader(`{"op":"program","off":0,"len":4,"data":"00000000","applied":false}`+"\n"+
 		`{"op":"read","off":0,"len":4,"applied":true}`+"\n"+`{"op":"program","off":4,"len":4,"data":"01020304","applied":true}`)))
 	assert.Equal(t, []byte{0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4}, read(t, e, 0, 8))
+}
+
+// Issue 13 item 15: a huge trace line is refused once it passes the
+// device's bound, not read whole.
+func TestReplayLineBound(t *testing.T) {
+	d := mustNew(t, norCfg())
+	limit := MaxTraceLine(d)
+	r := io.MultiReader(strings.NewReader(`{"op":"program","data":"`), &zeros{n: 4 * limit})
+	err := Replay(d, r)
+	require.ErrorIs(t, err, ErrCorruptTrace)
+	assert.Contains(t, err.Error(), "longer than")
+}
+
+// zeros is an endless-looking reader of '0' characters.
+type zeros struct{ n int64 }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	if z.n <= 0 {
+		return 0, io.EOF
+	}
+	n := min(int64(len(p)), z.n)
+	for i := range p[:n] {
+		p[i] = '0'
+	}
+	z.n -= n
+	return int(n), nil
 }

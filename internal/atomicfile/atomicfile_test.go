@@ -1,0 +1,68 @@
+package atomicfile
+
+import (
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func writeString(s string) func(io.Writer) error {
+	return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
+}
+
+func TestSet(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	require.NoError(t, WriteFile(a, writeString("old a")))
+	var s Set
+	require.NoError(t, s.Add(a, writeString("new a")))
+	require.NoError(t, s.Add(b, writeString("new b")))
+	got, _ := os.ReadFile(a)
+	assert.Equal(t, "old a", string(got), "nothing replaced before Commit")
+	require.NoError(t, s.Commit())
+	got, _ = os.ReadFile(a)
+	assert.Equal(t, "new a", string(got))
+	got, _ = os.ReadFile(b)
+	assert.Equal(t, "new b", string(got))
+	ents, _ := os.ReadDir(dir)
+	assert.Len(t, ents, 2, "no temporary files left")
+
+	// a failing writer leaves the old file and no temp
+	boom := errors.New("boom")
+	err := WriteFile(a, func(io.Writer) error { return boom })
+	assert.ErrorIs(t, err, boom)
+	require.NoError(t, s.Add(b, writeString("discarded")))
+	s.Abort()
+	got, _ = os.ReadFile(a)
+	assert.Equal(t, "new a", string(got))
+	got, _ = os.ReadFile(b)
+	assert.Equal(t, "new b", string(got))
+	ents, _ = os.ReadDir(dir)
+	assert.Len(t, ents, 2)
+}
+
+func TestCleanStale(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "img")
+	cmd := exec.Command("true")
+	require.NoError(t, cmd.Run())
+	dead := tempName(path, cmd.Process.Pid)
+	live := tempName(path, os.Getppid())
+	other := filepath.Join(dir, ".other.tmp.1")
+	for _, p := range []string{dead, live, other} {
+		require.NoError(t, os.WriteFile(p, []byte("x"), 0o644))
+	}
+	assert.Equal(t, []string{dead}, CleanStale(path))
+	assert.FileExists(t, live, "a running process's temp stays")
+	assert.FileExists(t, other, "another file's temp stays")
+	// saving cleans up too
+	require.NoError(t, os.WriteFile(dead, []byte("x"), 0o644))
+	require.NoError(t, WriteFile(path, writeString("v")))
+	assert.NoFileExists(t, dead)
+}
