@@ -91,18 +91,17 @@ type Shard = shard.Shard
 // Deprecated: use shard.ErrBad.
 var ErrBadShard = shard.ErrBad
 
-// ParseShard parses "I/N" (0 <= I < N); a bare "N" takes the index from
-// the environment.
-//
-// Deprecated: use shard.Parse.
+// ParseShard parses "I/N" (0 <= I < N; a bare "N" takes the index from
+// the environment) with shard.Parse; its errors read without the package
+// prefix, as users see them after a flag name.
 func ParseShard(s string, getenv func(string) string) (Shard, error) {
 	sh, err := shard.Parse(s, getenv)
 	return sh, unprefixed(err)
 }
 
-// ShardFromEnv reads the sharding environment (Bazel, Kubernetes).
-//
-// Deprecated: use shard.FromEnv.
+// ShardFromEnv reads the sharding environment (Bazel, Kubernetes) with
+// shard.FromEnv; its errors read without the package prefix, as users see
+// them after a flag name.
 func ShardFromEnv(getenv func(string) string) (Shard, bool, error) {
 	sh, ok, err := shard.FromEnv(getenv)
 	return sh, ok, unprefixed(err)

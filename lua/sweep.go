@@ -111,7 +111,6 @@ type sweepStop struct{}
 
 func (sweepStop) String() string { return "sweep.run: definition pass ends here" }
 
-var sweepStopType = registerType(&udType{name: "flashemu.sweepstop", short: "sweepstop"})
 
 // errDefinitionPassStop is the fatal error sweep.run raises in definition
 // mode.
@@ -235,19 +234,19 @@ func sweepList(s *State, L *glua.LState) int {
 func sweepParseID(s *State, L *glua.LState) int {
 	a := argsOf(L, "parse_id")
 	id := a.str(1)
-	name, sched, seed, err := faults.ParseID(id)
+	bid, err := faults.ParseBranchID(id)
 	if err != nil {
 		L.Push(glua.LNil)
 		L.Push(glua.LString(err.Error()))
 		return 2
 	}
-	t := L.CreateTable(len(sched), 0)
-	for _, tok := range sched {
-		t.Append(glua.LString(tok))
+	t := L.CreateTable(len(bid.Cuts), 0)
+	for _, tok := range bid.Cuts {
+		t.Append(glua.LString(tok.String()))
 	}
-	L.Push(glua.LString(name))
+	L.Push(glua.LString(bid.Sweep))
 	L.Push(t)
-	L.Push(glua.LNumber(seed))
+	L.Push(glua.LNumber(bid.Seed))
 	return 3
 }
 

@@ -173,7 +173,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"wear missing image", "wear missing.bin", 1, `^flashemu: wear: image: missing.bin: no such file or directory$`},
 		{"wear without sidecar", "wear img.bin", 1, `^flashemu: wear: img.bin has no sidecar img.bin.json`},
 		{"wear corrupt sidecar", "wear badside.bin", 1, `^flashemu: wear: badside.bin.json: emu: corrupt image: sidecar: `},
-		{"wear counts for the wrong geometry", "wear wearlen.bin", 1, `^flashemu: wear: wearlen.bin.json: emu: corrupt image: 1 wear counts for 2 erase units$`},
+		{"wear counts for the wrong geometry", "wear wearlen.bin", 1, `^flashemu: wear: wearlen.bin.json: emu: corrupt image: sidecar: wear for 1 erase units, the device has 2$`},
 		{"wear negative endurance", "wear side.bin --endurance -1", 2, `^flashemu: wear: --endurance: bad number "-1"$`},
 		{"wear huge columns", "wear side.bin --columns 99999", 2, `^flashemu: wear: --columns: 99999 is larger than 4096$`},
 		{"wear svg into a directory", "wear side.bin --svg dir", 1, `^flashemu: wear: --svg: dir: is a directory$`},
