@@ -275,7 +275,6 @@ func make13(v byte) []byte {
 	return b
 }
 
-
 // Verify with a sample replays that many branches, chosen by a seed it
 // returns; the same seed picks the same branches. Progress reports the
 // verify phase.

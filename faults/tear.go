@@ -272,7 +272,6 @@ func xorByte(b []byte, v byte) {
 	}
 }
 
-
 // program leaves on d the result of program o interrupted as tr. It
 // returns the torn span (device offsets; for a spare-only page program the
 // page's offset and the spare length).
@@ -335,7 +334,6 @@ func missed(pend, sel []byte) {
 		sel[i] = pend[i] &^ sel[i]
 	}
 }
-
 
 // programPage tears one NAND page program command (ProgramPage with data
 // and spare, or WriteOOB): every pending transition of the data and the

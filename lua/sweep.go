@@ -111,7 +111,6 @@ type sweepStop struct{}
 
 func (sweepStop) String() string { return "sweep.run: definition pass ends here" }
 
-
 // errDefinitionPassStop is the fatal error sweep.run raises in definition
 // mode.
 var errDefinitionPassStop = errors.New(sweepStop{}.String())
