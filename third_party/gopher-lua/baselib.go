@@ -357,6 +357,7 @@ func baseSetFEnv(L *LState) int {
 		if fn.IsG {
 			L.RaiseError("cannot change the environment of given object")
 		} else {
+			fn.touch() // PATCH(checkpoint)
 			fn.Env = env
 			L.Push(fn)
 			return 1
@@ -366,6 +367,7 @@ func baseSetFEnv(L *LState) int {
 	if number, ok := value.(LNumber); ok {
 		level := int(float64(number))
 		if level <= 0 {
+			L.envWritten() // PATCH(checkpoint)
 			L.Env = env
 			return 0
 		}
@@ -377,6 +379,7 @@ func baseSetFEnv(L *LState) int {
 		if cf == nil || cf.Fn.IsG {
 			L.RaiseError("cannot change the environment of given object")
 		} else {
+			cf.Fn.touch() // PATCH(checkpoint)
 			cf.Fn.Env = env
 			L.Push(cf.Fn)
 			return 1

@@ -62,6 +62,7 @@ func coResume(L *LState) int {
 		L.Push(LString(msg))
 		return 2
 	}
+	th.resumed() // PATCH(checkpoint)
 	th.Parent = L
 	L.G.CurrentThread = th
 	if !th.isStarted() {

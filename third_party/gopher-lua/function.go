@@ -50,6 +50,7 @@ type Upvalue struct {
 	index  int
 	value  LValue
 	closed bool
+	js     jstamp // PATCH(checkpoint)
 }
 
 func (uv *Upvalue) Value() LValue {
@@ -62,6 +63,7 @@ func (uv *Upvalue) Value() LValue {
 }
 
 func (uv *Upvalue) SetValue(value LValue) {
+	uv.touch() // PATCH(checkpoint)
 	if uv.IsClosed() {
 		uv.value = value
 	} else {

@@ -637,13 +637,16 @@ func (rg *registry) IsFull() bool {
 /* Global {{{ */
 
 func newGlobal() *Global {
-	return &Global{
+	g := &Global{
 		MainThread: nil,
 		Registry:   newLTable(0, 32),
 		Global:     newLTable(0, 64),
 		builtinMts: make(map[int]LValue),
 		tempFiles:  make([]*os.File, 0, 10),
+		jrn:        &journal{}, // PATCH(checkpoint)
 	}
+	g.Registry.js.jr, g.Global.js.jr = g.jrn, g.jrn
+	return g
 }
 
 /* }}} */
@@ -964,7 +967,7 @@ func (ls *LState) findUpvalue(idx int) *Upvalue {
 			prev = uv
 		}
 	}
-	uv := &Upvalue{reg: ls.reg, index: idx, closed: false}
+	uv := &Upvalue{reg: ls.reg, index: idx, closed: false, js: ls.stamp()}
 	if prev != nil {
 		prev.next = uv
 	} else {
@@ -1115,7 +1118,7 @@ func (ls *LState) initCallFrame(cf *callFrame) { // +inline-start
 			if CompatVarArg {
 				ls.reg.SetTop(cf.LocalBase + nargs + np + 1)
 				if (proto.IsVarArg & VarArgNeedsArg) != 0 {
-					argtb := newLTable(nvarargs, 0)
+					argtb := ls.newTable(nvarargs, 0) // PATCH(checkpoint)
 					for i := 0; i < nvarargs; i++ {
 						argtb.RawSetInt(i+1, ls.reg.Get(cf.LocalBase+np+i))
 					}
@@ -1227,7 +1230,7 @@ func (ls *LState) pushCallFrame(cf callFrame, fn LValue, meta bool) { // +inline
 				if CompatVarArg {
 					ls.reg.SetTop(cf.LocalBase + nargs + np + 1)
 					if (proto.IsVarArg & VarArgNeedsArg) != 0 {
-						argtb := newLTable(nvarargs, 0)
+						argtb := ls.newTable(nvarargs, 0) // PATCH(checkpoint)
 						for i := 0; i < nvarargs; i++ {
 							argtb.RawSetInt(i+1, ls.reg.Get(cf.LocalBase+np+i))
 						}
@@ -1494,6 +1497,7 @@ func (ls *LState) Replace(idx int, value LValue) {
 				ls.RaiseError("no calling environment")
 			}
 			if tb, ok := value.(*LTable); ok {
+				ls.currentFrame.Fn.touch() // PATCH(checkpoint)
 				ls.currentFrame.Fn.Env = tb
 			} else {
 				ls.RaiseError("environment must be a table(%v)", value.Type().String())
@@ -1606,11 +1610,18 @@ func (ls *LState) Remove(index int) {
 /* object allocation {{{ */
 
 func (ls *LState) NewTable() *LTable {
-	return newLTable(defaultArrayCap, defaultHashCap)
+	return ls.newTable(defaultArrayCap, defaultHashCap)
 }
 
 func (ls *LState) CreateTable(acap, hcap int) *LTable {
-	return newLTable(acap, hcap)
+	return ls.newTable(acap, hcap)
+}
+
+// newTable makes a table stamped with ls's journal. PATCH(checkpoint).
+func (ls *LState) newTable(acap, hcap int) *LTable {
+	tb := newLTable(acap, hcap)
+	tb.js = ls.stamp()
+	return tb
 }
 
 // NewThread returns a new LState that shares with the original state all global objects.
@@ -1619,6 +1630,7 @@ func (ls *LState) NewThread() (*LState, context.CancelFunc) {
 	thread := newLState(ls.Options)
 	thread.G = ls.G
 	thread.Env = ls.Env
+	thread.js = ls.stamp() // PATCH(checkpoint)
 	var f context.CancelFunc = nil
 	if ls.ctx != nil {
 		thread.mainLoop = mainLoopWithContext
@@ -1629,24 +1641,30 @@ func (ls *LState) NewThread() (*LState, context.CancelFunc) {
 }
 
 func (ls *LState) NewFunctionFromProto(proto *FunctionProto) *LFunction {
-	return newLFunctionL(proto, ls.Env, int(proto.NumUpvalues))
+	fn := newLFunctionL(proto, ls.Env, int(proto.NumUpvalues))
+	fn.js = ls.stamp() // PATCH(checkpoint)
+	return fn
 }
 
 func (ls *LState) NewUserData() *LUserData {
 	return &LUserData{
 		Env:       ls.currentEnv(),
 		Metatable: LNil,
+		js:        ls.stamp(), // PATCH(checkpoint)
 	}
 }
 
 func (ls *LState) NewFunction(fn LGFunction) *LFunction {
-	return newLFunctionG(fn, ls.currentEnv(), 0)
+	f := newLFunctionG(fn, ls.currentEnv(), 0)
+	f.js = ls.stamp() // PATCH(checkpoint)
+	return f
 }
 
 func (ls *LState) NewClosure(fn LGFunction, upvalues ...LValue) *LFunction {
 	cl := newLFunctionG(fn, ls.currentEnv(), len(upvalues))
+	cl.js = ls.stamp() // PATCH(checkpoint)
 	for i, lv := range upvalues {
-		cl.Upvalues[i] = &Upvalue{}
+		cl.Upvalues[i] = &Upvalue{js: ls.stamp()}
 		cl.Upvalues[i].Close()
 		cl.Upvalues[i].SetValue(lv)
 	}
@@ -1882,12 +1900,15 @@ func (ls *LState) SetFEnv(obj LValue, env LValue) {
 		ls.RaiseError("cannot use %v as an environment", env.Type().String())
 	}
 
-	switch lv := obj.(type) {
+	switch lv := obj.(type) { // PATCH(checkpoint): journal before the write
 	case *LFunction:
+		lv.touch()
 		lv.Env = tb
 	case *LUserData:
+		lv.touch()
 		lv.Env = tb
 	case *LState:
+		lv.envWritten()
 		lv.Env = tb
 	}
 	/* do nothing */
@@ -2020,7 +2041,9 @@ func (ls *LState) Load(reader io.Reader, name string) (*LFunction, error) {
 	if err != nil {
 		return nil, newApiErrorE(ApiErrorSyntax, err)
 	}
-	return newLFunctionL(proto, ls.currentEnv(), 0), nil
+	fn := newLFunctionL(proto, ls.currentEnv(), 0)
+	fn.js = ls.stamp() // PATCH(checkpoint)
+	return fn, nil
 }
 
 func (ls *LState) Call(nargs, nret int) {
@@ -2098,7 +2121,7 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 }
 
 func (ls *LState) GPCall(fn LGFunction, data LValue) error {
-	ls.Push(newLFunctionG(fn, ls.currentEnv(), 0))
+	ls.Push(ls.NewFunction(fn)) // PATCH(checkpoint): stamped
 	ls.Push(data)
 	return ls.PCall(1, MultRet, nil)
 }
@@ -2131,10 +2154,12 @@ func (ls *LState) SetMetatable(obj LValue, mt LValue) {
 		ls.RaiseError("metatable must be a table or nil, but got %v", mt.Type().String())
 	}
 
-	switch v := obj.(type) {
+	switch v := obj.(type) { // PATCH(checkpoint): journal before the write
 	case *LTable:
+		v.touch()
 		v.Metatable = mt
 	case *LUserData:
+		v.touch()
 		v.Metatable = mt
 	default:
 		ls.G.builtinMts[int(obj.Type())] = mt
@@ -2180,6 +2205,7 @@ func (ls *LState) Resume(th *LState, fn *LFunction, args ...LValue) (ResumeState
 	if th.Dead {
 		return ResumeError, newApiErrorS(ApiErrorRun, "can not resume a dead thread"), nil
 	}
+	th.resumed() // PATCH(checkpoint)
 	th.Parent = ls
 	ls.G.CurrentThread = th
 	if !isstarted {

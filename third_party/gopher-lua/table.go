@@ -71,6 +71,7 @@ func (tb *LTable) Append(value LValue) {
 	if value == LNil {
 		return
 	}
+	tb.touch() // PATCH(checkpoint)
 	if tb.array == nil {
 		tb.array = make([]LValue, 0, defaultArrayCap)
 	}
@@ -170,6 +171,7 @@ func (tb *LTable) compactKeys() {
 // Keys beyond the end go to the hash part and move into the array when the
 // sequence reaches them (migrate). PATCH(tables).
 func (tb *LTable) setArrayOrHash(key int, value LValue) {
+	tb.touch() // PATCH(checkpoint)
 	index := key - 1
 	alen := len(tb.array)
 	switch {
@@ -197,6 +199,7 @@ func (tb *LTable) setArrayOrHash(key int, value LValue) {
 
 // Insert inserts a given LValue at position `i` in this table.
 func (tb *LTable) Insert(i int, value LValue) {
+	tb.touch() // PATCH(checkpoint)
 	if tb.array == nil {
 		tb.array = make([]LValue, 0, defaultArrayCap)
 	}
@@ -242,6 +245,7 @@ func (tb *LTable) Remove(pos int) LValue {
 	if larray == 0 {
 		return LNil
 	}
+	tb.touch() // PATCH(checkpoint)
 	i := pos - 1
 	oldval := LNil
 	switch {
@@ -288,6 +292,7 @@ func (tb *LTable) RawSetInt(key int, value LValue) {
 
 // RawSetString sets a given LValue to a given string index without the __newindex metamethod.
 func (tb *LTable) RawSetString(key string, value LValue) {
+	tb.touch() // PATCH(checkpoint)
 	if tb.strdict == nil {
 		tb.strdict = make(map[string]LValue, defaultHashCap)
 	}
@@ -316,6 +321,7 @@ func (tb *LTable) RawSetH(key LValue, value LValue) {
 		tb.RawSetString(string(s), value)
 		return
 	}
+	tb.touch() // PATCH(checkpoint)
 	if tb.dict == nil {
 		tb.dict = make(map[LValue]LValue, len(tb.strdict))
 	}

@@ -21,6 +21,7 @@ var tableFuncs = map[string]LGFunction{
 
 func tableSort(L *LState) int {
 	tbl := L.CheckTable(1)
+	tbl.touch() // PATCH(checkpoint): sort permutes the array part in place
 	sorter := lValueArraySorter{L, nil, tbl.array, new(int)}
 	if L.GetTop() != 1 {
 		sorter.Fn = L.CheckFunction(2)

@@ -148,6 +148,8 @@ type LTable struct {
 	strdict map[string]LValue
 	keys    []LValue
 	k2i     map[LValue]int
+
+	js jstamp // PATCH(checkpoint)
 }
 
 func (tb *LTable) String() string   { return fmt.Sprintf("table: %p", tb) }
@@ -159,6 +161,8 @@ type LFunction struct {
 	Proto     *FunctionProto
 	GFunction LGFunction
 	Upvalues  []*Upvalue
+
+	js jstamp // PATCH(checkpoint)
 }
 type LGFunction func(*LState) int
 
@@ -173,6 +177,7 @@ type Global struct {
 
 	builtinMts map[int]LValue
 	allocCheck func(n int64) error // PATCH(limits): SetAllocCheck
+	jrn        *journal            // PATCH(checkpoint)
 	tempFiles  []*os.File
 	gccount    int32
 }
@@ -196,6 +201,7 @@ type LState struct {
 	mainLoop     func(*LState, *callFrame)
 	ctx          context.Context
 	ctxCancelFn  context.CancelFunc
+	js           jstamp // PATCH(checkpoint)
 }
 
 func (ls *LState) String() string   { return fmt.Sprintf("thread: %p", ls) }
@@ -205,6 +211,8 @@ type LUserData struct {
 	Value     interface{}
 	Env       *LTable
 	Metatable LValue
+
+	js jstamp // PATCH(checkpoint)
 }
 
 func (ud *LUserData) String() string   { return fmt.Sprintf("userdata: %p", ud) }
