@@ -17,8 +17,8 @@ package lua
 //
 // Journaled: tables (array, hash, iteration order, metatable), closed
 // upvalues, function environments, userdata environments and metatables,
-// the main thread's environment, the global and registry tables and the
-// metatables of the basic types. Not journaled, so Rollback reports
+// the main thread's environment, the global and registry tables, the
+// metatables of the basic types and math.random's generator. Not journaled, so Rollback reports
 // ErrRollbackUnsafe: resuming a coroutine that existed at the checkpoint
 // (its stack is not journaled) and writing an open upvalue of such a
 // coroutine. A userdata's Value is a Go value the VM cannot see into: hosts
@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 )
 
 // ErrRollbackUnsafe is returned by Rollback when something changed that
@@ -55,6 +56,7 @@ type journal struct {
 	// Global-level state saved at Checkpoint.
 	global, registry, mainEnv *LTable
 	builtinMts                map[int]LValue
+	rng                       rand.PCG // PATCH(random): math.random's generator
 }
 
 // jstamp ties an object to the journal of the state that made it.
@@ -212,6 +214,7 @@ func (ls *LState) Checkpoint() error {
 	j.epoch++
 	j.global, j.registry, j.mainEnv = ls.G.Global, ls.G.Registry, ls.Env
 	j.builtinMts = maps.Clone(ls.G.builtinMts)
+	j.rng = ls.G.rng.pcg
 	return nil
 }
 
@@ -252,6 +255,7 @@ func (ls *LState) Rollback() error {
 	ls.G.Global, ls.G.Registry, ls.Env = j.global, j.registry, j.mainEnv
 	clear(ls.G.builtinMts)
 	maps.Copy(ls.G.builtinMts, j.builtinMts)
+	ls.G.rng.pcg = j.rng
 	for i := len(j.hooks) - 1; i >= 0; i-- {
 		j.hooks[i]()
 	}

@@ -2,7 +2,6 @@ package lua
 
 import (
 	"math"
-	"math/rand"
 )
 
 func OpenMath(L *LState) int {
@@ -183,23 +182,35 @@ func mathRad(L *LState) int {
 	return 1
 }
 
+// PATCH(random): math.random draws from the state's own generator
+// (Global.rng, seeded 0 until math.randomseed or SetRandomSeed), not from the
+// process-wide math/rand source that every state and goroutine shared: a
+// script's draws no longer depend on what other states did, and Checkpoint
+// and Rollback include the generator. An empty interval is a Lua error, as in
+// PUC-Lua, instead of a Go panic.
 func mathRandom(L *LState) int {
+	r := L.G.rng.r
 	switch L.GetTop() {
 	case 0:
-		L.Push(LNumber(rand.Float64()))
+		L.Push(LNumber(r.Float64()))
 	case 1:
-		n := L.CheckInt(1)
-		L.Push(LNumber(rand.Intn(n) + 1))
+		n := L.CheckInt64(1)
+		if n < 1 {
+			L.ArgError(1, "interval is empty")
+		}
+		L.Push(LNumber(r.Int64N(n) + 1))
 	default:
-		min := L.CheckInt(1)
-		max := L.CheckInt(2) + 1
-		L.Push(LNumber(rand.Intn(max-min) + min))
+		lo, hi := L.CheckInt64(1), L.CheckInt64(2)
+		if lo > hi {
+			L.ArgError(2, "interval is empty")
+		}
+		L.Push(LNumber(lo + int64(r.Uint64N(uint64(hi-lo)+1))))
 	}
 	return 1
 }
 
 func mathRandomseed(L *LState) int {
-	rand.Seed(L.CheckInt64(1))
+	L.SetRandomSeed(L.CheckInt64(1))
 	return 0
 }
 

@@ -178,6 +178,7 @@ type Global struct {
 	builtinMts map[int]LValue
 	allocCheck func(n int64) error // PATCH(limits): SetAllocCheck
 	jrn        *journal            // PATCH(checkpoint)
+	rng        *stateRand          // PATCH(random)
 	tempFiles  []*os.File
 	gccount    int32
 }
