@@ -543,7 +543,7 @@ func newGlobal() *Global {
 		Global:     newLTable(0, 64),
 		builtinMts: make(map[int]LValue),
 		tempFiles:  make([]*os.File, 0, 10),
-		jrn:        &journal{}, // PATCH(checkpoint)
+		jrn:        &journal{},      // PATCH(checkpoint)
 		rng:        newStateRand(0), // PATCH(random)
 	}
 	g.Registry.js.jr, g.Global.js.jr = g.jrn, g.jrn

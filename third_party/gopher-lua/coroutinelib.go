@@ -62,7 +62,8 @@ func coResume(L *LState) int {
 		L.Push(LString(msg))
 		return 2
 	}
-	th.resumed() // PATCH(checkpoint)
+	th.resumed()        // PATCH(checkpoint)
+	th.followContext(L) // PATCH(limits)
 	th.Parent = L
 	L.G.CurrentThread = th
 	if !th.isStarted() {

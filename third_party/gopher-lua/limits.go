@@ -132,3 +132,17 @@ func resumeFatal(th *LState) (err error) {
 	threadRun(th)
 	return nil
 }
+
+// followContext makes a coroutine resumed from Lua run under the context of
+// the thread that resumes it. v1.1.2 gave each coroutine a child of its
+// creator's context at creation, so a coroutine made during one protected
+// call was dead ("context canceled") when a later call resumed it, and a
+// timeout set for the later call did not reach it. PATCH(limits).
+func (th *LState) followContext(parent *LState) {
+	th.ctx = parent.ctx
+	if parent.ctx != nil {
+		th.mainLoop = mainLoopWithContext
+	} else {
+		th.mainLoop = mainLoop
+	}
+}

@@ -228,3 +228,31 @@ func TestPatchLimitsTailCallTraceback(t *testing.T) {
 		t.Errorf("traceback does not summarise the tail calls: %v", err)
 	}
 }
+
+// A coroutine made during one call can be resumed in a later call, and
+// runs under the later call's context (its deadline stops it).
+func TestPatchLimitsCoroutineFollowsResumerContext(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	L.SetContext(ctx1)
+	if err := L.DoString(`gen = coroutine.wrap(function() local n = 0 while true do n = n + 1 coroutine.yield(n) end end); assert(gen() == 1)
+		spin = coroutine.wrap(function() coroutine.yield() while true do end end); spin()`); err != nil {
+		t.Fatal(err)
+	}
+	cancel1()
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel2()
+	L.SetContext(ctx2)
+	if err := L.DoString(`assert(gen() == 2)`); err != nil {
+		t.Fatalf("resuming a coroutine made in an earlier call: %v", err)
+	}
+	start := time.Now()
+	err := L.DoString(`spin()`)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("want the resumer's deadline, got %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("stopped after %v", d)
+	}
+}
