@@ -92,6 +92,11 @@ type State struct {
 	traces     []*deviceTrace
 	autoTraced bool
 	closed     bool
+	// made lists the userdata made before the first Checkpoint; cp is the
+	// host's half of the checkpoint (checkpoint.go).
+	made         []*glua.LUserData
+	madeOverflow bool
+	cp           *checkpoint
 }
 
 // NewState makes a fresh state with every flashemu module preloaded and set
@@ -436,6 +441,13 @@ func (s *State) newUserData(t *udType, v any) *glua.LUserData {
 	ud := s.L.NewUserData()
 	ud.Value = v
 	ud.Metatable = s.metas[t]
+	if s.cp == nil && !s.madeOverflow {
+		if len(s.made) == maxMade {
+			s.made, s.madeOverflow = nil, true
+		} else {
+			s.made = append(s.made, ud)
+		}
+	}
 	return ud
 }
 

@@ -58,6 +58,9 @@ type SweepBinding struct {
 	ackTo func(any)
 	// lastAcked is how many acknowledged values the latest check got.
 	lastAcked atomic.Int64
+	// checkStates counts the check states made (tests: rollback reuses one
+	// per worker).
+	checkStates atomic.Int64
 }
 
 // BindSweep binds def (defined in s) to the engine. ctx bounds every Lua
@@ -229,16 +232,19 @@ func (b *SweepBinding) checkFactory(worker int) (faults.CheckContextFunc, error)
 
 // isolatedCheck runs a worker's checks, each in a pristine state.
 //
-// Today it makes a fresh state from the program per check (the script's
-// top level re-run in definition mode): correct, and the cost of one
-// definition pass per check. A journaled checkpoint/rollback of one state
-// (gopher-lua patch, pending) will replace prepare/discard here without
-// changing callers.
+// It makes one state per worker, runs the script's top level in it
+// (definition mode) and checkpoints it; after each check it rolls the state
+// back to that checkpoint (State.Rollback: the Lua heap, math.random, the
+// devices made at the top level). A state that cannot be checkpointed (see
+// State.Checkpoint), or whose rollback fails, is closed and a new one made
+// for the next check: slower, equally pristine.
 type isolatedCheck struct {
 	b     *SweepBinding
 	ws    *State    // the pristine state the next check runs in; nil: make one
 	def   *SweepDef // the sweep's definition in ws
 	where string
+	// rollback is set while ws holds a checkpoint to roll back to.
+	rollback bool
 }
 
 // prepare makes a pristine state with the definition pass run.
@@ -248,6 +254,7 @@ func (ic *isolatedCheck) prepare() error {
 	if err != nil {
 		return err
 	}
+	b.checkStates.Add(1)
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -265,9 +272,11 @@ func (ic *isolatedCheck) prepare() error {
 		ic.release(ws)
 		return fmt.Errorf("check state: %s does not define sweep %q at its top level (check states run the script's top level up to its first sweep.run)", b.prog.Path, b.Def.Name)
 	}
+	sweepsOf(ws).inCheck = true
 	proto := def.check.Proto
 	ic.ws, ic.def = ws, def
 	ic.where = fmt.Sprintf("%s:%d", proto.SourceName, proto.LineDefined)
+	ic.rollback = ws.Checkpoint() == nil
 	return nil
 }
 
@@ -286,8 +295,27 @@ func (ic *isolatedCheck) release(ws *State) {
 	}
 }
 
-// check runs the check once in a pristine state, then discards the state
-// (whatever the check's outcome: error, timeout, pass).
+// done ends a check: the state is rolled back for the next check, or
+// closed (no checkpoint, a failed rollback, a timed-out or cancelled check
+// whose Lua call may have stopped anywhere, or a closed binding).
+func (ic *isolatedCheck) done(ctx context.Context, ws *State) {
+	b := ic.b
+	if ic.rollback && ctx.Err() == nil {
+		// Under b.mu, so that Close cannot close ws mid-rollback.
+		b.mu.Lock()
+		if !b.closed && ws.Rollback() == nil {
+			delete(b.busy, ws)
+			b.mu.Unlock()
+			return
+		}
+		b.mu.Unlock()
+	}
+	ic.ws, ic.def, ic.rollback = nil, nil, false
+	ic.release(ws)
+}
+
+// check runs the check once in a pristine state, then returns the state to
+// that pristine state (or discards it), whatever the check's outcome.
 //
 // ctx is the engine's per-check context (cancelled on the sweep's
 // cancellation and at Options.CheckTimeout); the state is marked busy while
@@ -307,13 +335,9 @@ func (ic *isolatedCheck) check(ctx context.Context, d *emu.Device, acked []any) 
 	}
 	b.busy[ws] = true
 	b.mu.Unlock()
-	defer func() {
-		ic.ws, ic.def = nil, nil
-		ic.release(ws)
-	}()
+	defer ic.done(ctx, ws)
 	b.lastAcked.Store(int64(len(acked)))
 	var cache ackCache
-	sweepsOf(ws).inCheck = true
 	rets, err := ws.Call(ctx, def.check, ws.NewDevice(d), cache.table(ws.L, acked))
 	if err != nil {
 		return locateCheckError(err, where)
