@@ -3,6 +3,9 @@ package lua
 const defaultArrayCap = 32
 const defaultHashCap = 32
 
+// defaultKeysCap is the initial capacity of a table's key order. PATCH(speed).
+const defaultKeysCap = 8
+
 type lValueArraySorter struct {
 	L      *LState
 	Fn     *LFunction
@@ -274,7 +277,7 @@ func (tb *LTable) RawSet(key LValue, value LValue) {
 			return
 		}
 	case LString:
-		tb.RawSetString(string(v), value)
+		tb.rawSetString(string(v), key, value) // PATCH(speed): key is boxed already
 		return
 	}
 
@@ -291,56 +294,78 @@ func (tb *LTable) RawSetInt(key int, value LValue) {
 }
 
 // RawSetString sets a given LValue to a given string index without the __newindex metamethod.
+//
+// PATCH(speed): updating an existing key touches only strdict (v1.1.2 also
+// looked it up in k2i on every assignment); a new key is boxed once for both
+// keys and k2i (v1.1.2: twice), and the key order starts with room for 8
+// keys instead of growing from zero.
 func (tb *LTable) RawSetString(key string, value LValue) {
+	tb.rawSetString(key, nil, value)
+}
+
+// rawSetString is RawSetString; boxed, if not nil, is key already boxed as
+// an LValue (RawSetH's key), used for the key order instead of boxing the
+// key again. PATCH(speed): hosts that fill many tables with the same field
+// names pass pre-boxed keys to RawSetH and allocate nothing per key.
+func (tb *LTable) rawSetString(key string, boxed LValue, value LValue) {
 	tb.touch() // PATCH(checkpoint)
+	if value == LNil {
+		if tb.strdict != nil {
+			// The key stays in keys/k2i so that a traversal that clears
+			// fields goes on (compactKeys drops it later).
+			delete(tb.strdict, key)
+		}
+		return
+	}
 	if tb.strdict == nil {
 		tb.strdict = make(map[string]LValue, defaultHashCap)
-	}
-	if tb.keys == nil {
-		tb.keys = []LValue{}
-		tb.k2i = map[LValue]int{}
-	}
-
-	if value == LNil {
-		// TODO tb.keys and tb.k2i should also be removed
-		delete(tb.strdict, key)
-	} else {
+	} else if _, ok := tb.strdict[key]; ok {
 		tb.strdict[key] = value
-		lkey := LString(key)
-		if _, ok := tb.k2i[lkey]; !ok {
-			tb.compactKeys() // PATCH(tables)
-			tb.k2i[lkey] = len(tb.keys)
-			tb.keys = append(tb.keys, lkey)
-		}
+		return
 	}
+	tb.strdict[key] = value
+	if boxed == nil {
+		boxed = LString(key)
+	}
+	tb.addKey(boxed)
+}
+
+// addKey appends a key new to the hash part to the iteration order unless
+// it is already there (a key deleted and set again keeps its place).
+// PATCH(speed).
+func (tb *LTable) addKey(key LValue) {
+	if tb.keys == nil {
+		tb.keys = make([]LValue, 0, defaultKeysCap)
+		tb.k2i = make(map[LValue]int, defaultKeysCap)
+	} else if _, ok := tb.k2i[key]; ok {
+		return
+	}
+	tb.compactKeys() // PATCH(tables)
+	tb.k2i[key] = len(tb.keys)
+	tb.keys = append(tb.keys, key)
 }
 
 // RawSetH sets a given LValue to a given index without the __newindex metamethod.
 func (tb *LTable) RawSetH(key LValue, value LValue) {
 	if s, ok := key.(LString); ok {
-		tb.RawSetString(string(s), value)
+		tb.rawSetString(string(s), key, value) // PATCH(speed): key is boxed already
 		return
 	}
 	tb.touch() // PATCH(checkpoint)
+	if value == LNil {
+		if tb.dict != nil {
+			delete(tb.dict, key)
+		}
+		return
+	}
 	if tb.dict == nil {
 		tb.dict = make(map[LValue]LValue, len(tb.strdict))
+	} else if _, ok := tb.dict[key]; ok {
+		tb.dict[key] = value // PATCH(speed): an existing key keeps its place
+		return
 	}
-	if tb.keys == nil {
-		tb.keys = []LValue{}
-		tb.k2i = map[LValue]int{}
-	}
-
-	if value == LNil {
-		// TODO tb.keys and tb.k2i should also be removed
-		delete(tb.dict, key)
-	} else {
-		tb.dict[key] = value
-		if _, ok := tb.k2i[key]; !ok {
-			tb.compactKeys() // PATCH(tables)
-			tb.k2i[key] = len(tb.keys)
-			tb.keys = append(tb.keys, key)
-		}
-	}
+	tb.dict[key] = value
+	tb.addKey(key)
 }
 
 // RawGet returns an LValue associated with a given key without __index metamethod.
