@@ -77,3 +77,10 @@ func (al *allocator) LNumber2I(v LNumber) LValue {
 
 	return al.scratchValue
 }
+
+// NumberValue returns v as an LValue, boxed through the state's bulk
+// allocator (small non-negative integers are shared, others are carved
+// from a block of floats) instead of one 8-byte heap allocation per number.
+// Host bindings that return many numbers (record fields, lists) use it.
+// PATCH(speed).
+func (ls *LState) NumberValue(v LNumber) LValue { return ls.alloc.LNumber2I(v) }

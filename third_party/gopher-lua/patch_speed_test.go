@@ -56,3 +56,22 @@ func BenchmarkTableRecordFill(b *testing.B) {
 		}
 	}
 }
+
+func TestPatchSpeedNumberValue(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	for _, v := range []LNumber{0, 1, 127, 128, 4096, -1, 0.5, 1e300} {
+		if got := L.NumberValue(v); got != LValue(v) {
+			t.Errorf("NumberValue(%v) = %v", v, got)
+		}
+	}
+	// Amortised: far less than one allocation per number.
+	n := testing.AllocsPerRun(10, func() {
+		for i := 0; i < 1000; i++ {
+			_ = L.NumberValue(LNumber(1000 + i))
+		}
+	})
+	if n > 100 {
+		t.Errorf("1000 numbers: %v allocs", n)
+	}
+}
