@@ -141,8 +141,8 @@ func ipairsaux(L *LState) int {
 		return 0
 	} else {
 		L.Pop(1)
-		L.Push(LNumber(i))
-		L.Push(LNumber(i))
+		L.Push(L.NumberValue(LNumber(i)))
+		L.Push(L.NumberValue(LNumber(i)))
 		L.Push(v)
 		return 2
 	}
@@ -152,7 +152,7 @@ func baseIpairs(L *LState) int {
 	tb := L.CheckTable(1)
 	L.Push(L.Get(UpvalueIndex(1)))
 	L.Push(tb)
-	L.Push(LNumber(0))
+	L.Push(L.NumberValue(LNumber(0)))
 	return 3
 }
 
@@ -338,7 +338,7 @@ func baseSelect(L *LState) int {
 		if string(lv) != "#" {
 			L.ArgError(1, "invalid string '"+string(lv)+"'")
 		}
-		L.Push(LNumber(L.GetTop() - 1))
+		L.Push(L.NumberValue(LNumber(L.GetTop() - 1)))
 		return 1
 	}
 	return 0
@@ -420,7 +420,7 @@ func baseToNumber(L *LState) int {
 			if v, err := strconv.ParseFloat(str, LNumberBit); err != nil {
 				L.Push(LNil)
 			} else {
-				L.Push(LNumber(v))
+				L.Push(L.NumberValue(LNumber(v)))
 			}
 		} else {
 			if noBase && strings.HasPrefix(strings.ToLower(str), "0x") {
@@ -429,7 +429,7 @@ func baseToNumber(L *LState) int {
 			if v, err := strconv.ParseInt(str, base, LNumberBit); err != nil {
 				L.Push(LNil)
 			} else {
-				L.Push(LNumber(v))
+				L.Push(L.NumberValue(LNumber(v)))
 			}
 		}
 	default:

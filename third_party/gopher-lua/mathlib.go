@@ -45,84 +45,84 @@ var mathFuncs = map[string]LGFunction{
 }
 
 func mathAbs(L *LState) int {
-	L.Push(LNumber(math.Abs(float64(L.CheckNumber(1)))))
+	L.Push(L.NumberValue(LNumber(math.Abs(float64(L.CheckNumber(1))))))
 	return 1
 }
 
 func mathAcos(L *LState) int {
-	L.Push(LNumber(math.Acos(float64(L.CheckNumber(1)))))
+	L.Push(L.NumberValue(LNumber(math.Acos(float64(L.CheckNumber(1))))))
 	return 1
 }
 
 func mathAsin(L *LState) int {
-	L.Push(LNumber(math.Asin(float64(L.CheckNumber(1)))))
+	L.Push(L.NumberValue(LNumber(math.Asin(float64(L.CheckNumber(1))))))
 	return 1
 }
 
 func mathAtan(L *LState) int {
-	L.Push(LNumber(math.Atan(float64(L.CheckNumber(1)))))
+	L.Push(L.NumberValue(LNumber(math.Atan(float64(L.CheckNumber(1))))))
 	return 1
 }
 
 func mathAtan2(L *LState) int {
-	L.Push(LNumber(math.Atan2(float64(L.CheckNumber(1)), float64(L.CheckNumber(2)))))
+	L.Push(L.NumberValue(LNumber(math.Atan2(float64(L.CheckNumber(1)), float64(L.CheckNumber(2))))))
 	return 1
 }
 
 func mathCeil(L *LState) int {
-	L.Push(LNumber(math.Ceil(float64(L.CheckNumber(1)))))
+	L.Push(L.NumberValue(LNumber(math.Ceil(float64(L.CheckNumber(1))))))
 	return 1
 }
 
 func mathCos(L *LState) int {
-	L.Push(LNumber(math.Cos(float64(L.CheckNumber(1)))))
+	L.Push(L.NumberValue(LNumber(math.Cos(float64(L.CheckNumber(1))))))
 	return 1
 }
 
 func mathCosh(L *LState) int {
-	L.Push(LNumber(math.Cosh(float64(L.CheckNumber(1)))))
+	L.Push(L.NumberValue(LNumber(math.Cosh(float64(L.CheckNumber(1))))))
 	return 1
 }
 
 func mathDeg(L *LState) int {
-	L.Push(LNumber(float64(L.CheckNumber(1)) * 180 / math.Pi))
+	L.Push(L.NumberValue(LNumber(float64(L.CheckNumber(1)) * 180 / math.Pi)))
 	return 1
 }
 
 func mathExp(L *LState) int {
-	L.Push(LNumber(math.Exp(float64(L.CheckNumber(1)))))
+	L.Push(L.NumberValue(LNumber(math.Exp(float64(L.CheckNumber(1))))))
 	return 1
 }
 
 func mathFloor(L *LState) int {
-	L.Push(LNumber(math.Floor(float64(L.CheckNumber(1)))))
+	L.Push(L.NumberValue(LNumber(math.Floor(float64(L.CheckNumber(1))))))
 	return 1
 }
 
 func mathFmod(L *LState) int {
-	L.Push(LNumber(math.Mod(float64(L.CheckNumber(1)), float64(L.CheckNumber(2)))))
+	L.Push(L.NumberValue(LNumber(math.Mod(float64(L.CheckNumber(1)), float64(L.CheckNumber(2))))))
 	return 1
 }
 
 func mathFrexp(L *LState) int {
 	v1, v2 := math.Frexp(float64(L.CheckNumber(1)))
-	L.Push(LNumber(v1))
-	L.Push(LNumber(v2))
+	L.Push(L.NumberValue(LNumber(v1)))
+	L.Push(L.NumberValue(LNumber(v2)))
 	return 2
 }
 
 func mathLdexp(L *LState) int {
-	L.Push(LNumber(math.Ldexp(float64(L.CheckNumber(1)), L.CheckInt(2))))
+	L.Push(L.NumberValue(LNumber(math.Ldexp(float64(L.CheckNumber(1)), L.CheckInt(2)))))
 	return 1
 }
 
 func mathLog(L *LState) int {
-	L.Push(LNumber(math.Log(float64(L.CheckNumber(1)))))
+	L.Push(L.NumberValue(LNumber(math.Log(float64(L.CheckNumber(1))))))
 	return 1
 }
 
 func mathLog10(L *LState) int {
-	L.Push(LNumber(math.Log10(float64(L.CheckNumber(1)))))
+	L.Push(L.NumberValue(LNumber(math.Log10(float64(L.CheckNumber(1))))))
 	return 1
 }
 
@@ -167,18 +167,18 @@ func mathMod(L *LState) int {
 
 func mathModf(L *LState) int {
 	v1, v2 := math.Modf(float64(L.CheckNumber(1)))
-	L.Push(LNumber(v1))
-	L.Push(LNumber(v2))
+	L.Push(L.NumberValue(LNumber(v1)))
+	L.Push(L.NumberValue(LNumber(v2)))
 	return 2
 }
 
 func mathPow(L *LState) int {
-	L.Push(LNumber(math.Pow(float64(L.CheckNumber(1)), float64(L.CheckNumber(2)))))
+	L.Push(L.NumberValue(LNumber(math.Pow(float64(L.CheckNumber(1)), float64(L.CheckNumber(2))))))
 	return 1
 }
 
 func mathRad(L *LState) int {
-	L.Push(LNumber(float64(L.CheckNumber(1)) * math.Pi / 180))
+	L.Push(L.NumberValue(LNumber(float64(L.CheckNumber(1)) * math.Pi / 180)))
 	return 1
 }
 
@@ -192,19 +192,19 @@ func mathRandom(L *LState) int {
 	r := L.G.rng.r
 	switch L.GetTop() {
 	case 0:
-		L.Push(LNumber(r.Float64()))
+		L.Push(L.NumberValue(LNumber(r.Float64())))
 	case 1:
 		n := L.CheckInt64(1)
 		if n < 1 {
 			L.ArgError(1, "interval is empty")
 		}
-		L.Push(LNumber(r.Int64N(n) + 1))
+		L.Push(L.NumberValue(LNumber(r.Int64N(n) + 1)))
 	default:
 		lo, hi := L.CheckInt64(1), L.CheckInt64(2)
 		if lo > hi {
 			L.ArgError(2, "interval is empty")
 		}
-		L.Push(LNumber(lo + int64(r.Uint64N(uint64(hi-lo)+1))))
+		L.Push(L.NumberValue(LNumber(lo + int64(r.Uint64N(uint64(hi-lo)+1)))))
 	}
 	return 1
 }
@@ -215,27 +215,27 @@ func mathRandomseed(L *LState) int {
 }
 
 func mathSin(L *LState) int {
-	L.Push(LNumber(math.Sin(float64(L.CheckNumber(1)))))
+	L.Push(L.NumberValue(LNumber(math.Sin(float64(L.CheckNumber(1))))))
 	return 1
 }
 
 func mathSinh(L *LState) int {
-	L.Push(LNumber(math.Sinh(float64(L.CheckNumber(1)))))
+	L.Push(L.NumberValue(LNumber(math.Sinh(float64(L.CheckNumber(1))))))
 	return 1
 }
 
 func mathSqrt(L *LState) int {
-	L.Push(LNumber(math.Sqrt(float64(L.CheckNumber(1)))))
+	L.Push(L.NumberValue(LNumber(math.Sqrt(float64(L.CheckNumber(1))))))
 	return 1
 }
 
 func mathTan(L *LState) int {
-	L.Push(LNumber(math.Tan(float64(L.CheckNumber(1)))))
+	L.Push(L.NumberValue(LNumber(math.Tan(float64(L.CheckNumber(1))))))
 	return 1
 }
 
 func mathTanh(L *LState) int {
-	L.Push(LNumber(math.Tanh(float64(L.CheckNumber(1)))))
+	L.Push(L.NumberValue(LNumber(math.Tanh(float64(L.CheckNumber(1))))))
 	return 1
 }
 

@@ -1,6 +1,9 @@
 package lua
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 // PATCH(speed) tests: allocations of string-keyed table writes.
 
@@ -73,5 +76,58 @@ func TestPatchSpeedNumberValue(t *testing.T) {
 	})
 	if n > 100 {
 		t.Errorf("1000 numbers: %v allocs", n)
+	}
+}
+
+// luaModulo's integer path agrees with Lua's definition a - floor(a/b)*b
+// (and with the float path) on integers of both signs; floats, NaN, inf
+// and a zero divisor still take the float path.
+func TestPatchSpeedModulo(t *testing.T) {
+	// v1.1.2's float path (math.Mod is exact), floored as Lua defines it.
+	ref := func(a, b float64) float64 {
+		v := math.Mod(a, b)
+		if b > 0 && v < 0 || b < 0 && v > 0 {
+			v += b
+		}
+		return v
+	}
+	ints := []float64{0, 1, 2, 3, 7, 255, 256, 65536, 1 << 31, 1<<53 - 1, -1, -2, -7, -255, -256, -(1 << 40)}
+	for _, a := range ints {
+		for _, b := range ints {
+			if b == 0 {
+				continue
+			}
+			got, want := float64(luaModulo(LNumber(a), LNumber(b))), ref(a, b)
+			if got != want {
+				t.Errorf("%v %% %v = %v, want %v", a, b, got, want)
+			}
+		}
+	}
+	for _, c := range [][3]float64{{5.5, 2, 1.5}, {-5.5, 2, 0.5}, {5, 2.5, 0}, {1, math.Inf(1), 1}} {
+		if got := float64(luaModulo(LNumber(c[0]), LNumber(c[1]))); got != c[2] {
+			t.Errorf("%v %% %v = %v, want %v", c[0], c[1], got, c[2])
+		}
+	}
+	if got := float64(luaModulo(1, 0)); !math.IsNaN(got) {
+		t.Errorf("1 %% 0 = %v, want nan", got)
+	}
+}
+
+// Library functions box their number results through the state's bulk
+// allocator.
+func TestPatchSpeedLibraryNumbersDoNotAllocateEach(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	fn, err := L.LoadString(`local s, x = "abcdefgh", 0 for i = 1, 1000 do x = x + math.floor(i / 3) + s:byte(i % 8 + 1) + #s end return x`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := testing.AllocsPerRun(5, func() {
+		L.Push(fn)
+		L.Call(0, 1)
+		L.Pop(1)
+	})
+	if n > 500 { // v1.1.2: one allocation per library result, ~2,000
+		t.Errorf("1000 iterations of math.floor and string.byte: %v allocs", n)
 	}
 }

@@ -2283,6 +2283,17 @@ func opArith(L *LState, inst uint32, baseframe *callFrame) int { //OP_ADD, OP_SU
 func luaModulo(lhs, rhs LNumber) LNumber {
 	flhs := float64(lhs)
 	frhs := float64(rhs)
+	// PATCH(speed): integral operands (byte and bit arithmetic, the common
+	// case) are reduced with an integer remainder instead of math.Mod, with
+	// the result floored as Lua's a - floor(a/b)*b.
+	if il, ir := int64(flhs), int64(frhs); float64(il) == flhs && float64(ir) == frhs && ir != 0 &&
+		il > -1<<53 && il < 1<<53 && ir > -1<<53 && ir < 1<<53 {
+		r := il % ir
+		if r != 0 && (r^ir) < 0 {
+			r += ir
+		}
+		return LNumber(r)
+	}
 	v := math.Mod(flhs, frhs)
 	if frhs > 0 && v < 0 || frhs < 0 && v > 0 {
 		v += frhs
