@@ -39,7 +39,7 @@ var ErrRollbackUnsafe = errors.New("lua: rollback cannot restore the checkpoint"
 
 // ErrCheckpointBusy is returned by Checkpoint and Rollback when called on a
 // coroutine or while Lua code runs in the state.
-var ErrCheckpointBusy = errors.New("lua: checkpoint and rollback need an idle main thread")
+var ErrCheckpointBusy = errors.New("lua: checkpoint and rollback must run on the main thread, rollback at the checkpoint's call depth")
 
 // journal is one state's (one Global's) checkpoint log.
 type journal struct {
@@ -52,6 +52,14 @@ type journal struct {
 	funcs  []funcSave
 	uds    []udSave
 	hooks  []func()
+
+	// The main thread's call depth and stack top at Checkpoint: registers
+	// below top belong to frames that outlive the checkpoint (a Go function
+	// that checkpoints from inside a Lua call), so open upvalues on them
+	// are journaled too.
+	depth   int
+	mainReg *registry
+	mainTop int
 
 	// Global-level state saved at Checkpoint.
 	global, registry, mainEnv *LTable
@@ -90,6 +98,7 @@ type tableSave struct {
 type upvalSave struct {
 	uv    *Upvalue
 	value LValue
+	open  bool // value is the register's, restored into the register
 }
 
 type funcSave struct {
@@ -151,7 +160,12 @@ func (uv *Upvalue) touch() {
 	}
 	uv.js.jepoch = j.epoch
 	if !uv.IsClosed() {
-		j.markUnsafe("a local of a coroutine that existed at the checkpoint was assigned")
+		if uv.reg != j.mainReg || uv.index >= j.mainTop {
+			j.markUnsafe("a local of a coroutine that existed at the checkpoint was assigned")
+			return
+		}
+		// A local of a main-thread frame below the checkpoint.
+		j.upvals = append(j.upvals, upvalSave{uv: uv, value: uv.reg.array[uv.index], open: true})
 		return
 	}
 	j.upvals = append(j.upvals, upvalSave{uv: uv, value: uv.value})
@@ -197,21 +211,25 @@ func (j *journal) markUnsafe(reason string) {
 	}
 }
 
-// idle reports whether ls is the main thread with no Lua frame running.
-func (ls *LState) idle() bool {
-	return ls.G.MainThread == ls && ls.G.CurrentThread == ls && ls.currentFrame == nil && ls.stack.Sp() == 0
+// onMain reports whether ls is the main thread, running (not a coroutine
+// resumed from it).
+func (ls *LState) onMain() bool {
+	return ls.G.MainThread == ls && ls.G.CurrentThread == ls
 }
 
 // Checkpoint records the state's Lua heap as it is now, for Rollback. It
-// must be called on the main thread while no Lua code runs. A new
-// Checkpoint replaces the previous one.
+// must be called on the main thread: from the host while no Lua code runs,
+// or from a Go function called by Lua (then Rollback must be called from
+// the same call depth, and the locals of the frames below are journaled
+// too). A new Checkpoint replaces the previous one.
 func (ls *LState) Checkpoint() error {
-	if !ls.idle() {
+	if !ls.onMain() {
 		return ErrCheckpointBusy
 	}
 	j := ls.G.jrn
 	j.clear()
 	j.epoch++
+	j.depth, j.mainReg, j.mainTop = ls.stack.Sp(), ls.reg, ls.reg.Top()
 	j.global, j.registry, j.mainEnv = ls.G.Global, ls.G.Registry, ls.Env
 	j.builtinMts = maps.Clone(ls.G.builtinMts)
 	j.rng = ls.G.rng.pcg
@@ -234,7 +252,7 @@ func (ls *LState) Rollback() error {
 	if j.epoch == 0 {
 		return fmt.Errorf("%w: no checkpoint", ErrRollbackUnsafe)
 	}
-	if !ls.idle() {
+	if !ls.onMain() || ls.stack.Sp() != j.depth {
 		return ErrCheckpointBusy
 	}
 	for i := len(j.tables) - 1; i >= 0; i-- {
@@ -243,7 +261,12 @@ func (ls *LState) Rollback() error {
 		tb.Metatable, tb.array, tb.dict, tb.strdict, tb.keys, tb.k2i = s.metatable, s.array, s.dict, s.strdict, s.keys, s.k2i
 	}
 	for i := len(j.upvals) - 1; i >= 0; i-- {
-		j.upvals[i].uv.value = j.upvals[i].value
+		s := &j.upvals[i]
+		if s.open {
+			s.uv.reg.array[s.uv.index] = s.value
+		} else {
+			s.uv.value = s.value
+		}
 	}
 	for i := len(j.funcs) - 1; i >= 0; i-- {
 		j.funcs[i].fn.Env = j.funcs[i].env
@@ -262,8 +285,6 @@ func (ls *LState) Rollback() error {
 	unsafe := j.unsafe
 	j.clear()
 	j.epoch++
-	ls.SetTop(0)
-	ls.uvcache = nil
 	if unsafe != "" {
 		return fmt.Errorf("%w: %s", ErrRollbackUnsafe, unsafe)
 	}

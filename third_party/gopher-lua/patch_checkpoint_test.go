@@ -366,17 +366,21 @@ func TestPatchCheckpointBusyAndNone(t *testing.T) {
 	if err := L.Rollback(); !errors.Is(err, ErrRollbackUnsafe) {
 		t.Fatalf("rollback without a checkpoint: %v", err)
 	}
+	co, _ := L.NewThread()
+	if err := co.Checkpoint(); !errors.Is(err, ErrCheckpointBusy) {
+		t.Fatalf("checkpoint on a coroutine: %v", err)
+	}
 	var inside error
 	L.SetGlobal("cp", L.NewFunction(func(L *LState) int { inside = L.Checkpoint(); return 0 }))
 	if err := L.DoString(`cp()`); err != nil {
 		t.Fatal(err)
 	}
-	if !errors.Is(inside, ErrCheckpointBusy) {
-		t.Fatalf("checkpoint while Lua runs: %v", inside)
+	if inside != nil {
+		t.Fatalf("checkpoint inside a call: %v", inside)
 	}
-	co, _ := L.NewThread()
-	if err := co.Checkpoint(); !errors.Is(err, ErrCheckpointBusy) {
-		t.Fatalf("checkpoint on a coroutine: %v", err)
+	// Rollback at another call depth than the checkpoint's.
+	if err := L.Rollback(); !errors.Is(err, ErrCheckpointBusy) {
+		t.Fatalf("rollback at another depth: %v", err)
 	}
 	if err := L.Checkpoint(); err != nil {
 		t.Fatal(err)
@@ -393,6 +397,47 @@ func TestPatchCheckpointBusyAndNone(t *testing.T) {
 	}
 	if got := L.GetGlobal("x"); got != LNumber(1) {
 		t.Fatalf("x = %v", got)
+	}
+}
+
+// A Go function called from Lua checkpoints, runs checks that change the
+// caller's locals (open upvalues), globals and tables, and rolls back
+// after each: the caller goes on with its values (the REPL's sweep.run).
+func TestPatchCheckpointInsideACall(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	L.SetGlobal("isolated", L.NewFunction(func(L *LState) int {
+		check := L.CheckFunction(1)
+		n := L.CheckInt(2)
+		if err := L.Checkpoint(); err != nil {
+			L.RaiseError("checkpoint: %v", err)
+		}
+		for i := 0; i < n; i++ {
+			L.Push(check)
+			if err := L.PCall(0, 0, nil); err != nil {
+				L.RaiseError("check %d: %v", i, err)
+			}
+			if err := L.Rollback(); err != nil {
+				L.RaiseError("rollback %d: %v", i, err)
+			}
+		}
+		return 0
+	}))
+	err := L.DoString(`
+		local count, t = 0, {1, 2, 3}
+		g = "pristine"
+		isolated(function()
+			count = count + 1
+			assert(count == 1, "count leaked: " .. count)
+			assert(#t == 3 and g == "pristine", "table or global leaked")
+			t[4] = 4; g = "changed"
+		end, 5)
+		assert(count == 0 and #t == 3 and g == "pristine", "the caller sees a check's changes")
+		count = 10
+		assert(count == 10)
+	`)
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
