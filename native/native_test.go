@@ -241,7 +241,10 @@ func TestZephyrStorageSweeps(t *testing.T) {
 			flags, err := native.CCFlags()
 			require.NoError(t, err)
 			args := append(strings.Fields(flags), "-I"+filepath.Join(zb, "include"), "-I"+filepath.Join(zb, "subsys", "fs", sub),
-				"-Wall", "-shared", "-fPIC", "-o", filepath.Join(dir, "lib"+sub+".so"), src, filepath.Join(exampleDir(t), sub+"_check.c"))
+				"-Wall", "-shared", "-fPIC", "-o", filepath.Join(dir, "lib"+sub+".so"), src, filepath.Join(exampleDir(t), "zephyr_fs_check.c"))
+			if sub == "zms" {
+				args = append(args, "-DFS_ZMS")
+			}
 			out, err := exec.Command(cc, args...).CombinedOutput()
 			require.NoError(t, err, "cc %s\n%s", strings.Join(args, " "), out)
 			assert.Empty(t, strings.TrimSpace(string(out)), "warnings compiling %s", sub)

@@ -1,5 +1,5 @@
 -- nvs_sweep.lua: Zephyr's NVS (unmodified nvs.c) under power cuts; build
--- libnvs.so as nvs_check.c says. Four 1 KiB sectors, so the workload's
+-- libnvs.so as zephyr_fs_check.c says. Four 1 KiB sectors, so the workload's
 -- writes fill sectors and garbage collection runs under the cuts.
 local lib = native.load("libnvs.so")
 

@@ -1,5 +1,5 @@
 -- zms_sweep.lua: Zephyr's ZMS (unmodified zms.c) under power cuts; build
--- libzms.so as zms_check.c says. Four 1 KiB sectors, so the workload's
+-- libzms.so as zephyr_fs_check.c says. Four 1 KiB sectors, so the workload's
 -- writes fill sectors and garbage collection runs under the cuts.
 local lib = native.load("libzms.so")
 

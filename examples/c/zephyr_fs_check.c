@@ -1,20 +1,38 @@
 /*
- * nvs_check.c: a workload and check for Zephyr's NVS, compiled together
- * with Zephyr's own, unmodified subsys/fs/nvs/nvs.c (see docs/native.md):
+ * zephyr_fs_check.c: one workload and check for Zephyr's NVS and ZMS (their
+ * APIs have the same shape), compiled together with Zephyr's own,
+ * unmodified subsys/fs/nvs/nvs.c or subsys/fs/zms/zms.c (see docs/native.md):
  *
  *   ZB=$ZEPHYR_BASE
  *   cc $(flashemu cc-flags) -I$ZB/include -I$ZB/subsys/fs/nvs -shared -fPIC \
- *      -o libnvs.so $ZB/subsys/fs/nvs/nvs.c nvs_check.c
- *   flashemu sweep nvs_sweep.lua
+ *      -o libnvs.so $ZB/subsys/fs/nvs/nvs.c zephyr_fs_check.c
+ *   cc $(flashemu cc-flags) -DFS_ZMS -I$ZB/include -I$ZB/subsys/fs/zms -shared -fPIC \
+ *      -o libzms.so $ZB/subsys/fs/zms/zms.c zephyr_fs_check.c
+ *   flashemu sweep nvs_sweep.lua      # or zms_sweep.lua
  *
  * The workload writes a counter under one ID (and a filler under another,
  * so that sectors fill and garbage collection runs) and acknowledges each
- * counter value nvs_write returned for. The check mounts and reads the
+ * counter value the write returned for. The check mounts and reads the
  * counter: it must be the last acknowledged value or the one in flight.
  */
 #include <zephyr/kernel.h>
 #include <zephyr/storage/flash_map.h>
+
+#ifdef FS_ZMS
+#include <zephyr/fs/zms.h>
+#define FS_NAME "zms"
+typedef struct zms_fs fs_t;
+#define fs_mount zms_mount
+#define fs_write zms_write
+#define fs_read zms_read
+#else
 #include <zephyr/fs/nvs.h>
+#define FS_NAME "nvs"
+typedef struct nvs_fs fs_t;
+#define fs_mount nvs_mount
+#define fs_write nvs_write
+#define fs_read nvs_read
+#endif
 
 #ifndef WRITES
 #define WRITES 40
@@ -23,7 +41,7 @@
 #define ID_COUNTER 1
 #define ID_FILLER 2
 
-static struct nvs_fs fs;
+static fs_t fs;
 
 static int mount(void)
 {
@@ -42,7 +60,7 @@ static int mount(void)
 	}
 	fs.sector_size = info.size;
 	fs.sector_count = fa->fa_size / info.size;
-	return nvs_mount(&fs);
+	return fs_mount(&fs);
 }
 
 int flashemu_workload(void)
@@ -51,20 +69,20 @@ int flashemu_workload(void)
 	int rc = mount();
 
 	if (rc) {
-		flashemu_fail("nvs_mount: %d", rc);
+		flashemu_fail(FS_NAME "_mount: %d", rc);
 		return rc;
 	}
 	for (uint32_t v = 1; v <= WRITES; v++) {
-		rc = nvs_write(&fs, ID_COUNTER, &v, sizeof(v));
+		rc = fs_write(&fs, ID_COUNTER, &v, sizeof(v));
 		if (rc != sizeof(v)) {
-			flashemu_fail("nvs_write counter %u: %d", v, rc);
+			flashemu_fail(FS_NAME "_write counter %u: %d", v, rc);
 			return 1;
 		}
 		flashemu_ack(v);
 		memset(filler, (int)v, sizeof(filler));
-		rc = nvs_write(&fs, ID_FILLER, filler, sizeof(filler));
+		rc = fs_write(&fs, ID_FILLER, filler, sizeof(filler));
 		if (rc != sizeof(filler)) {
-			flashemu_fail("nvs_write filler %u: %d", v, rc);
+			flashemu_fail(FS_NAME "_write filler %u: %d", v, rc);
 			return 1;
 		}
 	}
@@ -79,15 +97,15 @@ int flashemu_check(void)
 	int rc = mount();
 
 	if (rc) {
-		flashemu_fail("nvs_mount after the cut: %d", rc);
+		flashemu_fail(FS_NAME "_mount after the cut: %d", rc);
 		return 1;
 	}
-	rc = nvs_read(&fs, ID_COUNTER, &v, sizeof(v));
+	rc = fs_read(&fs, ID_COUNTER, &v, sizeof(v));
 	if (rc == -ENOENT && last == 0) {
 		return 0;
 	}
 	if (rc != sizeof(v)) {
-		flashemu_fail("nvs_read counter: %d (last acknowledged %u)", rc, last);
+		flashemu_fail(FS_NAME "_read counter: %d (last acknowledged %u)", rc, last);
 		return 1;
 	}
 	if (v != last && v != last + 1) {
