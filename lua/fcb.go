@@ -99,12 +99,7 @@ func fcbNew(s *State, L *glua.LState) int {
 // locTable renders an fcb location.
 func locTable(L *glua.LState, loc fcb.Loc) *glua.LTable {
 	t := L.CreateTable(0, 6)
-	t.RawSetString("sector", glua.LNumber(loc.Sector))
-	t.RawSetString("sector_off", glua.LNumber(loc.SectorOff))
-	t.RawSetString("elem_off", glua.LNumber(loc.ElemOff))
-	t.RawSetString("data_off", glua.LNumber(loc.DataOff))
-	t.RawSetString("area_off", glua.LNumber(loc.AreaOff()))
-	t.RawSetString("len", glua.LNumber(loc.Len))
+	fillLoc(L, t, loc)
 	return t
 }
 
@@ -174,17 +169,35 @@ func fcbPush(s *State, L *glua.LState) int {
 }
 
 // entryTable is what walk and entries yield: a location with its data
-// (a fresh table the caller may keep).
+// (see locTable).
 func entryTable(L *glua.LState, loc fcb.Loc, data []byte) *glua.LTable {
 	t := L.CreateTable(0, 7)
-	t.RawSetString("sector", glua.LNumber(loc.Sector))
-	t.RawSetString("sector_off", glua.LNumber(loc.SectorOff))
-	t.RawSetString("elem_off", glua.LNumber(loc.ElemOff))
-	t.RawSetString("data_off", glua.LNumber(loc.DataOff))
-	t.RawSetString("area_off", glua.LNumber(loc.AreaOff()))
-	t.RawSetString("len", glua.LNumber(loc.Len))
-	t.RawSetString("data", glua.LString(data))
+	fillLoc(L, t, loc)
+	t.RawSetH(keyData, glua.LString(data))
 	return t
+}
+
+// The field names of location tables, boxed once: a check walking a log
+// builds one table per entry, and a pre-boxed key costs no allocation.
+var (
+	keySector    glua.LValue = glua.LString("sector")
+	keySectorOff glua.LValue = glua.LString("sector_off")
+	keyElemOff   glua.LValue = glua.LString("elem_off")
+	keyDataOff   glua.LValue = glua.LString("data_off")
+	keyAreaOff   glua.LValue = glua.LString("area_off")
+	keyLen       glua.LValue = glua.LString("len")
+	keyData      glua.LValue = glua.LString("data")
+)
+
+// fillLoc sets a location's fields in t, numbers boxed through the state's
+// bulk allocator.
+func fillLoc(L *glua.LState, t *glua.LTable, loc fcb.Loc) {
+	t.RawSetH(keySector, L.NumberValue(glua.LNumber(loc.Sector)))
+	t.RawSetH(keySectorOff, L.NumberValue(glua.LNumber(loc.SectorOff)))
+	t.RawSetH(keyElemOff, L.NumberValue(glua.LNumber(loc.ElemOff)))
+	t.RawSetH(keyDataOff, L.NumberValue(glua.LNumber(loc.DataOff)))
+	t.RawSetH(keyAreaOff, L.NumberValue(glua.LNumber(loc.AreaOff())))
+	t.RawSetH(keyLen, L.NumberValue(glua.LNumber(loc.Len)))
 }
 
 // payload reads the entry at loc into f's reusable buffer; the result is
@@ -380,9 +393,9 @@ func fcbState(s *State, L *glua.LState) int {
 func fcbScan(s *State, L *glua.LState) int {
 	return walkLua(s, L, "scan", func(loc fcb.Loc, data []byte) int {
 		L.Push(glua.LString(data))
-		L.Push(glua.LNumber(loc.Sector))
-		L.Push(glua.LNumber(loc.ElemOff))
-		L.Push(glua.LNumber(loc.AreaOff()))
+		L.Push(L.NumberValue(glua.LNumber(loc.Sector)))
+		L.Push(L.NumberValue(glua.LNumber(loc.ElemOff)))
+		L.Push(L.NumberValue(glua.LNumber(loc.AreaOff())))
 		return 4
 	})
 }
