@@ -44,7 +44,7 @@ var ErrCheckpointBusy = errors.New("lua: checkpoint and rollback must run on the
 // journal is one state's (one Global's) checkpoint log.
 type journal struct {
 	epoch  uint64 // 0 until the first Checkpoint
-	dead   bool   // the state dropped its checkpoint; stamps pointing here are ignored
+	active bool   // a checkpoint is held (Checkpoint called, DropCheckpoint not since)
 	unsafe string // why the next Rollback cannot restore, if set
 
 	tables []tableSave
@@ -120,11 +120,10 @@ func (tb *LTable) touch() {
 }
 
 func (j *journal) saveTable(tb *LTable) {
-	if j.dead {
-		tb.js.jr = nil
+	tb.js.jepoch = j.epoch
+	if !j.active {
 		return
 	}
-	tb.js.jepoch = j.epoch
 	s := tableSave{tb: tb, metatable: tb.Metatable}
 	if tb.array != nil {
 		s.array = make([]LValue, len(tb.array), cap(tb.array))
@@ -154,11 +153,10 @@ func (uv *Upvalue) touch() {
 		return
 	}
 	j := uv.js.jr
-	if j.dead {
-		uv.js.jr = nil
+	uv.js.jepoch = j.epoch
+	if !j.active {
 		return
 	}
-	uv.js.jepoch = j.epoch
 	if !uv.IsClosed() {
 		if uv.reg != j.mainReg || uv.index >= j.mainTop {
 			j.markUnsafe("a local of a coroutine that existed at the checkpoint was assigned")
@@ -176,11 +174,10 @@ func (fn *LFunction) touch() {
 		return
 	}
 	j := fn.js.jr
-	if j.dead {
-		fn.js.jr = nil
+	fn.js.jepoch = j.epoch
+	if !j.active {
 		return
 	}
-	fn.js.jepoch = j.epoch
 	j.funcs = append(j.funcs, funcSave{fn: fn, env: fn.Env})
 }
 
@@ -189,18 +186,17 @@ func (ud *LUserData) touch() {
 		return
 	}
 	j := ud.js.jr
-	if j.dead {
-		ud.js.jr = nil
+	ud.js.jepoch = j.epoch
+	if !j.active {
 		return
 	}
-	ud.js.jepoch = j.epoch
 	j.uds = append(j.uds, udSave{ud: ud, env: ud.Env, metatable: ud.Metatable})
 }
 
 // resumed is called before a coroutine runs: resuming one that existed at
 // the checkpoint changes a stack the journal does not hold.
 func (th *LState) resumed() {
-	if th.js.stale() && !th.js.jr.dead {
+	if th.js.stale() && th.js.jr.active {
 		th.js.jr.markUnsafe("a coroutine that existed at the checkpoint was resumed")
 	}
 }
@@ -228,6 +224,7 @@ func (ls *LState) Checkpoint() error {
 	}
 	j := ls.G.jrn
 	j.clear()
+	j.active = true
 	j.epoch++
 	j.depth, j.mainReg, j.mainTop = ls.stack.Sp(), ls.reg, ls.reg.Top()
 	j.global, j.registry, j.mainEnv = ls.G.Global, ls.G.Registry, ls.Env
@@ -238,7 +235,7 @@ func (ls *LState) Checkpoint() error {
 
 // HasCheckpoint reports whether Checkpoint was called (and DropCheckpoint
 // was not called since).
-func (ls *LState) HasCheckpoint() bool { return ls.G.jrn.epoch != 0 }
+func (ls *LState) HasCheckpoint() bool { return ls.G.jrn.active }
 
 // Rollback returns every object that existed at the last Checkpoint to its
 // content then, runs the hooks registered with OnRollback (last first) and
@@ -249,7 +246,7 @@ func (ls *LState) HasCheckpoint() bool { return ls.G.jrn.epoch != 0 }
 // wrapping ErrRollbackUnsafe that says what: the state must be discarded.
 func (ls *LState) Rollback() error {
 	j := ls.G.jrn
-	if j.epoch == 0 {
+	if !j.active {
 		return fmt.Errorf("%w: no checkpoint", ErrRollbackUnsafe)
 	}
 	if !ls.onMain() || ls.stack.Sp() != j.depth {
@@ -291,11 +288,14 @@ func (ls *LState) Rollback() error {
 	return nil
 }
 
-// DropCheckpoint stops journaling: writes no longer save anything.
+// DropCheckpoint stops journaling: writes no longer save anything (each
+// object written afterwards is re-stamped once, then writes cost one
+// comparison again). A later Checkpoint journals every object again.
 func (ls *LState) DropCheckpoint() {
-	ls.G.jrn.dead = true
-	ls.G.jrn.clear()
-	ls.G.jrn = &journal{}
+	j := ls.G.jrn
+	j.clear()
+	j.active = false
+	j.epoch++
 }
 
 // TouchUserData reports whether ud existed at the last checkpoint and is
@@ -303,7 +303,7 @@ func (ls *LState) DropCheckpoint() {
 // Hosts call it where a binding takes a userdata's Go value, to save that
 // value's state (OnRollback) or to mark the rollback unsafe.
 func (ls *LState) TouchUserData(ud *LUserData) bool {
-	if !ud.js.stale() || ud.js.jr.dead {
+	if !ud.js.stale() || !ud.js.jr.active {
 		return false
 	}
 	ud.touch()
