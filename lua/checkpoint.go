@@ -4,19 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"weak"
 
 	"github.com/flashemu/flashemu/emu"
+	glua "github.com/yuin/gopher-lua"
 )
 
 // ErrNoCheckpoint reports that a state cannot be checkpointed (see
 // State.Checkpoint) or that a rollback could not restore it; the caller
 // makes a new state instead.
 var ErrNoCheckpoint = errors.New("lua: state cannot be rolled back")
-
-// maxMade bounds how many userdata a state remembers for a later
-// Checkpoint (a state that never checkpoints must not keep every userdata
-// it makes alive).
-const maxMade = 1024
 
 // checkpoint is the host's half of a checkpoint: what the Lua heap journal
 // (gopher-lua's Checkpoint/Rollback) cannot see.
@@ -39,8 +36,9 @@ type deviceSave struct {
 // Checkpoint records the state as it is now, so that Rollback can return
 // to it: the Lua heap (globals, package.loaded, every table and top-level
 // local), math.random's generator, per-state binding data, and the devices
-// made so far (their emulated chips). It must be called while no Lua code
-// runs. It fails with ErrNoCheckpoint when the state holds something made
+// made so far (their emulated chips). It is called while no Lua code runs,
+// or from a binding on the main thread (the REPL's sweep.run): then
+// Rollback must come from the same call depth. It fails with ErrNoCheckpoint when the state holds something made
 // before the checkpoint whose Go state cannot be restored (an FCB,
 // stream_flash or settings object, a native library, a running trace): such
 // states are re-made instead.
@@ -49,10 +47,11 @@ func (s *State) Checkpoint() error {
 		return fmt.Errorf("%w: an operation trace is running", ErrNoCheckpoint)
 	}
 	cp := &checkpoint{values: maps.Clone(s.values)}
-	if s.madeOverflow {
-		return fmt.Errorf("%w: more than %d userdata made at the top level", ErrNoCheckpoint, maxMade)
-	}
-	for _, ud := range s.made {
+	for _, w := range s.made {
+		ud := w.Value()
+		if ud == nil {
+			continue
+		}
 		switch v := ud.Value.(type) {
 		case *Device:
 			cp.devices = append(cp.devices, deviceSave{d: v, snap: v.Dev.Snapshot(), inj: v.Inj, trace: v.trace, ctl: v.ctl})
@@ -65,7 +64,7 @@ func (s *State) Checkpoint() error {
 	if err := s.L.Checkpoint(); err != nil {
 		return fmt.Errorf("%w: %v", ErrNoCheckpoint, err)
 	}
-	s.cp, s.made = cp, nil
+	s.cp = cp
 	return nil
 }
 
@@ -105,4 +104,31 @@ func (s *State) Rollback() error {
 		return fmt.Errorf("%w: finishing a check's trace: %v", ErrNoCheckpoint, ferr)
 	}
 	return nil
+}
+
+// trackMade remembers ud (weakly) for a later Checkpoint. Dead entries are
+// dropped whenever the list has doubled since the last pruning, so the list
+// stays proportional to the live userdata.
+func (s *State) trackMade(ud *glua.LUserData) {
+	s.made = append(s.made, weak.Make(ud))
+	if len(s.made) < s.madePrune {
+		return
+	}
+	live := s.made[:0]
+	for _, w := range s.made {
+		if w.Value() != nil {
+			live = append(live, w)
+		}
+	}
+	clear(s.made[len(live):])
+	s.made = live
+	s.madePrune = max(2*len(live), 256)
+}
+
+// DropCheckpoint forgets the checkpoint: the state stops journaling.
+func (s *State) DropCheckpoint() {
+	if s.cp != nil {
+		s.L.DropCheckpoint()
+		s.cp = nil
+	}
 }

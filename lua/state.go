@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"weak"
 
 	glua "github.com/yuin/gopher-lua"
 )
@@ -92,11 +93,12 @@ type State struct {
 	traces     []*deviceTrace
 	autoTraced bool
 	closed     bool
-	// made lists the userdata made before the first Checkpoint; cp is the
-	// host's half of the checkpoint (checkpoint.go).
-	made         []*glua.LUserData
-	madeOverflow bool
-	cp           *checkpoint
+	// made holds weak references to the userdata this state made (the live
+	// ones are what a Checkpoint must save or refuse); cp is the host's half
+	// of the checkpoint (checkpoint.go).
+	made      []weak.Pointer[glua.LUserData]
+	madePrune int
+	cp        *checkpoint
 }
 
 // NewState makes a fresh state with every flashemu module preloaded and set
@@ -441,13 +443,7 @@ func (s *State) newUserData(t *udType, v any) *glua.LUserData {
 	ud := s.L.NewUserData()
 	ud.Value = v
 	ud.Metatable = s.metas[t]
-	if s.cp == nil && !s.madeOverflow {
-		if len(s.made) == maxMade {
-			s.made, s.madeOverflow = nil, true
-		} else {
-			s.made = append(s.made, ud)
-		}
-	}
+	s.trackMade(ud)
 	return ud
 }
 

@@ -61,6 +61,9 @@ type SweepBinding struct {
 	// checkStates counts the check states made (tests: rollback reuses one
 	// per worker).
 	checkStates atomic.Int64
+	// isolated is set when checks run in the defining state (no program)
+	// and each starts from a rollback to the state sweep.run found.
+	isolated bool
 }
 
 // BindSweep binds def (defined in s) to the engine. ctx bounds every Lua

@@ -8,6 +8,7 @@ import (
 	"github.com/flashemu/flashemu/faults"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	glua "github.com/yuin/gopher-lua"
 )
 
 // rollbackScript's check fails unless it starts from the pristine top-level
@@ -83,4 +84,38 @@ func TestSweepCheckRollback(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestSweepReplIsolation: in a state without a compiled program (the
+// REPL), sweep.run runs the checks in the state itself, each rolled back
+// to the state sweep.run was called in, and leaves that state as it found
+// it; where it cannot checkpoint, the result says isolated = false.
+func TestSweepReplIsolation(t *testing.T) {
+	s, err := NewState(Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	_, err = s.DoString(context.Background(), "repl", isolationScript+`
+local golden = flash.nor{size = 4096, sector = 4096, write_block = 1}
+local before = calls
+R = sweep.run("iso", {})
+assert(calls == before and seen == 0, "sweep.run changed the caller's state")
+assert(package.loaded.marker == nil, "package.loaded changed")
+R1 = sweep.run("iso", {only = "iso:2a:1"})
+`)
+	require.NoError(t, err)
+	r := s.Global("R").(*glua.LTable)
+	assert.Equal(t, glua.LTrue, r.RawGetString("ok"), "failures: %v", s.ToString(r.RawGetString("failures")))
+	assert.Equal(t, glua.LTrue, r.RawGetString("isolated"))
+	assert.Greater(t, int(r.RawGetString("checked").(glua.LNumber)), 1)
+	assert.Equal(t, glua.LTrue, s.Global("R1").(*glua.LTable).RawGetString("ok"), "%v", s.Global("R1").(*glua.LTable).RawGetString("error"))
+
+	// An FCB object made before sweep.run cannot be rolled back: the checks
+	// run unisolated, and the result says so.
+	_, err = s.DoString(context.Background(), "repl2", `
+local keep = assert(fcb.new(flash.nor{size = 8192, sector = 4096, write_block = 1}:area{label = "x", offset = 0, size = 8192}, {magic = 1}))
+R2 = sweep.run("iso", {})`)
+	require.NoError(t, err)
+	r2 := s.Global("R2").(*glua.LTable)
+	assert.Equal(t, glua.LFalse, r2.RawGetString("isolated"))
+	assert.Equal(t, glua.LFalse, r2.RawGetString("ok"), "unisolated checks leak: the isolation script must fail")
 }

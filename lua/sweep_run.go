@@ -111,6 +111,15 @@ func sweepRun(s *State, L *glua.LState) int {
 		b.Sweep.CheckContextFactory = nil
 		b.Sweep.CheckFactory = b.mainCheckFactory
 		jobs = 1
+		// Isolate the checks by rolling this state back to how sweep.run
+		// found it before each check (and at the end), when it can be.
+		if L == s.L && s.Checkpoint() == nil {
+			b.isolated = true
+			defer func() {
+				_ = s.Rollback()
+				s.DropCheckpoint()
+			}()
+		}
 	}
 
 	if only != "" {
@@ -150,7 +159,17 @@ func sweepRun(s *State, L *glua.LState) int {
 		}
 		a.raise("sweep.run(%q): %s", name, sweepErrText(name, err))
 	}
+	if b.isolated {
+		// The Lua state as sweep.run found it (the workload's and the
+		// last check's changes undone) before the result is built.
+		if err := s.Rollback(); err != nil {
+			a.raise("sweep.run(%q): %v", name, err)
+		}
+	}
 	t := resultTable(L, res, b)
+	if s.prog == nil {
+		t.RawSetString("isolated", glua.LBool(b.isolated))
+	}
 	if vr != nil {
 		t.RawSetString("verify", verifyTable(L, vr))
 		if !vr.OK() {
@@ -204,6 +223,8 @@ func sweepErrText(name string, err error) string {
 
 // mainCheckFactory runs the checks in the defining state itself (no
 // program to make worker states from); the sweep must run with one job.
+// When sweep.run could checkpoint the state (b.isolated), each check starts
+// from the state sweep.run was called in.
 func (b *SweepBinding) mainCheckFactory(worker int) (faults.CheckFunc, error) {
 	if worker != 0 {
 		return nil, errors.New("checks in the defining state need one job")
@@ -212,6 +233,11 @@ func (b *SweepBinding) mainCheckFactory(worker int) (faults.CheckFunc, error) {
 	L := b.L
 	return func(d *emu.Device, acked []any) error {
 		b.lastAcked.Store(int64(len(acked)))
+		if b.isolated {
+			if err := b.main.Rollback(); err != nil {
+				return fmt.Errorf("%s: the check cannot start from the state sweep.run was called in (%v); run the sweep from a script file", b.Def.Where, err)
+			}
+		}
 		rets, err := pcallNested(L, b.Def.check, b.main.NewDevice(d), cache.table(L, acked))
 		if err != nil {
 			return err
