@@ -83,8 +83,6 @@ func errorFromValue(v glua.LValue, traceback string) *Error {
 		switch u := x.Value.(type) {
 		case *PowerLoss:
 			e.Where, e.Msg, e.Kind = u.Where, u.Msg(), PowerLossErr
-		case *exitRequest:
-			e.Msg, e.Code, e.Kind = fmt.Sprintf("exit %d", u.code), u.code, ErrExit
 		default:
 			e.Msg = tostring(v)
 		}
@@ -143,6 +141,18 @@ func convertError(ctx context.Context, err error) *Error {
 	} else {
 		e = &Error{Msg: err.Error(), Kind: ErrRuntime}
 	}
+	// Fatal errors the host raised (os.exit, the allocation check).
+	var exit *exitRequest
+	switch {
+	case errors.As(err, &exit):
+		e.Where, e.Msg, e.Code, e.Kind = "", exit.Error(), exit.code, ErrExit
+		return e
+	case errors.Is(err, ErrMemoryLimit):
+		var fe *glua.FatalError
+		errors.As(err, &fe)
+		e.Kind, e.Msg = ErrMemoryLimit, strings.TrimPrefix(fe.Error(), "lua: ")
+		return e
+	}
 	if ctx != nil && ctx.Err() != nil && e.Kind == ErrRuntime {
 		cause := context.Cause(ctx)
 		switch {
@@ -189,8 +199,9 @@ var (
 	compileErrRE = regexp.MustCompile(`(?s)^compile error near line\(([0-9]+)\) (.*?): (.*)$`)
 )
 
-// exitRequest is raised by os.exit(code): it unwinds the script and the host
-// turns it into an exit status instead of killing the process.
+// exitRequest is raised by os.exit(code) as a fatal error (pcall cannot
+// catch it): it unwinds the script and the host turns it into an exit
+// status instead of killing the process.
 type exitRequest struct{ code int }
 
-func (x *exitRequest) String() string { return fmt.Sprintf("exit %d", x.code) }
+func (x *exitRequest) Error() string { return fmt.Sprintf("exit %d", x.code) }

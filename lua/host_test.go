@@ -224,11 +224,37 @@ local t, s = {}, ("x"):rep(1024 * 1024)
 for i = 1, 1e6 do t[i] = s .. i end`)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrMemoryLimit)
-	assert.Regexp(t, `^t.lua:\d+: memory limit exceeded \(heap \d+ MiB > 256 MiB\)$`, err.Error())
+	assert.Regexp(t, `^t.lua:\d+: memory limit exceeded \(heap \d+ MiB( \+ \d+ MiB requested)? > 256 MiB\)$`, err.Error())
 	// The host is fine and the next script runs.
 	out, err := runLua(t, Options{MemoryLimit: 256 << 20}, "print(1)")
 	require.NoError(t, err)
 	assert.Equal(t, "1\n", out)
+}
+
+// TestHostFatalErrorsPassPcall: os.exit and the memory limit unwind the
+// whole script; pcall and xpcall cannot catch them (#15).
+func TestHostFatalErrorsPassPcall(t *testing.T) {
+	out, err := runLua(t, Options{}, `
+print(pcall(os.exit, 3))
+print("after")`)
+	var le *Error
+	require.ErrorAs(t, err, &le)
+	assert.ErrorIs(t, err, ErrExit)
+	assert.Equal(t, 3, le.Code)
+	assert.Empty(t, out, "pcall caught os.exit")
+
+	out, err = runLua(t, Options{}, `print(xpcall(function() os.exit(4) end, function(m) print("handler", m) return m end))`)
+	require.ErrorAs(t, err, &le)
+	assert.Equal(t, 4, le.Code)
+	assert.Empty(t, out)
+
+	out, err = runLua(t, Options{MemoryLimit: 64 << 20}, `
+local ok = pcall(function() local s = ("x"):rep(1024 * 1024) local t = {} for i = 1, 1e6 do t[i] = s .. i end end)
+print("caught", ok)`)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrMemoryLimit)
+	assert.Regexp(t, `^t.lua:2: memory limit exceeded`, err.Error())
+	assert.Empty(t, out, "pcall caught the memory limit")
 }
 
 func TestStringRepBounded(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"runtime/metrics"
 	"sync"
 	"time"
+
+	glua "github.com/yuin/gopher-lua"
 )
 
 // The memory ceiling. gopher-lua's own limit (LState.SetMx) calls
@@ -51,6 +53,25 @@ func watchMemory(limit int64, cancel context.CancelCauseFunc) func() {
 		delete(memw.entries, e)
 		memw.mu.Unlock()
 	}
+}
+
+// checkAlloc is the allocation check of a run with a heap ceiling (gopher-lua
+// asks it before builtins make a large string or coroutine: string.rep,
+// concatenation, table.concat, gsub, string.format): an allocation that would
+// take the heap past the limit is refused before it is made, and the run
+// stops with ErrMemoryLimit at the script's line, uncatchable by pcall.
+func checkAlloc(limit uint64, n int64, cancel context.CancelCauseFunc) error {
+	if heapBytes()+uint64(n) <= limit {
+		return nil
+	}
+	runtime.GC() // what is garbage does not count
+	h := heapBytes()
+	if h+uint64(n) <= limit {
+		return nil
+	}
+	err := fmt.Errorf("%w (heap %d MiB + %d MiB requested > %d MiB)", ErrMemoryLimit, h>>20, uint64(n)>>20, limit>>20)
+	cancel(err)
+	return &glua.FatalError{Err: err}
 }
 
 // heapBytes reads the bytes occupied by heap objects (live or not yet swept).

@@ -144,9 +144,7 @@ func osExit(s *State, L *glua.LState) int {
 	case glua.LNumber:
 		code = int(v)
 	}
-	ud := L.NewUserData()
-	ud.Value = &exitRequest{code: code}
-	L.Error(ud, 0)
+	L.RaiseFatal(&exitRequest{code: code})
 	return 0
 }
 

@@ -232,8 +232,12 @@ func (s *State) enter(ctx context.Context) (context.Context, func()) {
 	cctx, cancel := context.WithCancelCause(ctx)
 	unwatch := watchMemory(limit, cancel)
 	s.L.SetContext(cctx)
+	if limit > 0 {
+		s.L.SetAllocCheck(func(n int64) error { return checkAlloc(uint64(limit), n, cancel) })
+	}
 	return cctx, func() {
 		unwatch()
+		s.L.SetAllocCheck(nil)
 		s.L.RemoveContext()
 		cancel(nil)
 	}
