@@ -13,6 +13,10 @@
 // Temporary files are named ".<name>.tmp.<pid>" so that stale ones
 // (from a process that was killed) are recognisable: CleanStale removes
 // those whose process is gone, and every WriteFile and Set.Add calls it.
+//
+// Every operation goes through an fsroot.FS (Set.FS, WriteFileFS): a
+// sandboxed caller passes a Root, so neither the file nor its temporary
+// file can land outside the tree.
 package atomicfile
 
 import (
@@ -23,6 +27,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/flashemu/flashemu/internal/fsroot"
 )
 
 // tempName is the temporary file of path for process pid.
@@ -34,9 +40,11 @@ func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp."
 
 // CleanStale removes the temporary files of path left by processes that no
 // longer run. It returns the paths removed.
-func CleanStale(path string) []string {
+func CleanStale(path string) []string { return cleanStale(fsroot.OS(), path) }
+
+func cleanStale(fsys fsroot.FS, path string) []string {
 	dir, base := filepath.Dir(path), tempPrefix(path)
-	ents, err := os.ReadDir(dir)
+	ents, err := fsys.ReadDir(dir)
 	if err != nil {
 		return nil
 	}
@@ -52,7 +60,7 @@ func CleanStale(path string) []string {
 			continue
 		}
 		p := filepath.Join(dir, n)
-		if os.Remove(p) == nil {
+		if fsys.Remove(p) == nil {
 			removed = append(removed, p)
 		}
 	}
@@ -68,22 +76,25 @@ type pending struct {
 // temporary file; Commit renames them in the order added; Abort (or a
 // failed Add or Commit) removes the temporary files left.
 type Set struct {
+	// FS is where the files are (nil: the plain file system).
+	FS    fsroot.FS
 	files []pending
 }
 
 // Add writes the new content of path (through write, buffered) to a
 // synced temporary file in path's directory, with mode 0644.
 func (s *Set) Add(path string, write func(w io.Writer) error) (err error) {
-	CleanStale(path)
+	fsys := fsroot.Or(s.FS)
+	cleanStale(fsys, path)
 	tmp := tempName(path, os.Getpid())
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("atomicfile: %w", err)
 	}
 	defer func() {
 		if err != nil {
 			_ = f.Close()
-			_ = os.Remove(tmp)
+			_ = fsys.Remove(tmp)
 		}
 	}()
 	bw := bufio.NewWriterSize(f, 1<<16)
@@ -107,9 +118,10 @@ func (s *Set) Add(path string, write func(w io.Writer) error) (err error) {
 // added, then syncs the directories. After an error the files not yet
 // renamed are removed.
 func (s *Set) Commit() error {
+	fsys := fsroot.Or(s.FS)
 	dirs := map[string]bool{}
 	for i, p := range s.files {
-		if err := os.Rename(p.tmp, p.path); err != nil {
+		if err := fsys.Rename(p.tmp, p.path); err != nil {
 			s.files = s.files[i:]
 			s.Abort()
 			return fmt.Errorf("atomicfile: %w", err)
@@ -118,7 +130,7 @@ func (s *Set) Commit() error {
 	}
 	s.files = nil
 	for d := range dirs {
-		syncDir(d)
+		syncDir(fsys, d)
 	}
 	return nil
 }
@@ -126,14 +138,19 @@ func (s *Set) Commit() error {
 // Abort removes the temporary files not yet committed.
 func (s *Set) Abort() {
 	for _, p := range s.files {
-		_ = os.Remove(p.tmp)
+		_ = fsroot.Or(s.FS).Remove(p.tmp)
 	}
 	s.files = nil
 }
 
 // WriteFile replaces path atomically with what write produces.
 func WriteFile(path string, write func(w io.Writer) error) error {
-	var s Set
+	return WriteFileFS(nil, path, write)
+}
+
+// WriteFileFS is WriteFile in fsys (nil: the plain file system).
+func WriteFileFS(fsys fsroot.FS, path string, write func(w io.Writer) error) error {
+	s := Set{FS: fsys}
 	if err := s.Add(path, write); err != nil {
 		return err
 	}
@@ -143,8 +160,8 @@ func WriteFile(path string, write func(w io.Writer) error) error {
 // syncDir makes the renames in dir durable where the platform can; some
 // file systems and platforms refuse to sync a directory, and the renames
 // are done either way, so failures are ignored.
-func syncDir(dir string) {
-	if df, err := os.Open(dir); err == nil {
+func syncDir(fsys fsroot.FS, dir string) {
+	if df, err := fsys.Open(dir); err == nil {
 		_ = df.Sync()
 		_ = df.Close()
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/flashemu/flashemu/internal/fsroot"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -65,4 +66,28 @@ func TestCleanStale(t *testing.T) {
 	require.NoError(t, os.WriteFile(dead, []byte("x"), 0o644))
 	require.NoError(t, WriteFile(path, writeString("v")))
 	assert.NoFileExists(t, dead)
+}
+
+// TestWriteFileFSStaysInTheRoot: in a Root, a destination behind a
+// symbolic link out of the tree is refused and nothing is written there.
+func TestWriteFileFSStaysInTheRoot(t *testing.T) {
+	base := t.TempDir()
+	in, out := filepath.Join(base, "in"), filepath.Join(base, "out")
+	require.NoError(t, os.MkdirAll(in, 0o755))
+	require.NoError(t, os.MkdirAll(out, 0o755))
+	require.NoError(t, os.Symlink(out, filepath.Join(in, "link")))
+	r, err := fsroot.Open(in)
+	require.NoError(t, err)
+	defer r.Close()
+
+	err = WriteFileFS(r, "link/escape.bin", func(w io.Writer) error { _, err := w.Write([]byte("x")); return err })
+	require.ErrorIs(t, err, fsroot.ErrOutside)
+	ents, err := os.ReadDir(out)
+	require.NoError(t, err)
+	assert.Empty(t, ents, "files written outside the root")
+
+	require.NoError(t, WriteFileFS(r, "ok.bin", func(w io.Writer) error { _, err := w.Write([]byte("y")); return err }))
+	b, err := os.ReadFile(filepath.Join(in, "ok.bin"))
+	require.NoError(t, err)
+	assert.Equal(t, "y", string(b))
 }
