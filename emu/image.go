@@ -13,6 +13,7 @@ import (
 	"os"
 
 	"github.com/flashemu/flashemu/internal/atomicfile"
+	"github.com/flashemu/flashemu/internal/fsroot"
 )
 
 // Images. A raw image is the native_sim flash.bin layout: the data area,
@@ -97,6 +98,10 @@ type ImageOptions struct {
 	// AsRead saves the data area as a read returns it now (DumpAsRead)
 	// instead of the stored bits (Dump). Ignored on load.
 	AsRead bool
+	// FS is where the files are read and written (nil: the plain file
+	// system). A sandboxed caller passes an fsroot.Root, so no file of the
+	// set can be read or written outside its tree.
+	FS fsroot.FS
 }
 
 // SidecarVersion is the version of the JSON sidecar format written by SaveImage.
@@ -216,7 +221,7 @@ func (d *Device) SaveImage(path string, opts ImageOptions) error {
 	if int(opts.OOB) >= len(oobLayoutNames) {
 		return fmt.Errorf("%w: OOB layout %d", ErrInvalid, opts.OOB)
 	}
-	var set atomicfile.Set
+	set := atomicfile.Set{FS: opts.FS}
 	defer set.Abort()
 	h := sha256.New()
 	var oobSum string
@@ -283,8 +288,10 @@ func (d *Device) sidecar(layout OOBLayout) Sidecar {
 
 // ReadSidecar reads and validates (Validate) the sidecar file at path,
 // reading at most MaxSidecarSize bytes.
-func ReadSidecar(path string) (*Sidecar, error) {
-	f, err := os.Open(path)
+func ReadSidecar(path string) (*Sidecar, error) { return readSidecar(nil, path) }
+
+func readSidecar(fsys fsroot.FS, path string) (*Sidecar, error) {
+	f, err := fsroot.Or(fsys).Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: sidecar: %w", ErrCorruptImage, err)
 	}
@@ -378,7 +385,7 @@ func CheckImage(path string) (*Sidecar, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: sidecar configuration: %w", ErrCorruptImage, err)
 	}
-	f, of, err := d.openFiles(path, sc.OOB)
+	f, of, err := d.openFiles(nil, path, sc.OOB)
 	if err != nil {
 		return nil, err
 	}
@@ -422,7 +429,7 @@ func Load(path string, cfg *Config, opts ImageOptions) (*Device, error) {
 	var sc *Sidecar
 	if cfg == nil || opts.Sidecar {
 		var err error
-		if sc, err = ReadSidecar(SidecarPath(path)); err != nil {
+		if sc, err = readSidecar(opts.FS, SidecarPath(path)); err != nil {
 			if cfg == nil {
 				return nil, fmt.Errorf("%w (no configuration given, so the sidecar is needed)", err)
 			}
@@ -458,7 +465,7 @@ func Load(path string, cfg *Config, opts ImageOptions) (*Device, error) {
 	if sc != nil {
 		sums = [2]string{sc.ImageSHA256, sc.OOBSHA256}
 	}
-	if err := d.loadFiles(path, layout, sums); err != nil {
+	if err := d.loadFiles(opts.FS, path, layout, sums); err != nil {
 		return nil, err
 	}
 	if sc != nil {
@@ -487,9 +494,10 @@ func expectSize(f *os.File, what string, want int64) error {
 
 // openFiles opens the image (and the separate OOB file, if the layout has
 // one) and checks their sizes.
-func (d *Device) openFiles(path string, layout OOBLayout) (f, of *os.File, err error) {
+func (d *Device) openFiles(fsys fsroot.FS, path string, layout OOBLayout) (f, of *os.File, err error) {
 	g := d.g
-	if f, err = os.Open(path); err != nil {
+	fsys = fsroot.Or(fsys)
+	if f, err = fsys.Open(path); err != nil {
 		return nil, nil, fmt.Errorf("%w: image: %w", ErrCorruptImage, err)
 	}
 	want := g.size
@@ -501,7 +509,7 @@ func (d *Device) openFiles(path string, layout OOBLayout) (f, of *os.File, err e
 		return nil, nil, err
 	}
 	if oob := d.OOBSize(); g.kind == NAND && layout == OOBSeparate && oob > 0 {
-		if of, err = os.Open(OOBPath(path)); err != nil {
+		if of, err = fsys.Open(OOBPath(path)); err != nil {
 			f.Close()
 			return nil, nil, fmt.Errorf("%w: OOB file: %w", ErrCorruptImage, err)
 		}
@@ -517,9 +525,9 @@ func (d *Device) openFiles(path string, layout OOBLayout) (f, of *os.File, err e
 // loadFiles loads the image set at path into the (fresh) device and checks
 // the image and OOB file against sums (hex SHA-256, "" for unchecked); a
 // mismatch fails the Load.
-func (d *Device) loadFiles(path string, layout OOBLayout, sums [2]string) error {
+func (d *Device) loadFiles(fsys fsroot.FS, path string, layout OOBLayout, sums [2]string) error {
 	g := d.g
-	f, of, err := d.openFiles(path, layout)
+	f, of, err := d.openFiles(fsys, path, layout)
 	if err != nil {
 		return err
 	}

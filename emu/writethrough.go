@@ -7,6 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/flashemu/flashemu/internal/fsroot"
 )
 
 // A write-through device keeps its array in an image file (the flash.bin
@@ -55,22 +57,23 @@ func OpenFile(path string, cfg Config, opts ImageOptions) (*Device, error) {
 	if d.g.kind != NAND || d.OOBSize() == 0 {
 		layout = OOBNone
 	}
-	_, statErr := os.Stat(path)
+	fsys := fsroot.Or(opts.FS)
+	_, statErr := fsys.Stat(path)
 	exists := statErr == nil
 	if statErr != nil && !errors.Is(statErr, fs.ErrNotExist) {
 		return nil, fmt.Errorf("emu: open %s: %w", path, statErr)
 	}
 	if exists {
-		if d, err = Load(path, &cfg, ImageOptions{OOB: layout}); err != nil {
+		if d, err = Load(path, &cfg, ImageOptions{OOB: layout, FS: opts.FS}); err != nil {
 			return nil, err
 		}
 	}
 	wt := &writeThrough{layout: layout, buf: make([]byte, d.g.store)}
-	if wt.f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644); err != nil {
+	if wt.f, err = fsys.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644); err != nil {
 		return nil, fmt.Errorf("emu: open %s: %w", path, err)
 	}
 	if layout == OOBSeparate {
-		if wt.oob, err = os.OpenFile(OOBPath(path), os.O_RDWR|os.O_CREATE, 0o644); err != nil {
+		if wt.oob, err = fsys.OpenFile(OOBPath(path), os.O_RDWR|os.O_CREATE, 0o644); err != nil {
 			_ = wt.f.Close()
 			return nil, fmt.Errorf("emu: open %s: %w", OOBPath(path), err)
 		}

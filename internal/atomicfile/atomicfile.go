@@ -21,6 +21,7 @@ package atomicfile
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -67,9 +68,114 @@ func cleanStale(fsys fsroot.FS, path string) []string {
 	return removed
 }
 
-// pending is a synced temporary file waiting for its rename.
-type pending struct {
+// File is one file being replaced atomically: what is written goes to a
+// temporary file (".<name>.tmp.<pid>") in the destination's directory, and
+// Commit syncs it and renames it over the destination (then syncs the
+// directory). A process killed before Commit leaves the destination as it
+// was. Abort discards the temporary file. The first write error sticks.
+type File struct {
+	fsys      fsroot.FS
 	tmp, path string
+	f         *os.File
+	bw        *bufio.Writer
+	err       error
+	done      bool
+}
+
+// ErrClosed is returned by writes to a File after Commit or Abort.
+var ErrClosed = errors.New("atomicfile: file already committed or aborted")
+
+// Create starts replacing path in fsys (nil: the plain file system). Its
+// directory must exist; a directory at path is refused.
+func Create(fsys fsroot.FS, path string) (*File, error) {
+	fsys = fsroot.Or(fsys)
+	if st, err := fsys.Stat(path); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("atomicfile: %s is a directory", path)
+	}
+	cleanStale(fsys, path)
+	tmp := tempName(path, os.Getpid())
+	f, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("atomicfile: %w", err)
+	}
+	return &File{fsys: fsys, tmp: tmp, path: path, f: f, bw: bufio.NewWriterSize(f, 1<<16)}, nil
+}
+
+// Path is the destination.
+func (a *File) Path() string { return a.path }
+
+// Write implements io.Writer.
+func (a *File) Write(p []byte) (int, error) {
+	if a.done {
+		return 0, ErrClosed
+	}
+	if a.err != nil {
+		return 0, a.err
+	}
+	n, err := a.bw.Write(p)
+	if err != nil {
+		a.err = fmt.Errorf("atomicfile: %w", err)
+	}
+	return n, a.err
+}
+
+// sync flushes and syncs the temporary file and closes it.
+func (a *File) sync() error {
+	if a.done {
+		return ErrClosed
+	}
+	err := a.err
+	if err == nil {
+		err = a.bw.Flush()
+	}
+	if err == nil {
+		err = a.f.Sync()
+	}
+	if cerr := a.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		a.done = true
+		_ = a.fsys.Remove(a.tmp)
+		if !errors.Is(err, a.err) || a.err == nil {
+			err = fmt.Errorf("atomicfile: %w", err)
+		}
+		return err
+	}
+	return nil
+}
+
+// rename moves the synced temporary file over the destination.
+func (a *File) rename() error {
+	a.done = true
+	if err := a.fsys.Rename(a.tmp, a.path); err != nil {
+		_ = a.fsys.Remove(a.tmp)
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	return nil
+}
+
+// Commit makes the written content the destination's.
+func (a *File) Commit() error {
+	if err := a.sync(); err != nil {
+		return err
+	}
+	if err := a.rename(); err != nil {
+		return err
+	}
+	syncDir(a.fsys, filepath.Dir(a.path))
+	return nil
+}
+
+// Abort discards what was written; the destination is unchanged. It is a
+// no-op after Commit or Abort.
+func (a *File) Abort() {
+	if a.done {
+		return
+	}
+	a.done = true
+	_ = a.f.Close()
+	_ = a.fsys.Remove(a.tmp)
 }
 
 // Set is a group of files replaced together. Add writes and syncs each
@@ -78,39 +184,24 @@ type pending struct {
 type Set struct {
 	// FS is where the files are (nil: the plain file system).
 	FS    fsroot.FS
-	files []pending
+	files []*File
 }
 
 // Add writes the new content of path (through write, buffered) to a
 // synced temporary file in path's directory, with mode 0644.
-func (s *Set) Add(path string, write func(w io.Writer) error) (err error) {
-	fsys := fsroot.Or(s.FS)
-	cleanStale(fsys, path)
-	tmp := tempName(path, os.Getpid())
-	f, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+func (s *Set) Add(path string, write func(w io.Writer) error) error {
+	f, err := Create(s.FS, path)
 	if err != nil {
-		return fmt.Errorf("atomicfile: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = fsys.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<16)
-	if err = write(bw); err != nil {
 		return err
 	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("atomicfile: %w", err)
+	if err := write(f); err != nil {
+		f.Abort()
+		return err
 	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("atomicfile: %w", err)
+	if err := f.sync(); err != nil {
+		return err
 	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("atomicfile: %w", err)
-	}
-	s.files = append(s.files, pending{tmp: tmp, path: path})
+	s.files = append(s.files, f)
 	return nil
 }
 
@@ -118,27 +209,29 @@ func (s *Set) Add(path string, write func(w io.Writer) error) (err error) {
 // added, then syncs the directories. After an error the files not yet
 // renamed are removed.
 func (s *Set) Commit() error {
-	fsys := fsroot.Or(s.FS)
 	dirs := map[string]bool{}
-	for i, p := range s.files {
-		if err := fsys.Rename(p.tmp, p.path); err != nil {
-			s.files = s.files[i:]
+	for i, f := range s.files {
+		if err := f.rename(); err != nil {
+			s.files = s.files[i+1:]
 			s.Abort()
-			return fmt.Errorf("atomicfile: %w", err)
+			return err
 		}
-		dirs[filepath.Dir(p.path)] = true
+		dirs[filepath.Dir(f.path)] = true
 	}
 	s.files = nil
 	for d := range dirs {
-		syncDir(fsys, d)
+		syncDir(fsroot.Or(s.FS), d)
 	}
 	return nil
 }
 
 // Abort removes the temporary files not yet committed.
 func (s *Set) Abort() {
-	for _, p := range s.files {
-		_ = fsroot.Or(s.FS).Remove(p.tmp)
+	for _, f := range s.files {
+		if !f.done {
+			f.done = true
+			_ = f.fsys.Remove(f.tmp)
+		}
 	}
 	s.files = nil
 }

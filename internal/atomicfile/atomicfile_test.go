@@ -91,3 +91,36 @@ func TestWriteFileFSStaysInTheRoot(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "y", string(b))
 }
+
+// TestFileStreams: a File written piecewise replaces the destination only
+// at Commit; Abort leaves the old content and no temporary file.
+func TestFileStreams(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "trace.jsonl")
+	require.NoError(t, os.WriteFile(p, []byte("old"), 0o644))
+	f, err := Create(nil, p)
+	require.NoError(t, err)
+	for i := 0; i < 3; i++ {
+		_, err := f.Write([]byte("line\n"))
+		require.NoError(t, err)
+	}
+	b, _ := os.ReadFile(p)
+	assert.Equal(t, "old", string(b), "visible before Commit")
+	require.NoError(t, f.Commit())
+	b, _ = os.ReadFile(p)
+	assert.Equal(t, "line\nline\nline\n", string(b))
+	_, err = f.Write([]byte("x"))
+	assert.ErrorIs(t, err, ErrClosed)
+
+	g, err := Create(nil, p)
+	require.NoError(t, err)
+	_, _ = g.Write([]byte("discarded"))
+	g.Abort()
+	b, _ = os.ReadFile(p)
+	assert.Equal(t, "line\nline\nline\n", string(b))
+	ents, _ := os.ReadDir(dir)
+	assert.Len(t, ents, 1, "temporary files left")
+
+	_, err = Create(nil, dir)
+	assert.Error(t, err, "a directory as destination")
+}
