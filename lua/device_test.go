@@ -185,7 +185,7 @@ print(flash.load("img.bin", {size = 4096}))`)
 	assert.Equal(t, "8192\timage!\t0", lines[0])
 	assert.Equal(t, "01020304ff", lines[1])
 	assert.Equal(t, "nand\timage!", lines[2])
-	assert.Regexp(t, `^nil\tlua: no such file: stat missing.bin: no such file or directory\t-2$`, lines[3])
+	assert.Regexp(t, `^nil\tlua: no such file: openat missing.bin: no such file or directory\t-2$`, lines[3])
 	assert.Regexp(t, `^nil\temu: corrupt image: img.bin holds 8192 bytes, the device 4096\t-22$`, lines[4])
 
 	// The sandbox keeps paths inside the working directory.

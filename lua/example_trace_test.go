@@ -3,8 +3,6 @@ package lua_test
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/lua"
@@ -30,22 +28,4 @@ func ExampleReplayTrace() {
 	_ = fresh.Peek(0, buf)
 	fmt.Printf("%d operations applied, err %v: %q\n", n, err, buf)
 	// Output: 2 operations applied, err <nil>: "ab\xff\xff"
-}
-
-// CreateAtomic writes a file that appears complete or not at all.
-func ExampleCreateAtomic() {
-	dir, _ := os.MkdirTemp("", "flashemu-example")
-	defer os.RemoveAll(dir)
-	f, err := lua.CreateAtomic(filepath.Join(dir, "out", "example.txt")) // out/ is made
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Fprintln(f, "written in one piece")
-	fmt.Println(f.Commit())
-	b, _ := os.ReadFile(filepath.Join(dir, "out", "example.txt"))
-	fmt.Print(string(b))
-	// Output:
-	// <nil>
-	// written in one piece
 }

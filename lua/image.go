@@ -1,14 +1,16 @@
 package lua
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/errno"
+	"github.com/flashemu/flashemu/internal/atomicfile"
+	"github.com/flashemu/flashemu/internal/fsroot"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -42,11 +44,17 @@ func oobLayout(f *fields, key string) (emu.OOBLayout, bool) {
 	return l, true
 }
 
-// SaveImage writes d to path: Intel HEX when format is "hex" (base added
-// to every address), else the raw layout with opts (sidecar, OOB).
+// SaveImage writes d to path in opts.FS (nil: the plain file system),
+// atomically, making missing directories: Intel HEX when format is "hex"
+// (base added to every address), else the raw layout with opts (sidecar,
+// OOB).
 func SaveImage(d *emu.Device, path, format string, base uint32, opts emu.ImageOptions) error {
+	fsys := fsroot.Or(opts.FS)
+	if err := fsys.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
 	if format == "hex" {
-		a, err := CreateAtomic(path)
+		a, err := atomicfile.Create(fsys, path)
 		if err != nil {
 			return err
 		}
@@ -56,13 +64,24 @@ func SaveImage(d *emu.Device, path, format string, base uint32, opts emu.ImageOp
 		}
 		return a.Commit()
 	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
+	if st, err := fsys.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("%s: is a directory", path)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
 	return d.SaveImage(path, opts)
+}
+
+// readImage turns a raw or Intel HEX image file's bytes into the data
+// area's bytes (HEX flattened from its lowest address, gaps filled with
+// fill, through emu's one HEX rule set). isHex reports which it was.
+func readImage(name string, data []byte, fill byte) (out []byte, isHex bool, err error) {
+	if !emu.IsHex(data) {
+		return data, false, nil
+	}
+	h, err := emu.ParseHex(bytes.NewReader(data))
+	if err != nil {
+		return nil, true, fmt.Errorf("%s: %w", name, err)
+	}
+	return h.Flatten(fill), true, nil
 }
 
 func devSave(s *State, L *glua.LState) int {
@@ -87,6 +106,10 @@ func devSave(s *State, L *glua.LState) int {
 	f.done()
 	if format == "hex" && (opts.Sidecar || d.Dev.Kind() == emu.NAND) {
 		return s.pushFailure(L, fmt.Errorf("%w: Intel HEX holds the data area of a NOR device only (no sidecar, no spare areas)", emu.ErrInvalid))
+	}
+	opts, err := s.imageOptions(path, opts, false)
+	if err != nil {
+		return s.pushFailure(L, err)
 	}
 	if err := SaveImage(d.Dev, path, format, uint32(base), opts); err != nil {
 		return s.pushFailure(L, imageError(err))
@@ -122,16 +145,19 @@ func geometryGiven(t *glua.LTable) bool {
 func flashLoad(s *State, L *glua.LState) int {
 	a := argsOf(L, "load")
 	path := s.checkPath(a, 1)
-	if st, err := os.Stat(path); err != nil {
-		return s.pushFailure(L, fileError(err))
-	} else if st.IsDir() {
-		return s.pushFailure(L, fmt.Errorf("%w: %s is a directory", errFileIO, path))
+	raw, err := s.readFile(path)
+	if err != nil {
+		return s.pushFailure(L, err)
+	}
+	fsys, err := s.fsys()
+	if err != nil {
+		return s.pushFailure(L, err)
 	}
 	f := a.opts(2)
 	useSidecar := false
 	if f.has("sidecar") {
 		useSidecar = f.boolean("sidecar", false)
-	} else if _, err := os.Stat(emu.SidecarPath(path)); err == nil && !isHexPath(path) {
+	} else if s.exists(emu.SidecarPath(path)) && !isHexPath(path) {
 		useSidecar = true
 	}
 	layout, layoutGiven := oobLayout(f, "oob_layout")
@@ -145,7 +171,7 @@ func flashLoad(s *State, L *glua.LState) int {
 	}
 	if useSidecar && !geometryGiven(f.t) {
 		f.done()
-		d, err := emu.Load(path, nil, emu.ImageOptions{Sidecar: true})
+		d, err := emu.Load(path, nil, emu.ImageOptions{Sidecar: true, FS: fsys})
 		if err != nil {
 			return s.pushFailure(L, imageError(err))
 		}
@@ -155,15 +181,15 @@ func flashLoad(s *State, L *glua.LState) int {
 	if isHexPath(path) && (useSidecar || layoutGiven) {
 		a.argError(2, "an Intel HEX image has no sidecar or spare areas")
 	}
-	data, _, isHex, err := ReadImage(path, 0xff)
+	data, isHex, err := readImage(path, raw, 0xff)
 	if err != nil {
 		return s.pushFailure(L, imageError(err))
 	}
 	src := imageSource{tableSource: tableSource{f}, imageSize: int64(len(data))}
 	c := buildConfig(kind, src)
-	if useSidecar || (!isHex && c.Kind == emu.NAND && (layoutGiven || fileExists(emu.OOBPath(path)))) {
+	if useSidecar || (!isHex && c.Kind == emu.NAND && (layoutGiven || s.exists(emu.OOBPath(path)))) {
 		// The exact image layout through emu (sidecar, spare areas).
-		d, err := emu.Load(path, &c, emu.ImageOptions{Sidecar: useSidecar, OOB: layout})
+		d, err := emu.Load(path, &c, emu.ImageOptions{Sidecar: useSidecar, OOB: layout, FS: fsys})
 		if err != nil {
 			return s.pushFailure(L, imageError(err))
 		}
@@ -182,9 +208,4 @@ func flashLoad(s *State, L *glua.LState) int {
 	}
 	L.Push(s.NewDevice(d))
 	return 1
-}
-
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }

@@ -33,9 +33,11 @@ func OpenDevice(c DeviceChoice) (*emu.Device, error) {
 	}
 	var data []byte
 	if c.Image != "" {
-		var err error
-		data, _, _, err = ReadImage(c.Image, 0xff)
+		raw, err := readFileLimited(c.Image)
 		if err != nil {
+			return nil, err
+		}
+		if data, _, err = readImage(c.Image, raw, 0xff); err != nil {
 			return nil, err
 		}
 	}

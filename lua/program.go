@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/flashemu/flashemu/internal/fsroot"
 	glua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 )
@@ -74,28 +75,29 @@ func compileSource(name, src string) (*glua.FunctionProto, error) {
 	return proto, nil
 }
 
-// compileFile compiles a Lua file.
-func compileFile(path string) (*glua.FunctionProto, error) {
-	src, err := os.ReadFile(path)
+// compileFile compiles the Lua file rel of fsys, named name in positions.
+func compileFile(fsys fsroot.FS, rel, name string) (*glua.FunctionProto, error) {
+	src, err := fsroot.Or(fsys).ReadFile(rel)
 	if err != nil {
 		return nil, err
 	}
 	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
-	return compileSource(path, string(src))
+	return compileSource(name, string(src))
 }
 
-// module returns the compiled module at path, compiling it on first use.
-func (p *Program) module(path string) (*glua.FunctionProto, error) {
+// module returns the compiled module name (rel in fsys), compiling it on
+// first use.
+func (p *Program) module(fsys fsroot.FS, rel, name string) (*glua.FunctionProto, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if proto, ok := p.modules[path]; ok {
+	if proto, ok := p.modules[name]; ok {
 		return proto, nil
 	}
-	proto, err := compileFile(path)
+	proto, err := compileFile(fsys, rel, name)
 	if err != nil {
 		return nil, err
 	}
-	p.modules[path] = proto
+	p.modules[name] = proto
 	return proto, nil
 }
 

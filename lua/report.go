@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/flashemu/flashemu/internal/atomicfile"
 )
 
 // indent prefixes every line of s with four spaces (go test's log style).
@@ -194,7 +196,7 @@ func (j *JUnitReporter) WriteFile(path string, sum Summary) error {
 	}
 	out = append([]byte(xml.Header), out...)
 	out = append(out, '\n')
-	return WriteFileAtomic(path, out)
+	return atomicfile.WriteData(nil, path, out)
 }
 
 // MultiReporter fans events out to several reporters.

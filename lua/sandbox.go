@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/flashemu/flashemu/internal/fsroot"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -165,12 +166,21 @@ func scriptLoader(s *State, L *glua.LState) int {
 		return 1
 	}
 	rel := filepath.FromSlash(strings.ReplaceAll(name, ".", "/"))
+	fsys, base, ok := s.ScriptFS()
+	if !ok {
+		L.Push(glua.LString("\n\tthe script's directory cannot be opened"))
+		return 1
+	}
 	var tried []string
-	for _, p := range []string{filepath.Join(s.opts.Dir, rel+".lua"), filepath.Join(s.opts.Dir, rel, "init.lua")} {
-		proto, err := s.loadModuleProto(p)
+	for _, r := range []string{rel + ".lua", filepath.Join(rel, "init.lua")} {
+		p := filepath.Join(s.opts.Dir, r)
+		proto, err := s.loadModuleProto(fsys, filepath.Join(base, r), p)
 		if os.IsNotExist(err) {
 			tried = append(tried, "\n\tno file '"+p+"'")
 			continue
+		}
+		if isOutside(err) {
+			L.RaiseError("error loading module '%s' from file '%s':\n\t%v (a link out of the script's directory; use --allow-io)", name, p, ErrSandbox)
 		}
 		if err != nil {
 			L.RaiseError("error loading module '%s' from file '%s':\n\t%s", name, p, err.Error())
@@ -182,11 +192,11 @@ func scriptLoader(s *State, L *glua.LState) int {
 	return 1
 }
 
-// loadModuleProto compiles a module file, through the Program's cache when
-// the state belongs to one.
-func (s *State) loadModuleProto(path string) (*glua.FunctionProto, error) {
+// loadModuleProto compiles the module file rel of fsys (named name),
+// through the Program's cache when the state belongs to one.
+func (s *State) loadModuleProto(fsys fsroot.FS, rel, name string) (*glua.FunctionProto, error) {
 	if s.prog != nil {
-		return s.prog.module(path)
+		return s.prog.module(fsys, rel, name)
 	}
-	return compileFile(path)
+	return compileFile(fsys, rel, name)
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"weak"
 
+	"github.com/flashemu/flashemu/internal/fsroot"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -96,9 +97,11 @@ type State struct {
 	// made holds weak references to the userdata this state made (the live
 	// ones are what a Checkpoint must save or refuse); cp is the host's half
 	// of the checkpoint (checkpoint.go).
-	made      []weak.Pointer[glua.LUserData]
-	madePrune int
-	cp        *checkpoint
+	made []weak.Pointer[glua.LUserData]
+	// root and scriptRoot are the sandbox's directory handles (files.go).
+	root, scriptRoot *fsroot.Root
+	madePrune        int
+	cp               *checkpoint
 }
 
 // NewState makes a fresh state with every flashemu module preloaded and set
@@ -154,6 +157,7 @@ func newState(opts Options, prog *Program) (s *State, err error) {
 func (s *State) Close() {
 	if !s.closed {
 		_ = s.finishTraces()
+		s.closeFS()
 		s.closed = true
 		s.L.Close()
 	}

@@ -5,15 +5,14 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"sync"
 
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/errno"
+	"github.com/flashemu/flashemu/internal/atomicfile"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -36,7 +35,7 @@ type deviceTrace struct {
 	d  *Device
 	// file is the trace file for dev:trace(path); nil for a trace into an
 	// Options.Trace sink (the sink's owner commits it).
-	file *AtomicFile
+	file *atomicfile.File
 	// sink is the tagging writer into an Options.Trace sink.
 	sink *tagWriter
 	// events is how many injector events were seen (annotations); noted
@@ -230,7 +229,7 @@ func (d *Device) rehook() {
 }
 
 // startTrace starts tracing d into a file or a sink.
-func (s *State) startTrace(d *Device, file *AtomicFile, sink *TraceSink, tag string, noData bool) {
+func (s *State) startTrace(d *Device, file *atomicfile.File, sink *TraceSink, tag string, noData bool) {
 	t := &deviceTrace{d: d, file: file}
 	if file != nil {
 		t.tr = emu.NewTracer(file)
@@ -303,32 +302,14 @@ func devTrace(s *State, L *glua.LState) int {
 	if err := s.stopTrace(d); err != nil {
 		return s.pushFailure(L, fmt.Errorf("%w: previous trace: %v", emu.ErrInvalid, err))
 	}
-	file, err := CreateAtomic(path)
+	file, err := s.createFile(path)
 	if err != nil {
-		return s.pushFailure(L, fileError(err))
+		return s.pushFailure(L, err)
 	}
 	s.startTrace(d, file, nil, "", noData)
 	L.Push(glua.LTrue)
 	return 1
 }
-
-// fileError gives an OS error an errno (ENOENT, EACCES, else EIO) for the
-// Lua nil, msg, errno convention.
-func fileError(err error) error {
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return fmt.Errorf("%w: %v", errNoEnt, err)
-	case errors.Is(err, os.ErrPermission):
-		return fmt.Errorf("%w: %v", errAccess, err)
-	}
-	return fmt.Errorf("%w: %v", errFileIO, err)
-}
-
-var (
-	errNoEnt  = errno.New("lua: no such file", errno.ENOENT)
-	errAccess = errno.New("lua: permission denied", errno.EACCES)
-	errFileIO = errno.New("lua: file error", errno.EIO)
-)
 
 // ----- replay -----
 
@@ -425,9 +406,9 @@ func flashReplay(s *State, L *glua.LState) int {
 	}
 	o.Test = f.str("test", "")
 	f.done()
-	file, err := os.Open(path)
+	file, err := s.openFile(path)
 	if err != nil {
-		return s.pushFailure(L, fileError(err))
+		return s.pushFailure(L, err)
 	}
 	defer file.Close()
 	n, err := ReplayTrace(d.Dev, file, o)
@@ -450,7 +431,12 @@ func flashReadTrace(s *State, L *glua.LState) int {
 	f := a.opts(2)
 	test, filter := f.str("test", ""), f.has("test")
 	f.done()
-	st, err := os.Stat(path)
+	file, err := s.openFile(path)
+	if err != nil {
+		return s.pushFailure(L, err)
+	}
+	defer file.Close()
+	st, err := file.Stat()
 	if err != nil {
 		return s.pushFailure(L, fileError(err))
 	}
@@ -460,7 +446,7 @@ func flashReadTrace(s *State, L *glua.LState) int {
 	if st.Size() > maxTraceRead {
 		return s.pushFailure(L, fmt.Errorf("%w: %s is %d bytes (flash.read_trace reads up to %d; use flash.replay)", emu.ErrCorruptTrace, path, st.Size(), maxTraceRead))
 	}
-	b, err := os.ReadFile(path)
+	b, err := io.ReadAll(io.LimitReader(file, maxTraceRead+1))
 	if err != nil {
 		return s.pushFailure(L, fileError(err))
 	}

@@ -100,7 +100,7 @@ print(pcall(flash.replay, copy, "/etc/passwd"))
 	assert.Equal(t, "true\ttrue", lines[0])
 	assert.Equal(t, "false", lines[1])
 	assert.Equal(t, "true\t0\tread\ttrue\tread", lines[2], "fcb_init reads the sector headers first")
-	assert.Regexp(t, `^nil\tlua: no such file: open missing.jsonl: .*\t-2$`, lines[3])
+	assert.Regexp(t, `^nil\tlua: no such file: openat missing.jsonl: .*\t-2$`, lines[3])
 	assert.Regexp(t, `^false\t.*bad argument #2 to 'replay' \(.*sandbox`, lines[4])
 }
 

@@ -112,7 +112,7 @@ func (s *State) writeOrReturn(L *glua.LState, outs []reportOut) int {
 		if o.path == "" {
 			continue
 		}
-		if err := WriteFileAtomic(o.path, texts[i]); err != nil {
+		if err := s.writeFile(o.path, texts[i]); err != nil {
 			return s.pushFailure(L, fileError(err))
 		}
 	}

@@ -90,6 +90,8 @@ import (
 	"io"
 	"os"
 	"unsafe"
+
+	"github.com/flashemu/flashemu/internal/fsroot"
 )
 
 // handle is a dlopen'ed private copy of a library.
@@ -107,8 +109,8 @@ type segment struct {
 	snap []byte // Go memory; copied back with memcpy
 }
 
-func openLib(path string) (*handle, error) {
-	src, err := os.Open(path)
+func openLib(fsys fsroot.FS, path string) (*handle, error) {
+	src, err := fsys.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrLoad, err)
 	}

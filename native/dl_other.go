@@ -2,12 +2,16 @@
 
 package native
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/flashemu/flashemu/internal/fsroot"
+)
 
 // handle is unavailable in this build.
 type handle struct{}
 
-func openLib(path string) (*handle, error) {
+func openLib(fsys fsroot.FS, path string) (*handle, error) {
 	return nil, fmt.Errorf("%w: cannot load %s", ErrUnsupported, path)
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/errno"
+	"github.com/flashemu/flashemu/internal/fsroot"
 )
 
 // Sentinel errors of the package.
@@ -45,6 +46,9 @@ type Options struct {
 	Areas []Area
 	// Log receives flashemu_log and LOG_ERR/LOG_WRN lines (nil discards).
 	Log io.Writer
+	// FS is where path is opened (nil: the plain file system); the Lua
+	// binding passes the sandbox's.
+	FS fsroot.FS
 }
 
 // Env is what one call into the library runs against.
@@ -86,7 +90,7 @@ type callState struct {
 // The library must be built with flashemu's runtime (CCFlags).
 func Load(path string, o Options) (*Lib, error) {
 	l := &Lib{Path: path, opts: o}
-	h, err := openLib(path)
+	h, err := openLib(fsroot.Or(o.FS), path)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package native
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/flashemu/flashemu/api"
+	"github.com/flashemu/flashemu/internal/fsroot"
 	"github.com/flashemu/flashemu/lua"
 	glua "github.com/yuin/gopher-lua"
 )
@@ -37,11 +39,11 @@ type libBox struct{ lib *Lib }
 
 func luaLoad(s *lua.State, L *glua.LState) int {
 	name := L.CheckString(1)
-	path, err := resolve(s, name)
+	fsys, path, err := resolve(s, name)
 	if err != nil {
 		L.ArgError(1, err.Error())
 	}
-	var o Options
+	o := Options{FS: fsys}
 	if t, ok := L.Get(2).(*glua.LTable); ok {
 		if o.Areas, err = areasOf(L, t.RawGetString("areas")); err != nil {
 			L.ArgError(2, err.Error())
@@ -101,44 +103,42 @@ func luaWrap(L *glua.LState, name string, fn *glua.LFunction) *glua.LFunction {
 	return w
 }
 
-// resolve finds the library: relative to the script's directory (else the
-// working directory). Without AllowIO the result must lie inside one of
-// the two, as require's modules must.
-func resolve(s *lua.State, name string) (string, error) {
+// resolve finds the library and the file system to open it in: relative
+// to the script's directory, else to the working directory. Without
+// AllowIO each is a Root no path leaves (not through "..", an absolute
+// name or a symbolic link), as for require's modules.
+func resolve(s *lua.State, name string) (fsroot.FS, string, error) {
 	opts := s.Options()
-	path := name
-	if !filepath.IsAbs(path) && opts.Dir != "" {
-		path = filepath.Join(opts.Dir, name)
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return "", err
-	}
-	real, err := filepath.EvalSymlinks(abs)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", name, err)
-	}
 	if opts.AllowIO {
-		return real, nil
-	}
-	var roots []string
-	if opts.Dir != "" {
-		roots = append(roots, opts.Dir)
-	}
-	if wd, err := os.Getwd(); err == nil {
-		roots = append(roots, wd)
-	}
-	for _, r := range roots {
-		if rr, err := filepath.Abs(r); err == nil {
-			if rr2, err := filepath.EvalSymlinks(rr); err == nil {
-				rr = rr2
-			}
-			if rel, err := filepath.Rel(rr, real); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-				return real, nil
+		path := name
+		if !filepath.IsAbs(path) && opts.Dir != "" {
+			if _, err := os.Stat(filepath.Join(opts.Dir, name)); err == nil {
+				path = filepath.Join(opts.Dir, name)
 			}
 		}
+		return fsroot.OS(), path, nil
 	}
-	return "", fmt.Errorf("%s: outside the script's directory and the working directory (sandbox: pass --allow-io to load it)", name)
+	if !filepath.IsLocal(name) {
+		return nil, "", fmt.Errorf("%s: outside the script's directory and the working directory (sandbox: pass --allow-io to load it)", name)
+	}
+	if sfs, base, ok := s.ScriptFS(); ok {
+		if _, err := sfs.Stat(filepath.Join(base, name)); err == nil {
+			return sfs, filepath.Join(base, name), nil
+		} else if errors.Is(err, fsroot.ErrOutside) {
+			return nil, "", fmt.Errorf("%s: a link out of the script's directory (sandbox: pass --allow-io to load it)", name)
+		}
+	}
+	wfs, err := s.FS()
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := wfs.Stat(name); err != nil {
+		if errors.Is(err, fsroot.ErrOutside) {
+			return nil, "", fmt.Errorf("%s: a link out of the working directory (sandbox: pass --allow-io to load it)", name)
+		}
+		return nil, "", fmt.Errorf("%s: %w", name, err)
+	}
+	return wfs, name, nil
 }
 
 // areasOf reads {{id = 0, label = "storage_partition", offset = 0, size = "16K"}, area, ...}:

@@ -68,4 +68,14 @@ func TestLuaLoadSandbox(t *testing.T) {
 	assert.Contains(t, err.Error(), "outside the script's directory and the working directory (sandbox: pass --allow-io to load it)")
 	_, err = runScript(t, areaLib, src, lua.Options{AllowIO: true})
 	assert.NoError(t, err)
+
+	// Through a symbolic link out of the working directory (#15): refused,
+	// though the name is relative and "local".
+	t.Chdir(t.TempDir())
+	require.NoError(t, os.Symlink(other, "lib"))
+	_, err = runScript(t, areaLib, `native.load("lib/libo.so")`, lua.Options{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "a link out of the working directory")
+	_, err = runScript(t, areaLib, `native.load("lib/libo.so")`, lua.Options{AllowIO: true})
+	assert.NoError(t, err)
 }

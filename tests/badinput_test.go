@@ -81,7 +81,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"run zero timeout", "run ok.lua --timeout 0", 2, `^flashemu: run: --timeout: must be positive$`},
 		{"run non-numeric timeout", "run ok.lua --timeout soon", 2, `^flashemu: run: --timeout: bad duration "soon"`},
 		{"run huge timeout", "run ok.lua --timeout 1e400", 2, `^flashemu: run: --timeout: `},
-		{"run trace into a directory", "run ok.lua --trace dir", 1, `^flashemu: run: --trace: dir: is a directory$`},
+		{"run trace into a directory", "run ok.lua --trace dir", 1, `^flashemu: run: --trace: create dir: is a directory$`},
 		{"run trace without value", "run ok.lua --trace", 2, `^flashemu: run: flag --trace needs a value \(FILE\)$`},
 		{"run partition past the device", "run pastend.lua", 1, `^pastend.lua:2: `},
 		{"run overlapping devicetree partitions", "run dtsoverlap.lua", 1, `^dtsoverlap.lua:2: .*overlap`},
@@ -94,7 +94,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"test missing path", "test nowhere", 1, `^flashemu: test: .*nowhere`},
 		{"test no tests", "test dir", 1, `^flashemu: test: no \*_test.lua files in dir$`},
 		{"test junit into a directory", "test scripts --junit dir", 1, `^flashemu: test: --junit: `},
-		{"test trace into a directory", "test scripts --trace dir", 1, `^flashemu: test: --trace: dir: is a directory$`},
+		{"test trace into a directory", "test scripts --trace dir", 1, `^flashemu: test: --trace: create dir: is a directory$`},
 
 		// sweep
 		{"sweep without script", "sweep", 2, `^flashemu: sweep: want exactly one SCRIPT.lua$`},
@@ -131,7 +131,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"walk missing image", "fcb walk missing.bin --sector-size 4096", 1, `^flashemu: fcb walk: .*missing.bin`},
 		{"walk a directory", "fcb walk dir --sector-size 4096", 1, `^flashemu: fcb walk: .*dir`},
 		{"walk an empty image", "fcb walk empty.bin --sector-size 4096", 1, `^flashemu: fcb walk: `},
-		{"walk a corrupt hex image", "fcb walk bad.hex --sector-size 16", 1, `^flashemu: fcb walk: bad.hex: .*bad checksum`},
+		{"walk a corrupt hex image", "fcb walk bad.hex --sector-size 16", 1, `^flashemu: fcb walk: bad.hex: .*checksum mismatch`},
 
 		// image info
 		{"image without subcommand", "image", 2, `^flashemu: image: missing subcommand`},
@@ -165,7 +165,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"convert base past 4 GiB", "image convert img.bin out.hex --base 0xfffffff0", 2, `^flashemu: image convert: --base 0xfffffff0: 16384 bytes do not fit below 4 GiB$`},
 		{"convert size too small", "image convert app.hex out.bin --size 1", 2, `^flashemu: image convert: --size 1 is smaller than the 4 bytes of app.hex$`},
 		{"convert size too large", "image convert app.hex out.bin --size 2G", 2, `^flashemu: image convert: --size: \d+ is larger than \d+$`},
-		{"convert corrupt hex", "image convert bad.hex out.bin", 1, `^flashemu: image convert: bad.hex: .*bad checksum`},
+		{"convert corrupt hex", "image convert bad.hex out.bin", 1, `^flashemu: image convert: bad.hex: .*checksum mismatch`},
 		{"convert into a directory", "image convert img.bin dir.hex", 1, ``},
 
 		// wear

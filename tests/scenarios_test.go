@@ -28,12 +28,12 @@ import (
 // working directory.
 var repoScripts, _ = filepath.Abs(filepath.Join("..", "scripts"))
 
-// scriptWork makes a scratch working directory with a "scripts" link to
-// the real scripts directory and changes into it.
+// scriptWork makes a scratch working directory with a copy of the scripts
+// directory and changes into it.
 func scriptWork(t *testing.T) string {
 	t.Helper()
 	work := t.TempDir()
-	require.NoError(t, os.Symlink(repoScripts, filepath.Join(work, "scripts")))
+	copyScripts(t, repoScripts, work)
 	t.Chdir(work)
 	return work
 }

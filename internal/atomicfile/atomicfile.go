@@ -24,10 +24,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/flashemu/flashemu/internal/fsroot"
 )
@@ -90,7 +92,7 @@ var ErrClosed = errors.New("atomicfile: file already committed or aborted")
 func Create(fsys fsroot.FS, path string) (*File, error) {
 	fsys = fsroot.Or(fsys)
 	if st, err := fsys.Stat(path); err == nil && st.IsDir() {
-		return nil, fmt.Errorf("atomicfile: %s is a directory", path)
+		return nil, &fs.PathError{Op: "create", Path: path, Err: syscall.EISDIR}
 	}
 	cleanStale(fsys, path)
 	tmp := tempName(path, os.Getpid())
@@ -239,6 +241,15 @@ func (s *Set) Abort() {
 // WriteFile replaces path atomically with what write produces.
 func WriteFile(path string, write func(w io.Writer) error) error {
 	return WriteFileFS(nil, path, write)
+}
+
+// WriteData replaces path in fsys (nil: the plain file system) with data,
+// atomically, making missing parent directories.
+func WriteData(fsys fsroot.FS, path string, data []byte) error {
+	if err := fsroot.Or(fsys).MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	return WriteFileFS(fsys, path, func(w io.Writer) error { _, err := w.Write(data); return err })
 }
 
 // WriteFileFS is WriteFile in fsys (nil: the plain file system).

@@ -129,9 +129,9 @@ func outside(err error) error {
 	var le *os.LinkError
 	switch {
 	case errors.As(err, &pe) && escapes(pe.Err):
-		return &fs.PathError{Op: pe.Op, Path: pe.Path, Err: errors.Join(ErrOutside, pe.Err)}
+		return &fs.PathError{Op: pe.Op, Path: pe.Path, Err: ErrOutside}
 	case errors.As(err, &le) && escapes(le.Err):
-		return &os.LinkError{Op: le.Op, Old: le.Old, New: le.New, Err: errors.Join(ErrOutside, le.Err)}
+		return &os.LinkError{Op: le.Op, Old: le.Old, New: le.New, Err: ErrOutside}
 	}
 	return err
 }

@@ -2,7 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/flashemu/flashemu/internal/atomicfile"
 )
 
 // flagSpec describes one command-line flag.
@@ -140,4 +144,13 @@ func flagHelp(specs []flagSpec) string {
 		fmt.Fprintf(&b, "  %-22s %s\n", left, s.help)
 	}
 	return b.String()
+}
+
+// createOut starts writing an output file atomically, making missing
+// directories.
+func createOut(path string) (*atomicfile.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	return atomicfile.Create(nil, path)
 }

@@ -1,13 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/flashemu/flashemu/api"
-	"github.com/flashemu/flashemu/lua"
+	"github.com/flashemu/flashemu/emu"
 )
 
 // Reading images and traces from the command line, bounded: a device
@@ -67,7 +68,7 @@ func readImageFile(path, format string, fill byte, limit int64) (data []byte, ba
 		return nil, 0, fmt.Errorf("%s: larger than %s, the most this command reads here (the geometry, or flashemu's %s limit): not a flash image", path, api.FormatSize(limit), api.FormatSize(maxImageFile))
 	}
 	if format == "hex" {
-		img, err := lua.ParseIntelHex(data)
+		img, err := emu.ParseHex(bytes.NewReader(data))
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s: %w (a raw image? give --format raw)", path, err)
 		}

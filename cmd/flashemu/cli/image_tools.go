@@ -9,6 +9,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/internal/atomicfile"
 	"github.com/flashemu/flashemu/lua"
 )
 
@@ -226,7 +227,7 @@ func cmdImageConvert(c *invocation) error {
 	}
 	w := c.env.Stdout
 	if !toHex {
-		if err := lua.WriteFileAtomic(out, data); err != nil {
+		if err := atomicfile.WriteData(nil, out, data); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "%s: Intel HEX from 0x%08x, %d bytes -> %s (raw)\n", in, hexBase, len(data), out)
@@ -249,7 +250,7 @@ func cmdImageConvert(c *invocation) error {
 	if err := d.Poke(0, data); err != nil {
 		return err
 	}
-	a, err := lua.CreateAtomic(out)
+	a, err := createOut(out)
 	if err != nil {
 		return err
 	}

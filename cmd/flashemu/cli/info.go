@@ -3,11 +3,12 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/flashemu/flashemu/native"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/flashemu/flashemu/native"
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/flashemu/flashemu/emu"
-	"github.com/flashemu/flashemu/lua"
+	"github.com/flashemu/flashemu/internal/atomicfile"
 )
 
 // Overlays file (NAME.overlays.json beside NAME.bin, written by
@@ -116,7 +116,7 @@ func writeOverlays(image string, d *emu.Device) error {
 	if err != nil {
 		return err
 	}
-	return lua.WriteFileAtomic(overlaysPath(image), append(b, '\n'))
+	return atomicfile.WriteData(nil, overlaysPath(image), append(b, '\n'))
 }
 
 // overlayInfo is what `image info` shows of an overlays file.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/internal/atomicfile"
 	"github.com/flashemu/flashemu/lua"
 )
 
@@ -70,12 +71,12 @@ func cmdRun(c *invocation) error {
 
 // startTrace opens --trace FILE (atomically: it appears when the run ends)
 // and sets it as the state's trace sink. It returns nil without --trace.
-func (c *invocation) startTrace(opts *lua.Options) (*lua.AtomicFile, error) {
+func (c *invocation) startTrace(opts *lua.Options) (*atomicfile.File, error) {
 	path := c.p.str("trace", "")
 	if path == "" {
 		return nil, nil
 	}
-	f, err := lua.CreateAtomic(path)
+	f, err := createOut(path)
 	if err != nil {
 		return nil, fmt.Errorf("--trace: %v", err)
 	}
@@ -85,7 +86,7 @@ func (c *invocation) startTrace(opts *lua.Options) (*lua.AtomicFile, error) {
 
 // commitTrace writes the --trace file (also after a failed run: that trace
 // is the one worth reading). terr is the states' trace error.
-func (c *invocation) commitTrace(f *lua.AtomicFile, terr error) error {
+func (c *invocation) commitTrace(f *atomicfile.File, terr error) error {
 	if f == nil {
 		return nil
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/faults"
+	"github.com/flashemu/flashemu/internal/atomicfile"
 	"github.com/flashemu/flashemu/lua"
 	sweepreport "github.com/flashemu/flashemu/report"
 	"github.com/flashemu/flashemu/shard"
@@ -636,7 +637,7 @@ func writeReport(path string, sweeps []sweepreport.Sweep) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return lua.WriteFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteData(nil, path, buf.Bytes())
 }
 
 // isTerminal reports whether w is a terminal (the progress bar's condition).

@@ -10,7 +10,7 @@ import (
 
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/faults"
-	"github.com/flashemu/flashemu/lua"
+	"github.com/flashemu/flashemu/internal/atomicfile"
 )
 
 // --dump DIR: for a replayed branch, DIR/<id>/ gets
@@ -185,7 +185,7 @@ func dumpBranch(dir string, rep *faults.ReplayResult, tr *traceHook, acked int) 
 		if err := d.Peek(0, img); err != nil {
 			return "", err
 		}
-		if err := lua.WriteFileAtomic(filepath.Join(out, s.name+".bin"), img); err != nil {
+		if err := atomicfile.WriteData(nil, filepath.Join(out, s.name+".bin"), img); err != nil {
 			return "", err
 		}
 		if err := writeOverlays(filepath.Join(out, s.name+".bin"), d); err != nil {
@@ -198,7 +198,7 @@ func dumpBranch(dir string, rep *faults.ReplayResult, tr *traceHook, acked int) 
 					return "", err
 				}
 			}
-			if err := lua.WriteFileAtomic(filepath.Join(out, s.name+".oob"), oob); err != nil {
+			if err := atomicfile.WriteData(nil, filepath.Join(out, s.name+".oob"), oob); err != nil {
 				return "", err
 			}
 		}
@@ -215,7 +215,7 @@ func dumpBranch(dir string, rep *faults.ReplayResult, tr *traceHook, acked int) 
 				return "", err
 			}
 		}
-		if err := lua.WriteFileAtomic(filepath.Join(out, "trace.jsonl"), buf.Bytes()); err != nil {
+		if err := atomicfile.WriteData(nil, filepath.Join(out, "trace.jsonl"), buf.Bytes()); err != nil {
 			return "", err
 		}
 	}
@@ -228,7 +228,7 @@ func dumpBranch(dir string, rep *faults.ReplayResult, tr *traceHook, acked int) 
 	if err != nil {
 		return "", err
 	}
-	if err := lua.WriteFileAtomic(filepath.Join(out, "result.json"), append(b, '\n')); err != nil {
+	if err := atomicfile.WriteData(nil, filepath.Join(out, "result.json"), append(b, '\n')); err != nil {
 		return "", fmt.Errorf("result.json: %v", err)
 	}
 	return out, nil

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/flashemu/flashemu/faults"
-	"github.com/flashemu/flashemu/lua"
+	"github.com/flashemu/flashemu/internal/atomicfile"
 )
 
 // --junit FILE: a JUnit XML report for CI dashboards. One <testsuite> per
@@ -124,5 +124,5 @@ func (j *junitReport) write(path string) error {
 	out.WriteString(xml.Header)
 	out.Write(b)
 	out.WriteString("\n")
-	return lua.WriteFileAtomic(path, []byte(out.String()))
+	return atomicfile.WriteData(nil, path, []byte(out.String()))
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/flashemu/flashemu/api"
 	"github.com/flashemu/flashemu/emu"
-	"github.com/flashemu/flashemu/lua"
+	"github.com/flashemu/flashemu/internal/atomicfile"
 	sweepreport "github.com/flashemu/flashemu/report"
 )
 
@@ -97,7 +97,7 @@ func cmdWear(c *invocation) error {
 		if err := o.render(&b); err != nil {
 			return err
 		}
-		if err := lua.WriteFileAtomic(out, b.Bytes()); err != nil {
+		if err := atomicfile.WriteData(nil, out, b.Bytes()); err != nil {
 			return fmt.Errorf("--%s: %v", o.flag, unwrapPath(err))
 		}
 	}
