@@ -39,8 +39,10 @@ func (s *State) openLibs() {
 	g.RawSetString("print", s.bind("print", basePrint))
 	g.RawSetString("error", s.bind("error", baseError))
 	if !s.opts.AllowIO {
-		g.RawSetString("dofile", glua.LNil)
-		g.RawSetString("loadfile", glua.LNil)
+		g.RawSetString("dofile", sandboxed(L, "dofile"))
+		g.RawSetString("loadfile", sandboxed(L, "loadfile"))
+		g.RawSetString("io", sandboxedLib(L, "io"))
+		g.RawSetString("debug", sandboxedLib(L, "debug"))
 	}
 
 	strlib := g.RawGetString("string").(*glua.LTable)
@@ -54,9 +56,16 @@ func (s *State) openLibs() {
 	ostab := osfull
 	if !s.opts.AllowIO {
 		ostab = L.NewTable()
-		for _, k := range []string{"clock", "time", "date", "difftime"} {
-			ostab.RawSetString(k, osfull.RawGetString(k))
-		}
+		keep := map[string]bool{"clock": true, "time": true, "date": true, "difftime": true}
+		osfull.ForEach(func(k, v glua.LValue) {
+			if name, ok := k.(glua.LString); ok {
+				if keep[string(name)] {
+					ostab.RawSetString(string(name), v)
+				} else {
+					ostab.RawSetString(string(name), sandboxed(L, "os."+string(name)))
+				}
+			}
+		})
 		g.RawSetString("os", ostab)
 		loaded.RawSetString("os", ostab)
 	}
@@ -199,4 +208,32 @@ func (s *State) loadModuleProto(fsys fsroot.FS, rel, name string) (*glua.Functio
 		return s.prog.module(fsys, rel, name)
 	}
 	return compileFile(fsys, rel, name)
+}
+
+// sandboxMsg is the error a script gets for what the sandbox leaves out.
+func sandboxMsg(what string) string {
+	return what + " is disabled in the sandbox (use --allow-io)"
+}
+
+// sandboxed is a stand-in for a function the sandbox leaves out: calling
+// it raises, at the caller's line, that it is disabled.
+func sandboxed(L *glua.LState, name string) *glua.LFunction {
+	return L.NewFunction(func(L *glua.LState) int {
+		L.RaiseError("%s", sandboxMsg(name))
+		return 0
+	})
+}
+
+// sandboxedLib is a stand-in for a library the sandbox leaves out (io,
+// debug): reading any field raises that the library is disabled, so
+// io.open("x") says why instead of "attempt to index a nil value".
+func sandboxedLib(L *glua.LState, lib string) *glua.LTable {
+	t := L.NewTable()
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *glua.LState) int {
+		L.RaiseError("%s", sandboxMsg(lib))
+		return 0
+	}))
+	L.SetMetatable(t, mt)
+	return t
 }
