@@ -16,6 +16,10 @@ import (
 var update = flag.Bool("update", false, "rewrite the txtar scripts' golden files with the actual output")
 
 func TestMain(m *testing.M) {
+	// Subprocess tests (limits_test.go) re-run this binary as flashemu.
+	if os.Getenv(asCLIEnv) == "1" {
+		os.Exit(cli.Main(os.Args[1:], cli.OSEnv()))
+	}
 	testscript.Main(m, map[string]func(){
 		"flashemu": func() { os.Exit(cli.Main(os.Args[1:], cli.OSEnv())) },
 	})
