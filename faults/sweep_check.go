@@ -56,6 +56,16 @@ func timeoutError(what string, d time.Duration) error {
 	return fmt.Errorf("%w: %s timed out after %v", ErrTimeout, what, d)
 }
 
+// timeoutAt is timeoutError keeping what the check itself reported when
+// its cancelled context stopped it (for a Lua check, the file:line it was
+// at), so that a hang is reported with its place.
+func timeoutAt(what string, d time.Duration, stopped error) error {
+	if stopped == nil {
+		return timeoutError(what, d)
+	}
+	return fmt.Errorf("%w: %s timed out after %v (stopped at %w)", ErrTimeout, what, d, stopped)
+}
+
 // graceFor is how long a check past its timeout may take to notice its
 // cancelled context before it is abandoned.
 func graceFor(timeout time.Duration) time.Duration { return max(timeout/4, 100*time.Millisecond) }
@@ -82,13 +92,16 @@ func (c *checker) run(ctx context.Context, d *emu.Device, acked []any) (verdict,
 	select {
 	case err := <-done:
 		if ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
-			return timeoutError("check", c.timeout), nil
+			return timeoutAt("check", c.timeout, err), nil
 		}
 		return err, nil
 	case <-cctx.Done():
 	}
 	select {
-	case <-done:
+	case err := <-done:
+		if ctx.Err() == nil {
+			return timeoutAt("check", c.timeout, err), nil
+		}
 	case <-time.After(graceFor(c.timeout)):
 		// The check ignores its context: leave it running on its device
 		// and never call this check again (it may hold state it is

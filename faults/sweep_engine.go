@@ -287,7 +287,7 @@ func runWorkload(ctx context.Context, s *Sweep, timeout time.Duration, mkHook fu
 		}
 		err = s.WorkloadContext(wctx, d, ack)
 		if err != nil && ctx.Err() == nil && errors.Is(wctx.Err(), context.DeadlineExceeded) {
-			err = timeoutError("workload", timeout)
+			err = timeoutAt("workload", timeout, err)
 		}
 	} else {
 		err = s.Workload(d, ack)

@@ -622,7 +622,7 @@ print(r.checked, r.failed)
 	require.NoError(t, err, out.String())
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	require.NotEmpty(t, lines)
-	assert.Equal(t, []string{"h:1b:1\tfaults: timed out: check timed out after 200ms", "4\t1"}, lines)
+	assert.Equal(t, []string{"h:1b:1\tfaults: timed out: check timed out after 200ms (stopped at hang.lua:5: timeout)", "4\t1"}, lines)
 }
 
 // TestSweepRunVerify: verify = true replays every branch alone and finds

@@ -2,11 +2,13 @@ package cli_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"syscall"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,18 +38,48 @@ func runLimited(t *testing.T, src string, args ...string) limitRun {
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	start := time.Now()
-	err := cmd.Run()
-	r := limitRun{stderr: errb.String(), wall: time.Since(start)}
+	require.NoError(t, cmd.Start())
+	// The child's own peak RSS: /proc/PID/status VmHWM, polled while it
+	// runs (its rusage would carry the test process's peak across exec).
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var peakKiB int64
+	var err error
+	for waiting := true; waiting; {
+		if runtime.GOOS == "linux" {
+			if kib := vmHWM(cmd.Process.Pid); kib > peakKiB {
+				peakKiB = kib
+			}
+		}
+		select {
+		case err = <-done:
+			waiting = false
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	r := limitRun{stderr: errb.String(), wall: time.Since(start), rssMiB: peakKiB >> 10}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
 	} else {
 		require.NoError(t, err)
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && runtime.GOOS == "linux" {
-		r.rssMiB = ru.Maxrss >> 10 // KiB on Linux
-	}
 	t.Logf("exit %d after %v, peak RSS %d MiB: %s", r.code, r.wall.Round(time.Millisecond), r.rssMiB, bytes.TrimSpace(errb.Bytes()))
 	return r
+}
+
+// vmHWM reads a process's peak resident set (KiB), 0 if unknown.
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // TestLimitsStopInsideBuiltins runs the scripts of issue #15 that used to
