@@ -332,6 +332,51 @@ func (d *Device) SetStuck(off int64, bit uint, value bool) error {
 	return nil
 }
 
+// PeekStuck copies the stuck bits of [off, off+len(mask)) into mask (a set
+// bit is stuck) and their values into value, which must be as long: reads
+// return value's bit wherever mask's is set (SetStuck). Dumps use it to
+// record what a check read besides the stored bits.
+func (d *Device) PeekStuck(off int64, mask, value []byte) error {
+	if len(value) != len(mask) {
+		return fmt.Errorf("%w: PeekStuck: mask of %d bytes, value of %d", ErrInvalid, len(mask), len(value))
+	}
+	if err := d.rawRange(off, len(mask)); err != nil {
+		return err
+	}
+	clear(mask)
+	clear(value)
+	chunk, store := d.g.chunk, int64(d.g.store)
+	for _, st := range d.stuck {
+		ci, co := st.addr/store, st.addr%store
+		if co >= chunk {
+			continue // a spare-area byte
+		}
+		if o := ci*chunk + co - off; o >= 0 && o < int64(len(mask)) {
+			mask[o], value[o] = st.mask, st.val
+		}
+	}
+	return nil
+}
+
+// PeekStuckOOB is PeekStuck for page's spare area from its start.
+func (d *Device) PeekStuckOOB(page int, mask, value []byte) error {
+	if len(value) != len(mask) {
+		return fmt.Errorf("%w: PeekStuckOOB: mask of %d bytes, value of %d", ErrInvalid, len(mask), len(value))
+	}
+	if err := d.oobArgs(page, len(mask)); err != nil {
+		return err
+	}
+	clear(mask)
+	clear(value)
+	base := int64(page)*int64(d.g.store) + d.g.chunk
+	for _, st := range d.stuck {
+		if o := st.addr - base; o >= 0 && o < int64(len(mask)) {
+			mask[o], value[o] = st.mask, st.val
+		}
+	}
+	return nil
+}
+
 // setStuck adds a stuck bit at storage address addr (copy on change: the
 // list is shared with snapshots).
 func (d *Device) setStuck(addr int64, bit uint, value bool) {

@@ -20,16 +20,18 @@ import (
 //
 //	{"version": 1, "overlays": [
 //	  {"kind": "unstable", "area": "data", "off": 4100, "mask": "0c00ff"},
-//	  {"kind": "flipped",  "area": "oob",  "page": 3, "off": 0, "mask": "01"}
+//	  {"kind": "flipped",  "area": "oob",  "page": 3, "off": 0, "mask": "01"},
+//	  {"kind": "stuck",    "area": "data", "off": 64, "mask": "81", "value": "01"}
 //	]}
 //
 // kind is "unstable" (a metastable bit: each read returns a random value
-// until the unit is erased) or "flipped" (a bit error: reads return the
-// stored bit inverted). area "data" is the image (off: byte offset); area
-// "oob" is a NAND page's spare area (page, off: column). mask is the hex of
-// the consecutive bytes from off: a set bit is an affected bit (bit 0 the
-// least significant). One entry covers a run of bytes whose masks are not
-// zero. Stuck bits are not listed yet: emu has no accessor to read them.
+// until the unit is erased), "flipped" (a bit error: reads return the
+// stored bit inverted) or "stuck" (a worn cell: reads return the bit of
+// value, whatever was programmed or erased; erases keep it). area "data" is
+// the image (off: byte offset); area "oob" is a NAND page's spare area
+// (page, off: column). mask is the hex of the consecutive bytes from off: a
+// set bit is an affected bit (bit 0 the least significant). One entry
+// covers a run of bytes whose masks are not zero.
 type overlayFile struct {
 	Version  int            `json:"version"`
 	Overlays []overlayEntry `json:"overlays"`
@@ -41,6 +43,8 @@ type overlayEntry struct {
 	Page *int   `json:"page,omitempty"`
 	Off  int64  `json:"off"`
 	Mask string `json:"mask"`
+	// Value is the stuck bits' values (kind "stuck"), as long as Mask.
+	Value string `json:"value,omitempty"`
 }
 
 // overlaysPath is the overlays file of an image: NAME.overlays.json for
@@ -51,7 +55,8 @@ func overlaysPath(image string) string {
 
 // maskRuns appends one entry per run of non-zero bytes in mask (whose
 // first byte is at base).
-func maskRuns(out []overlayEntry, kind, area string, page *int, base int64, mask []byte) []overlayEntry {
+// value, if not nil, is as long as mask and holds the stuck values.
+func maskRuns(out []overlayEntry, kind, area string, page *int, base int64, mask, value []byte) []overlayEntry {
 	for i := 0; i < len(mask); {
 		if mask[i] == 0 {
 			i++
@@ -61,17 +66,22 @@ func maskRuns(out []overlayEntry, kind, area string, page *int, base int64, mask
 		for j < len(mask) && mask[j] != 0 {
 			j++
 		}
-		out = append(out, overlayEntry{Kind: kind, Area: area, Page: page, Off: base + int64(i), Mask: hex.EncodeToString(mask[i:j])})
+		e := overlayEntry{Kind: kind, Area: area, Page: page, Off: base + int64(i), Mask: hex.EncodeToString(mask[i:j])}
+		if value != nil {
+			e.Value = hex.EncodeToString(value[i:j])
+		}
+		out = append(out, e)
 		i = j
 	}
 	return out
 }
 
-// deviceOverlays lists d's unstable and flipped bits (data and spare area).
+// deviceOverlays lists d's unstable, flipped and stuck bits (data and
+// spare area).
 func deviceOverlays(d *emu.Device) ([]overlayEntry, error) {
 	var out []overlayEntry
 	const chunk = 1 << 20
-	buf := make([]byte, chunk)
+	buf, vbuf := make([]byte, chunk), make([]byte, chunk)
 	for _, k := range []struct {
 		kind string
 		peek func(int64, []byte) error
@@ -81,8 +91,15 @@ func deviceOverlays(d *emu.Device) ([]overlayEntry, error) {
 			if err := k.peek(off, p); err != nil {
 				return nil, err
 			}
-			out = maskRuns(out, k.kind, "data", nil, off, p)
+			out = maskRuns(out, k.kind, "data", nil, off, p, nil)
 		}
+	}
+	for off := int64(0); off < d.Size(); off += chunk {
+		n := min(chunk, d.Size()-off)
+		if err := d.PeekStuck(off, buf[:n], vbuf[:n]); err != nil {
+			return nil, err
+		}
+		out = maskRuns(out, "stuck", "data", nil, off, buf[:n], vbuf[:n])
 	}
 	if d.Kind() == emu.NAND && d.OOBSize() > 0 {
 		oob := make([]byte, d.OOBSize())
@@ -95,8 +112,16 @@ func deviceOverlays(d *emu.Device) ([]overlayEntry, error) {
 					return nil, err
 				}
 				page := p
-				out = maskRuns(out, k.kind, "oob", &page, 0, oob)
+				out = maskRuns(out, k.kind, "oob", &page, 0, oob, nil)
 			}
+		}
+		val := make([]byte, d.OOBSize())
+		for p := 0; p < d.Pages(); p++ {
+			if err := d.PeekStuckOOB(p, oob, val); err != nil {
+				return nil, err
+			}
+			page := p
+			out = maskRuns(out, "stuck", "oob", &page, 0, oob, val)
 		}
 	}
 	return out, nil
@@ -124,6 +149,7 @@ type overlayInfo struct {
 	Path     string         `json:"path"`
 	Unstable int            `json:"unstable_bits"`
 	Flipped  int            `json:"flipped_bits"`
+	Stuck    int            `json:"stuck_bits"`
 	Overlays []overlayEntry `json:"overlays"`
 }
 
@@ -169,6 +195,11 @@ func readOverlayInfo(image string) (*overlayInfo, error) {
 			info.Unstable += n
 		case "flipped":
 			info.Flipped += n
+		case "stuck":
+			info.Stuck += n
+			if v, err := hex.DecodeString(o.Value); err != nil || len(v) != len(m) {
+				return nil, fmt.Errorf("%s: bad stuck value %q at %d", path, o.Value, o.Off)
+			}
 		default:
 			return nil, fmt.Errorf("%s: unknown overlay kind %q", path, o.Kind)
 		}
@@ -180,7 +211,7 @@ func readOverlayInfo(image string) (*overlayInfo, error) {
 const maxOverlayLines = 16
 
 func (o *overlayInfo) print(w io.Writer) {
-	fmt.Fprintf(w, "overlays:    %s: %d unstable, %d flipped %s\n", o.Path, o.Unstable, o.Flipped, plural(o.Unstable+o.Flipped, "bit", "bits"))
+	fmt.Fprintf(w, "overlays:    %s: %d unstable, %d flipped, %d stuck %s\n", o.Path, o.Unstable, o.Flipped, o.Stuck, plural(o.Unstable+o.Flipped+o.Stuck, "bit", "bits"))
 	for i, e := range o.Overlays {
 		if i == maxOverlayLines {
 			fmt.Fprintf(w, "  ... %d more (the file lists them all)\n", len(o.Overlays)-maxOverlayLines)
@@ -190,6 +221,10 @@ func (o *overlayInfo) print(w io.Writer) {
 		if e.Area == "oob" && e.Page != nil {
 			where = fmt.Sprintf("page %d oob +%d", *e.Page, e.Off)
 		}
-		fmt.Fprintf(w, "  %-8s    %s  mask %s\n", e.Kind, where, e.Mask)
+		if e.Value != "" {
+			fmt.Fprintf(w, "  %-8s    %s  mask %s  value %s\n", e.Kind, where, e.Mask, e.Value)
+		} else {
+			fmt.Fprintf(w, "  %-8s    %s  mask %s\n", e.Kind, where, e.Mask)
+		}
 	}
 }
