@@ -89,7 +89,7 @@ func (s *State) bindSweep(L *glua.LState, ctx context.Context, nested bool, def 
 	sw := &faults.Sweep{
 		Name:                def.Name,
 		Device:              b.device,
-		Workload:            b.workload,
+		WorkloadContext:     b.workload,
 		CheckContextFactory: b.checkFactory,
 		Cuts:                def.Cuts,
 		Depth:               def.Depth,
@@ -131,8 +131,40 @@ func (b *SweepBinding) Close() {
 
 // call calls fn in the defining state.
 func (b *SweepBinding) call(fn *glua.LFunction, args ...glua.LValue) ([]glua.LValue, error) {
+	return b.callCtx(nil, fn, args...)
+}
+
+// callCtx is call also bounded by ctx (nil: by the binding's context
+// alone): the engine's per-workload deadline (Options.CheckTimeout).
+func (b *SweepBinding) callCtx(ctx context.Context, fn *glua.LFunction, args ...glua.LValue) ([]glua.LValue, error) {
+	outer := b.ctx
+	if b.nested {
+		outer = b.L.Context()
+	}
+	if ctx != nil {
+		parent := outer
+		if parent == nil {
+			parent = context.Background()
+		}
+		merged, cancel := context.WithCancelCause(parent)
+		defer cancel(nil)
+		stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
+		defer stop()
+		if b.nested {
+			prev := outer
+			b.L.SetContext(merged)
+			defer func() {
+				if prev != nil {
+					b.L.SetContext(prev)
+				} else {
+					b.L.RemoveContext()
+				}
+			}()
+		}
+		outer = merged
+	}
 	if !b.nested {
-		return b.main.Call(b.ctx, fn, args...)
+		return b.main.Call(outer, fn, args...)
 	}
 	return pcallNested(b.L, fn, args...)
 }
@@ -189,7 +221,7 @@ func (b *SweepBinding) setupFn(d *emu.Device) error {
 	return err
 }
 
-func (b *SweepBinding) workload(d *emu.Device, ack func(any)) error {
+func (b *SweepBinding) workload(ctx context.Context, d *emu.Device, ack func(any)) error {
 	if b.clock == nil {
 		// The first run is the recording one: remember when each mutating
 		// operation ran, to place time cuts on the operation timeline.
@@ -214,7 +246,7 @@ func (b *SweepBinding) workload(d *emu.Device, ack func(any)) error {
 			return 0
 		})
 	}
-	_, err := b.call(b.Def.workload, b.cur, b.ackFn)
+	_, err := b.callCtx(ctx, b.Def.workload, b.cur, b.ackFn)
 	return err
 }
 

@@ -119,3 +119,19 @@ R2 = sweep.run("iso", {})`)
 	assert.Equal(t, glua.LFalse, r2.RawGetString("isolated"))
 	assert.Equal(t, glua.LFalse, r2.RawGetString("ok"), "unisolated checks leak: the isolation script must fail")
 }
+
+// TestSweepWorkloadTimeout: sweep.run's timeout bounds the workload too, in
+// the defining state (a nested call with no deadline of its own); the
+// error names where the workload was stopped, and the state goes on.
+func TestSweepWorkloadTimeout(t *testing.T) {
+	out, err := runLua(t, Options{}, `
+sweep.define("w", {device = function() return flash.nor{size = 4096, sector = 4096} end,
+  workload = function(dev, ack)
+    while true do end
+  end,
+  check = function() end})
+print(pcall(sweep.run, "w", {timeout = "200ms"}))
+print("still here")`)
+	require.NoError(t, err)
+	assert.Regexp(t, `^false\t.*workload timed out after 200ms \(stopped at t.lua:4: timeout\)\nstill here\n$`, out)
+}

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/faults"
 	"github.com/flashemu/flashemu/internal/atomicfile"
 	"github.com/flashemu/flashemu/lua"
@@ -318,15 +317,6 @@ func (sc *sweepCmd) bind(ctx context.Context, s *lua.State, d *lua.SweepDef, cfg
 	if err != nil {
 		cancel(nil)
 		return nil, nil, err
-	}
-	if sc.timeout > 0 && b.Sweep.Workload != nil && b.Sweep.WorkloadContext == nil {
-		wl := b.Sweep.Workload
-		b.Sweep.Workload = nil
-		b.Sweep.WorkloadContext = func(wctx context.Context, dev *emu.Device, ack func(any)) error {
-			stop := context.AfterFunc(wctx, func() { cancel(context.Cause(wctx)) })
-			defer stop()
-			return wl(dev, ack)
-		}
 	}
 	return b, func() { cancel(nil) }, nil
 }
