@@ -22,26 +22,33 @@ func indent(s string) string {
 	return "    " + strings.ReplaceAll(s, "\n", "\n    ") + "\n"
 }
 
-// resultLines is what go test -v prints for a finished test: the result
-// line, then the test's output and message indented.
+// resultLines is what go test -v prints for a finished test: the test's
+// output and message indented, then the result line (details before
+// "--- FAIL", as go test streams them, so that tools reading the output —
+// go-junit-report — attach them to the test).
 func resultLines(name string, r TestResult) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "--- %s: %s (%.2fs)\n", r.Status, name, r.Elapsed.Seconds())
 	b.WriteString(indent(r.Output))
 	b.WriteString(indent(r.Msg))
+	fmt.Fprintf(&b, "--- %s: %s (%.2fs)\n", r.Status, name, r.Elapsed.Seconds())
 	return b.String()
 }
 
-// TextReporter prints go-test-like lines:
+// TextReporter prints what go test -v prints, so that tools reading go
+// test output (go-junit-report) read it too:
 //
+//	=== RUN   scripts/x_test.lua/device/writes
 //	--- PASS: scripts/x_test.lua/device/writes (0.00s)
-//	--- FAIL: scripts/x_test.lua/device/erases (0.01s)
+//	=== RUN   scripts/x_test.lua/device/erases
 //	    scripts/x_test.lua:12: expected 1, got 2
+//	--- FAIL: scripts/x_test.lua/device/erases (0.01s)
 //	3 passed, 1 failed, 0 skipped
 type TextReporter struct{ W io.Writer }
 
-func (t *TextReporter) FileStart(string)         {}
-func (t *TextReporter) TestStart(string, string) {}
+func (t *TextReporter) FileStart(string) {}
+func (t *TextReporter) TestStart(file, name string) {
+	fmt.Fprintf(t.W, "=== RUN   %s/%s\n", file, name)
+}
 func (t *TextReporter) TestDone(r TestResult) {
 	fmt.Fprint(t.W, resultLines(r.FullName(), r))
 }
@@ -67,17 +74,53 @@ type JSONReporter struct {
 	enc *json.Encoder
 	// Now is the clock (tests fix it); nil means time.Now.
 	Now func() time.Time
+	// open are the describe blocks of the current file with a run event
+	// and no result yet, outermost first.
+	open []*jsonParent
+}
+
+// jsonParent is a describe block reported as a parent test, as go test
+// reports a test with subtests.
+type jsonParent struct {
+	name   string
+	start  time.Time
+	failed bool
+}
+
+func (j *JSONReporter) now() time.Time {
+	if j.Now != nil {
+		return j.Now()
+	}
+	return time.Now()
+}
+
+// closeParents ends the open describe blocks that are not prefixes of
+// name ("" ends them all), innermost first, with pass or fail.
+func (j *JSONReporter) closeParents(file, name string) {
+	for len(j.open) > 0 {
+		p := j.open[len(j.open)-1]
+		if name != "" && strings.HasPrefix(name, p.name+"/") {
+			return
+		}
+		j.open = j.open[:len(j.open)-1]
+		action, word := "pass", "PASS"
+		if p.failed {
+			action, word = "fail", "FAIL"
+			if len(j.open) > 0 {
+				j.open[len(j.open)-1].failed = true
+			}
+		}
+		d := j.now().Sub(p.start)
+		j.emit(TestEvent{Action: "output", Package: file, Test: p.name, Output: fmt.Sprintf("--- %s: %s (%.2fs)\n", word, p.name, d.Seconds())})
+		j.emit(TestEvent{Action: action, Package: file, Test: p.name, Elapsed: elapsed(d)})
+	}
 }
 
 func (j *JSONReporter) emit(e TestEvent) {
 	if j.enc == nil {
 		j.enc = json.NewEncoder(j.W)
 	}
-	if j.Now != nil {
-		e.Time = j.Now()
-	} else {
-		e.Time = time.Now()
-	}
+	e.Time = j.now()
 	_ = j.enc.Encode(e)
 }
 
@@ -88,6 +131,20 @@ func elapsed(d time.Duration) *float64 {
 
 func (j *JSONReporter) FileStart(file string) { j.emit(TestEvent{Action: "start", Package: file}) }
 func (j *JSONReporter) TestStart(file, name string) {
+	j.closeParents(file, name)
+	// Run events for the describe blocks above the test not yet open.
+	for i := 0; i < len(name); i++ {
+		if name[i] != '/' {
+			continue
+		}
+		parent := name[:i]
+		if n := len(j.open); n > 0 && (j.open[n-1].name == parent || strings.HasPrefix(j.open[n-1].name, parent+"/")) {
+			continue
+		}
+		j.open = append(j.open, &jsonParent{name: parent, start: j.now()})
+		j.emit(TestEvent{Action: "run", Package: file, Test: parent})
+		j.emit(TestEvent{Action: "output", Package: file, Test: parent, Output: "=== RUN   " + parent + "\n"})
+	}
 	j.emit(TestEvent{Action: "run", Package: file, Test: name})
 	j.emit(TestEvent{Action: "output", Package: file, Test: name, Output: "=== RUN   " + name + "\n"})
 }
@@ -98,40 +155,57 @@ func (j *JSONReporter) TestDone(r TestResult) {
 		}
 	}
 	j.emit(TestEvent{Action: strings.ToLower(r.Status.String()), Package: r.File, Test: r.Name, Elapsed: elapsed(r.Elapsed)})
+	if r.Status == Fail && len(j.open) > 0 {
+		j.open[len(j.open)-1].failed = true
+	}
 }
 func (j *JSONReporter) FileDone(file string, failed bool, d time.Duration) {
-	action, word := "pass", "PASS"
+	j.closeParents(file, "")
+	action, word, line := "pass", "PASS", "ok  \t"
 	if failed {
-		action, word = "fail", "FAIL"
+		action, word, line = "fail", "FAIL", "FAIL\t"
 	}
 	j.emit(TestEvent{Action: "output", Package: file, Output: word + "\n"})
+	j.emit(TestEvent{Action: "output", Package: file, Output: fmt.Sprintf("%s%s\t%.3fs\n", line, file, d.Seconds())})
 	j.emit(TestEvent{Action: action, Package: file, Elapsed: elapsed(d)})
 }
 func (j *JSONReporter) Done(Summary) {}
 
 // JUnitReporter collects results and writes JUnit XML (one testsuite per
-// file) with WriteFile.
+// file) with WriteFile. A failed expectation is a <failure>; a runtime
+// error, an error the test raised, or a file that did not load is an
+// <error>. The classname is the file's path without ".lua" (and with
+// other dots replaced by "_"), so that Jenkins, which splits a classname
+// at its last dot, shows "scripts/demo_test", not package "demo_test" and
+// class "lua".
 type JUnitReporter struct {
 	suites []*junitSuite
 	byFile map[string]*junitSuite
+	// Now is the clock for the suites' timestamps (tests fix it); nil
+	// means time.Now.
+	Now func() time.Time
 }
 
 type junitSuites struct {
 	XMLName  xml.Name      `xml:"testsuites"`
 	Tests    int           `xml:"tests,attr"`
 	Failures int           `xml:"failures,attr"`
+	Errors   int           `xml:"errors,attr"`
 	Skipped  int           `xml:"skipped,attr"`
 	Time     string        `xml:"time,attr"`
 	Suites   []*junitSuite `xml:"testsuite"`
 }
 
 type junitSuite struct {
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Cases    []*junitCase `xml:"testcase"`
+	Name      string       `xml:"name,attr"`
+	Tests     int          `xml:"tests,attr"`
+	Failures  int          `xml:"failures,attr"`
+	Errors    int          `xml:"errors,attr"`
+	Skipped   int          `xml:"skipped,attr"`
+	Time      string       `xml:"time,attr"`
+	Timestamp string       `xml:"timestamp,attr"`
+	Hostname  string       `xml:"hostname,attr"`
+	Cases     []*junitCase `xml:"testcase"`
 }
 
 type junitCase struct {
@@ -139,8 +213,15 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitMessage `xml:"failure,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
 	Skipped   *junitMessage `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+// junitClassname is a test file's JUnit classname: "scripts/demo_test"
+// for "scripts/demo_test.lua".
+func junitClassname(file string) string {
+	return strings.ReplaceAll(strings.TrimSuffix(file, ".lua"), ".", "_")
 }
 
 type junitMessage struct {
@@ -156,7 +237,12 @@ func (j *JUnitReporter) suite(file string) *junitSuite {
 	}
 	s, ok := j.byFile[file]
 	if !ok {
-		s = &junitSuite{Name: file}
+		now := time.Now
+		if j.Now != nil {
+			now = j.Now
+		}
+		host, _ := os.Hostname()
+		s = &junitSuite{Name: file, Timestamp: now().UTC().Format("2006-01-02T15:04:05"), Hostname: host}
 		j.byFile[file] = s
 		j.suites = append(j.suites, s)
 	}
@@ -167,13 +253,16 @@ func (j *JUnitReporter) FileStart(file string)    { j.suite(file) }
 func (j *JUnitReporter) TestStart(string, string) {}
 func (j *JUnitReporter) TestDone(r TestResult) {
 	s := j.suite(r.File)
-	c := &junitCase{Name: r.Name, Classname: r.File, Time: secs(r.Elapsed), SystemOut: r.Output}
+	c := &junitCase{Name: r.Name, Classname: junitClassname(r.File), Time: secs(r.Elapsed), SystemOut: r.Output}
 	first, _, _ := strings.Cut(r.Msg, "\n")
-	switch r.Status {
-	case Fail:
+	switch {
+	case r.Status == Fail && r.Error:
+		c.Error = &junitMessage{Message: first, Body: r.Msg}
+		s.Errors++
+	case r.Status == Fail:
 		c.Failure = &junitMessage{Message: first, Body: r.Msg}
 		s.Failures++
-	case Skip:
+	case r.Status == Skip:
 		c.Skipped = &junitMessage{Message: first}
 		s.Skipped++
 	}
@@ -189,7 +278,11 @@ func (j *JUnitReporter) WriteFile(path string, sum Summary) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	doc := junitSuites{Tests: sum.Passed + sum.Failed + sum.Skipped, Failures: sum.Failed, Skipped: sum.Skipped, Time: secs(sum.Elapsed), Suites: j.suites}
+	doc := junitSuites{Tests: sum.Passed + sum.Failed + sum.Skipped, Skipped: sum.Skipped, Time: secs(sum.Elapsed), Suites: j.suites}
+	for _, s := range j.suites {
+		doc.Failures += s.Failures
+		doc.Errors += s.Errors
+	}
 	out, err := xml.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return err

@@ -48,6 +48,10 @@ type TestResult struct {
 	// Output is what the test printed.
 	Output  string
 	Elapsed time.Duration
+	// Error marks a failure that is not a failed expectation: a runtime
+	// error, an error the test raised, or a file that did not load (JUnit
+	// <error> rather than <failure>).
+	Error bool
 }
 
 // FullName is "file/name", the name --run matches and reports show.
@@ -221,7 +225,7 @@ func runFile(ctx context.Context, file string, opts TestOptions, rep Reporter, s
 	}
 	loadFail := func(err error, out string, t time.Time) {
 		rep.TestStart(file, "(load)")
-		record(TestResult{File: file, Name: "(load)", Status: Fail, Msg: err.Error(), Output: out, Elapsed: time.Since(t)})
+		record(TestResult{File: file, Name: "(load)", Status: Fail, Msg: err.Error(), Output: out, Elapsed: time.Since(t), Error: true})
 	}
 	prog, err := Compile(file)
 	if err != nil {
@@ -307,7 +311,7 @@ func runOne(ctx context.Context, prog *Program, opts TestOptions, i int, name st
 	}
 	s, tctx, cancel, err := testState(ctx, prog, opts, &buf)
 	if err != nil {
-		r.Status, r.Msg, r.Output, r.Elapsed = Fail, err.Error(), buf.String(), time.Since(start)
+		r.Status, r.Msg, r.Output, r.Elapsed, r.Error = Fail, err.Error(), buf.String(), time.Since(start), true
 		return r
 	}
 	defer cancel()
@@ -318,7 +322,7 @@ func runOne(ctx context.Context, prog *Program, opts TestOptions, i int, name st
 		skip, fail := s.runCase(tctx, s.tests.cases[i])
 		switch {
 		case fail != nil:
-			r.Status, r.Msg = Fail, fail.Error()
+			r.Status, r.Msg, r.Error = Fail, fail.Error(), !s.tests.isExpectation(fail)
 		case skip != nil:
 			r.Status, r.Msg = Skip, skip.reason
 		default:

@@ -202,8 +202,13 @@ func TestParseShard(t *testing.T) {
 
 func TestJSONReporterMatchesTest2JSON(t *testing.T) {
 	dir := writeTests(t, map[string]string{"j_test.lua": `
-it("ok", function() print("hi") end)
-it("bad", function() expect(1):eq(2) end)`})
+describe("dev", function()
+  it("ok", function() print("hi") end)
+  describe("deep", function()
+    it("bad", function() expect(1):eq(2) end)
+  end)
+end)
+it("top", function() error("boom") end)`})
 	t.Chdir(dir)
 	var buf bytes.Buffer
 	fixed := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -216,7 +221,7 @@ it("bad", function() expect(1):eq(2) end)`})
 		assert.Equal(t, fixed, e.Time)
 		assert.Equal(t, "j_test.lua", e.Package)
 		out := strings.ReplaceAll(e.Output, "\n", `\n`)
-		out = regexp.MustCompile(`\(\d+\.\d+s\)`).ReplaceAllString(out, "(T)")
+		out = regexp.MustCompile(`\(\d+\.\d+s\)|\t\d+\.\d+s`).ReplaceAllString(out, "(T)")
 		var parts []string
 		for _, p := range []string{e.Action, e.Test, out} {
 			if p != "" {
@@ -229,19 +234,36 @@ it("bad", function() expect(1):eq(2) end)`})
 		}
 		got = append(got, line)
 	}
+	// As go test -json: a run/pass/fail for every level (a describe is a
+	// parent test whose result follows its children's), a test's output
+	// before its result line, and the package's result lines.
 	assert.Equal(t, []string{
 		"start",
-		"run ok",
-		`output ok === RUN   ok\n`,
-		`output ok --- PASS: ok (T)\n`,
-		`output ok     hi\n`,
-		"pass ok +elapsed",
-		"run bad",
-		`output bad === RUN   bad\n`,
-		`output bad --- FAIL: bad (T)\n`,
-		`output bad     j_test.lua:3: expected 2, got 1\n`,
-		"fail bad +elapsed",
+		"run dev",
+		`output dev === RUN   dev\n`,
+		"run dev/ok",
+		`output dev/ok === RUN   dev/ok\n`,
+		`output dev/ok     hi\n`,
+		`output dev/ok --- PASS: dev/ok (T)\n`,
+		"pass dev/ok +elapsed",
+		"run dev/deep",
+		`output dev/deep === RUN   dev/deep\n`,
+		"run dev/deep/bad",
+		`output dev/deep/bad === RUN   dev/deep/bad\n`,
+		`output dev/deep/bad     j_test.lua:5: expected 2, got 1\n`,
+		`output dev/deep/bad --- FAIL: dev/deep/bad (T)\n`,
+		"fail dev/deep/bad +elapsed",
+		`output dev/deep --- FAIL: dev/deep (T)\n`,
+		"fail dev/deep +elapsed",
+		`output dev --- FAIL: dev (T)\n`,
+		"fail dev +elapsed",
+		"run top",
+		`output top === RUN   top\n`,
+		`output top     j_test.lua:8: boom\n`,
+		`output top --- FAIL: top (T)\n`,
+		"fail top +elapsed",
 		`output FAIL\n`,
+		"output FAIL\tj_test.lua(T)\\n",
 		"fail +elapsed",
 	}, got)
 }
@@ -250,28 +272,41 @@ func TestJUnitReport(t *testing.T) {
 	dir := writeTests(t, map[string]string{"u_test.lua": `
 it("ok", function() print("out") end)
 it("bad", function() error("why <&>") end)
-it("later")`})
+it("wrong", function() expect(1):eq(2) end)
+it("later")`, "load_test.lua": `it("x", function() end) error("top")`})
 	t.Chdir(dir)
-	j := &JUnitReporter{}
-	sum := RunTests(context.Background(), []string{"u_test.lua"}, TestOptions{}, j)
+	fixed := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	j := &JUnitReporter{Now: func() time.Time { return fixed }}
+	sum := RunTests(context.Background(), []string{"u_test.lua", "load_test.lua"}, TestOptions{}, j)
 	path := filepath.Join(dir, "reports", "junit.xml")
 	require.NoError(t, j.WriteFile(path, sum))
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	var doc junitSuites
 	require.NoError(t, xml.Unmarshal(data, &doc))
-	assert.Equal(t, 3, doc.Tests)
-	assert.Equal(t, 1, doc.Failures)
+	assert.Equal(t, 5, doc.Tests)
+	assert.Equal(t, 1, doc.Failures, "the failed expectation")
+	assert.Equal(t, 2, doc.Errors, "the runtime error and the file that did not load")
 	assert.Equal(t, 1, doc.Skipped)
-	require.Len(t, doc.Suites, 1)
+	require.Len(t, doc.Suites, 2)
 	s := doc.Suites[0]
 	assert.Equal(t, "u_test.lua", s.Name)
-	require.Len(t, s.Cases, 3)
+	assert.Equal(t, "2026-01-02T03:04:05", s.Timestamp)
+	assert.NotEmpty(t, s.Hostname)
+	assert.Equal(t, 1, s.Errors)
+	assert.Equal(t, 1, s.Failures)
+	require.Len(t, s.Cases, 4)
+	assert.Equal(t, "u_test", s.Cases[0].Classname, "no .lua for Jenkins to split at")
 	assert.Equal(t, "out\n", s.Cases[0].SystemOut)
-	require.NotNil(t, s.Cases[1].Failure)
-	assert.Equal(t, "u_test.lua:3: why <&>", s.Cases[1].Failure.Message)
-	require.NotNil(t, s.Cases[2].Skipped)
-	assert.Equal(t, "pending", s.Cases[2].Skipped.Message)
+	require.NotNil(t, s.Cases[1].Error, "a runtime error is an <error>")
+	assert.Nil(t, s.Cases[1].Failure)
+	assert.Equal(t, "u_test.lua:3: why <&>", s.Cases[1].Error.Message)
+	require.NotNil(t, s.Cases[2].Failure, "a failed expectation is a <failure>")
+	assert.Equal(t, "u_test.lua:4: expected 2, got 1", s.Cases[2].Failure.Message)
+	require.NotNil(t, s.Cases[3].Skipped)
+	assert.Equal(t, "pending", s.Cases[3].Skipped.Message)
+	require.Len(t, doc.Suites[1].Cases, 1)
+	assert.NotNil(t, doc.Suites[1].Cases[0].Error, "a file that does not load is an <error>")
 	entries, err := os.ReadDir(filepath.Dir(path))
 	require.NoError(t, err)
 	assert.Len(t, entries, 1, "no temporary file is left behind")

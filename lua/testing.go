@@ -51,6 +51,8 @@ type testSet struct {
 	cases   []*testCase
 	names   map[string]int
 	running bool
+	// lastExpect is the message of the last failed expectation.
+	lastExpect string
 }
 
 func (ts *testSet) current() *testNode {
@@ -280,9 +282,21 @@ func (e *expectation) first() glua.LValue {
 	return e.vals[0]
 }
 
-// fail raises an expectation failure at the caller's line.
-func expectFail(L *glua.LState, format string, v ...any) {
-	L.RaiseError(format, v...)
+// expectFail raises an expectation failure at the caller's line. The
+// message is remembered so that the runner tells a failed expectation
+// (JUnit <failure>) from a runtime error (<error>).
+func expectFail(s *State, L *glua.LState, format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	if s.tests != nil {
+		s.tests.lastExpect = msg
+	}
+	L.RaiseError("%s", msg)
+}
+
+// isExpectation reports whether a test's failure is the last failed
+// expectation (not a runtime error or an error the script raised).
+func (ts *testSet) isExpectation(e *Error) bool {
+	return ts.lastExpect != "" && e.Msg == ts.lastExpect
 }
 
 func expectSelf(L *glua.LState, name string) *expectation {
@@ -297,9 +311,9 @@ func expectEq(s *State, L *glua.LState) int {
 		gs, gok := got.(glua.LString)
 		ws, wok := want.(glua.LString)
 		if gok && wok && (!Printable(string(gs)) || !Printable(string(ws))) {
-			expectFail(L, "%s", bytesDiff(string(gs), string(ws)))
+			expectFail(s, L, "%s", bytesDiff(string(gs), string(ws)))
 		}
-		expectFail(L, "expected %s, got %s", FormatValue(want), FormatValue(got))
+		expectFail(s, L, "expected %s, got %s", FormatValue(want), FormatValue(got))
 	}
 	L.Push(L.Get(1))
 	return 1
@@ -309,7 +323,7 @@ func expectNe(s *State, L *glua.LState) int {
 	e := expectSelf(L, "ne")
 	want := methodOf(L, "ne").any(2)
 	if L.Equal(e.first(), want) {
-		expectFail(L, "expected a value other than %s", FormatValue(want))
+		expectFail(s, L, "expected a value other than %s", FormatValue(want))
 	}
 	L.Push(L.Get(1))
 	return 1
@@ -323,7 +337,7 @@ func expectSame(s *State, L *glua.LState) int {
 		if path != "" {
 			where = " at " + path
 		}
-		expectFail(L, "values differ%s: expected %s, got %s", where, FormatValue(want), FormatValue(e.first()))
+		expectFail(s, L, "values differ%s: expected %s, got %s", where, FormatValue(want), FormatValue(e.first()))
 	}
 	L.Push(L.Get(1))
 	return 1
@@ -335,10 +349,10 @@ func expectBytes(s *State, L *glua.LState) int {
 	want := a.str(2)
 	got, ok := e.first().(glua.LString)
 	if !ok {
-		expectFail(L, "expected a byte string, got %s", FormatValue(e.first()))
+		expectFail(s, L, "expected a byte string, got %s", FormatValue(e.first()))
 	}
 	if string(got) != want {
-		expectFail(L, "%s", bytesDiff(string(got), want))
+		expectFail(s, L, "%s", bytesDiff(string(got), want))
 	}
 	L.Push(L.Get(1))
 	return 1
@@ -351,7 +365,7 @@ func expectTruthy(s *State, L *glua.LState) int {
 		if len(e.vals) > 1 {
 			msg = " (" + tostring(e.vals[1]) + ")"
 		}
-		expectFail(L, "expected a true value, got %s%s", FormatValue(e.first()), msg)
+		expectFail(s, L, "expected a true value, got %s%s", FormatValue(e.first()), msg)
 	}
 	L.Push(L.Get(1))
 	return 1
@@ -360,7 +374,7 @@ func expectTruthy(s *State, L *glua.LState) int {
 func expectFalsy(s *State, L *glua.LState) int {
 	e := expectSelf(L, "falsy")
 	if glua.LVAsBool(e.first()) {
-		expectFail(L, "expected nil or false, got %s", FormatValue(e.first()))
+		expectFail(s, L, "expected nil or false, got %s", FormatValue(e.first()))
 	}
 	L.Push(L.Get(1))
 	return 1
@@ -371,7 +385,7 @@ func expectMatches(s *State, L *glua.LState) int {
 	pat := methodOf(L, "matches").str(2)
 	str, ok := e.first().(glua.LString)
 	if !ok {
-		expectFail(L, "expected a string matching %q, got %s", pat, FormatValue(e.first()))
+		expectFail(s, L, "expected a string matching %q, got %s", pat, FormatValue(e.first()))
 	}
 	find := L.GetField(L.GetGlobal("string"), "find")
 	L.Push(find)
@@ -381,7 +395,7 @@ func expectMatches(s *State, L *glua.LState) int {
 	r := L.Get(-1)
 	L.Pop(1)
 	if r == glua.LNil {
-		expectFail(L, "expected a string matching %q, got %s", pat, FormatValue(str))
+		expectFail(s, L, "expected a string matching %q, got %s", pat, FormatValue(str))
 	}
 	L.Push(L.Get(1))
 	return 1
@@ -407,15 +421,15 @@ func expectPowerLoss(s *State, L *glua.LState) int {
 	e := expectSelf(L, "power_loss")
 	fn, ok := e.first().(*glua.LFunction)
 	if !ok {
-		expectFail(L, "expected a function, got %s", FormatValue(e.first()))
+		expectFail(s, L, "expected a function, got %s", FormatValue(e.first()))
 	}
 	_ = fn
 	v, raised := callExpected(L, e)
 	if !raised {
-		expectFail(L, "expected a power loss, got no error")
+		expectFail(s, L, "expected a power loss, got no error")
 	}
 	if !IsPowerLoss(v) {
-		expectFail(L, "expected a power loss, got error %s", tostring(v))
+		expectFail(s, L, "expected a power loss, got error %s", tostring(v))
 	}
 	L.Push(L.Get(1))
 	return 1
@@ -427,24 +441,24 @@ func expectErr(s *State, L *glua.LState) int {
 	if fn, ok := e.first().(*glua.LFunction); ok && fn != nil {
 		v, raised := callExpected(L, e)
 		if !raised {
-			expectFail(L, "expected an error, got none")
+			expectFail(s, L, "expected an error, got none")
 		}
 		msg := tostring(v)
 		switch w := want.(type) {
 		case glua.LString:
 			if !strings.Contains(msg, string(w)) {
-				expectFail(L, "expected an error containing %q, got %q", string(w), msg)
+				expectFail(s, L, "expected an error containing %q, got %q", string(w), msg)
 			}
 		case glua.LNumber:
 			if pl, ok := powerLossOf(v); !ok || int(w) != pl.Errno() {
-				expectFail(L, "expected an error with errno %d, got %q", int(w), msg)
+				expectFail(s, L, "expected an error with errno %d, got %q", int(w), msg)
 			}
 		}
 		L.Push(L.Get(1))
 		return 1
 	}
 	if glua.LVAsBool(e.first()) {
-		expectFail(L, "expected a failure (nil, msg, errno), got %s", FormatValue(e.first()))
+		expectFail(s, L, "expected a failure (nil, msg, errno), got %s", FormatValue(e.first()))
 	}
 	var gotMsg string
 	var gotErrno glua.LValue = glua.LNil
@@ -457,15 +471,15 @@ func expectErr(s *State, L *glua.LState) int {
 	switch w := want.(type) {
 	case glua.LNumber:
 		if !L.Equal(gotErrno, w) {
-			expectFail(L, "expected errno %s, got %s (%s)", FormatValue(w), FormatValue(gotErrno), gotMsg)
+			expectFail(s, L, "expected errno %s, got %s (%s)", FormatValue(w), FormatValue(gotErrno), gotMsg)
 		}
 	case glua.LString:
 		if n, ok := errnoByName(string(w)); ok {
 			if !L.Equal(gotErrno, glua.LNumber(n)) {
-				expectFail(L, "expected errno %s (%d), got %s (%s)", string(w), n, FormatValue(gotErrno), gotMsg)
+				expectFail(s, L, "expected errno %s (%d), got %s (%s)", string(w), n, FormatValue(gotErrno), gotMsg)
 			}
 		} else if !strings.Contains(gotMsg, string(w)) {
-			expectFail(L, "expected an error containing %q, got %q", string(w), gotMsg)
+			expectFail(s, L, "expected an error containing %q, got %q", string(w), gotMsg)
 		}
 	}
 	L.Push(L.Get(1))
