@@ -237,8 +237,14 @@ func eraseTimes(t tableSource, name string) []emu.EraseTime {
 		if !ok1 || !ok2 {
 			t.fail(name, fmt.Sprintf("entry %d: size and ns must be integers", i))
 		}
-		si, _ := toInt(sz)
-		ni, _ := toInt(ns)
+		si, smsg := toInt(sz)
+		ni, nmsg := toInt(ns)
+		switch {
+		case smsg != "" || si < 0:
+			t.fail(name, fmt.Sprintf("entry %d: size %v: non-negative integer expected", i, sz))
+		case nmsg != "" || ni < 0:
+			t.fail(name, fmt.Sprintf("entry %d: ns %v: non-negative integer expected", i, ns))
+		}
 		out = append(out, emu.EraseTime{Size: int(si), Ns: ni})
 	}
 	return out

@@ -96,3 +96,18 @@ func TestConfigFromSpec(t *testing.T) {
 		assert.NoError(t, err, tt.spec)
 	}
 }
+
+// TestEraseTimesRefuseNaN: the table form of erase times checks every
+// entry as the number form does (NaN, inf, fractions, negatives: #13).
+func TestEraseTimesRefuseNaN(t *testing.T) {
+	for _, bad := range []string{"0/0", "1/0", "-5", "1.5"} {
+		for _, field := range []string{"ns = " + bad + ", size = 4096", "size = " + bad + ", ns = 100"} {
+			_, err := runLua(t, Options{}, `local d = flash.nor{size = 8192, sector = 4096, timing = {erase_ns = {{`+field+`}}}}`)
+			require.Error(t, err, field)
+			assert.Contains(t, err.Error(), "non-negative integer expected", field)
+		}
+	}
+	out, err := runLua(t, Options{}, `local d = flash.nor{size = 8192, sector = 4096, timing = {erase_ns = {{size = 4096, ns = 100}}}} print(d:erase(0, 4096), d:clock())`)
+	require.NoError(t, err)
+	assert.Contains(t, out, "true")
+}
