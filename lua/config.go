@@ -87,6 +87,7 @@ func buildConfig(kind emu.Kind, src optSource) emu.Config {
 		c.NoExplicitErase = src.boolean("no_explicit_erase", c.NoExplicitErase)
 		c.AlignedReads = src.boolean("aligned_reads", c.AlignedReads)
 		c.ProtectBoot = src.boolean("protect_boot", c.ProtectBoot)
+		c.ZeroOverwrite = src.boolean("zero_overwrite", c.ZeroOverwrite)
 	} else {
 		c.PageSize = int(src.size("page", int64(c.PageSize)))
 		c.OOBSize = int(src.size("oob", int64(c.OOBSize)))
@@ -204,6 +205,8 @@ func (t tableSource) timing(name string, base emu.Timing) emu.Timing {
 	tm.ReadNs = sub.int("read_ns", tm.ReadNs)
 	tm.ProgramPage = int(sub.int("program_page", int64(tm.ProgramPage)))
 	tm.ProgramNs = sub.int("program_ns", tm.ProgramNs)
+	tm.ProgramFirstNs = sub.int("program_first_ns", tm.ProgramFirstNs)
+	tm.ProgramByteNs = sub.int("program_byte_ns", tm.ProgramByteNs)
 	tm.ProgramScales = sub.boolean("program_scales", tm.ProgramScales)
 	if sub.has("erase_ns") {
 		tm.EraseNs = eraseTimes(sub, "erase_ns")

@@ -86,6 +86,10 @@ func init() {
 	registerType(deviceType)
 	deviceType.methods = []fnDef{
 		{"read", "dev:read(off, len) --> data | nil, msg, errno", "read len bytes at off", devRead},
+		{"read_ecc", "dev:read_ecc(off, len) --> data, {corrected=, corrected_steps=, failed=, max_bitflips=, euclean=, errno=} | nil, msg, errno", "NAND: read with this read's ECC report (MTD's max_bitflips; euclean: the block should be scrubbed; failed > 0: uncorrectable, errno -77 EBADMSG, raw data)", devReadECC},
+		{"is_bad", "dev:is_bad(block) --> false | \"factory\" | \"grown\"", "NAND: whether the chip refuses block (factory-bad from the configuration, or grown bad by wear)", devIsBad},
+		{"sync", "dev:sync() --> true | nil, msg, errno", "write-through device (flash.open): flush the image file to disk", devSync},
+		{"close", "dev:close() --> true | nil, msg, errno", "write-through device (flash.open): sync and close the image file", devClose},
 		{"write", "dev:write(off, data) --> true | nil, msg, errno", "program data at off (bits only move away from the erase value)", devWrite},
 		{"erase", "dev:erase(off, len) --> true | nil, msg, errno", "erase whole erase units", devErase},
 		{"read_oob", "dev:read_oob(page [, len]) --> data | nil, msg, errno", "NAND: read a page's spare area", devReadOOB},
@@ -141,7 +145,7 @@ func (s *State) pushFailure(L *glua.LState, err error) int {
 	return 3
 }
 
-// readLimit caps a single read's length before asking the device (which
+// readLen reports whether a read of n bytes can fit the device (which
 // range-checks); it prevents a huge allocation for an impossible read.
 func readLen(d *emu.Device, n int64) bool { return n <= d.Size() }
 
@@ -180,6 +184,77 @@ func devRead(s *State, L *glua.LState) int {
 		return 4
 	}
 	L.Push(glua.LString(bytesToString(buf)))
+	return 1
+}
+
+// devReadECC is dev:read_ecc(off, len): the data and this read's ECC
+// report. An uncorrectable read returns the raw data and a report with
+// failed > 0 and errno -77 (EBADMSG), as MTD does.
+func devReadECC(s *State, L *glua.LState) int {
+	d, a := checkDevice(L, "read_ecc")
+	off := a.int(2)
+	n := a.nonNeg(3)
+	if d.Dev.Kind() != emu.NAND {
+		return s.pushFailure(L, fmt.Errorf("%w: read_ecc on a NOR device (no ECC)", emu.ErrInvalid))
+	}
+	if !readLen(d.Dev, n) {
+		return s.pushFailure(L, fmt.Errorf("%w: read of %d bytes on a %d-byte device", emu.ErrOutOfRange, n, d.Dev.Size()))
+	}
+	if err := s.checkAlloc(n); err != nil {
+		return s.pushFailure(L, err)
+	}
+	buf := make([]byte, n)
+	rep, err := d.Dev.ReadECC(off, buf)
+	if err != nil && !errors.Is(err, emu.ErrBadMsg) {
+		return s.pushFailure(L, err)
+	}
+	t := L.CreateTable(0, 6)
+	t.RawSetString("corrected", glua.LNumber(rep.Corrected))
+	t.RawSetString("corrected_steps", glua.LNumber(rep.CorrectedSteps))
+	t.RawSetString("failed", glua.LNumber(rep.Failed))
+	t.RawSetString("max_bitflips", glua.LNumber(rep.MaxBitflips))
+	t.RawSetString("euclean", glua.LBool(rep.Unclean(d.Dev.BitflipThreshold())))
+	if err != nil {
+		t.RawSetString("errno", glua.LNumber(errno.Of(err)))
+	}
+	L.Push(glua.LString(bytesToString(buf)))
+	L.Push(t)
+	return 2
+}
+
+// devIsBad is dev:is_bad(block): false, "factory" or "grown".
+func devIsBad(s *State, L *glua.LState) int {
+	d, a := checkDevice(L, "is_bad")
+	b := a.int(2)
+	if d.Dev.Kind() != emu.NAND || b < 0 || b >= int64(d.Dev.Config().Blocks) {
+		a.argError(2, fmt.Sprintf("block %d: not a block of this device", b))
+	}
+	switch d.Dev.BadKind(int(b)) {
+	case emu.BadFactory:
+		L.Push(glua.LString("factory"))
+	case emu.BadGrown:
+		L.Push(glua.LString("grown"))
+	default:
+		L.Push(glua.LFalse)
+	}
+	return 1
+}
+
+func devSync(s *State, L *glua.LState) int {
+	d, _ := checkDevice(L, "sync")
+	if err := d.Dev.Sync(); err != nil {
+		return s.pushFailure(L, fileError(err))
+	}
+	L.Push(glua.LTrue)
+	return 1
+}
+
+func devClose(s *State, L *glua.LState) int {
+	d, _ := checkDevice(L, "close")
+	if err := d.Dev.Close(); err != nil {
+		return s.pushFailure(L, fileError(err))
+	}
+	L.Push(glua.LTrue)
 	return 1
 }
 
@@ -347,10 +422,26 @@ func configTable(L *glua.LState, c emu.Config, d *emu.Device) *glua.LTable {
 		num("ecc_bits", int64(c.ECCBits))
 		num("ecc_step", int64(c.ECCStep))
 		bb := L.NewTable()
-		for _, b := range c.BadBlocks {
-			bb.Append(glua.LNumber(b))
+		if d != nil {
+			// The device's bad blocks, factory and grown (wear faults,
+			// MarkBad): bad_blocks lists both, grown_bad the grown ones.
+			grown := L.NewTable()
+			for _, b := range d.BadBlocks() {
+				bb.Append(glua.LNumber(b.Block))
+				if b.Kind == emu.BadGrown {
+					grown.Append(glua.LNumber(b.Block))
+				}
+			}
+			set("grown_bad", grown)
+		} else {
+			for _, b := range c.BadBlocks {
+				bb.Append(glua.LNumber(b))
+			}
 		}
 		set("bad_blocks", bb)
+	}
+	if c.Kind == emu.NOR && c.ZeroOverwrite {
+		set("zero_overwrite", glua.LTrue)
 	}
 	num("max_programs", int64(c.MaxPrograms))
 	if c.Violations == emu.ViolationsCount {
@@ -432,6 +523,8 @@ func timingTable(L *glua.LState, tm emu.Timing) *glua.LTable {
 	num("read_ns", tm.ReadNs)
 	num("program_page", int64(tm.ProgramPage))
 	num("program_ns", tm.ProgramNs)
+	num("program_first_ns", tm.ProgramFirstNs)
+	num("program_byte_ns", tm.ProgramByteNs)
 	t.RawSetString("program_scales", glua.LBool(tm.ProgramScales))
 	list := func(k string, es []emu.EraseTime) {
 		l := L.NewTable()

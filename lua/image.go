@@ -102,6 +102,7 @@ func devSave(s *State, L *glua.LState) int {
 	}
 	var opts emu.ImageOptions
 	opts.Sidecar = f.boolean("sidecar", false)
+	opts.AsRead = f.boolean("as_read", false)
 	opts.OOB, _ = oobLayout(f, "oob")
 	f.done()
 	if format == "hex" && (opts.Sidecar || d.Dev.Kind() == emu.NAND) {
@@ -127,14 +128,15 @@ func imageError(err error) error {
 	return fileError(err)
 }
 
-// geometryKeys are the flash.load options that describe the device.
+// geometryGiven reports whether flash.load's options describe the device
+// (any field but sidecar, oob_layout, type and base).
 func geometryGiven(t *glua.LTable) bool {
 	given := false
 	if t == nil {
 		return false
 	}
 	t.ForEach(func(k, _ glua.LValue) {
-		if ks, ok := k.(glua.LString); ok && ks != "sidecar" && ks != "oob_layout" && ks != "type" {
+		if ks, ok := k.(glua.LString); ok && ks != "sidecar" && ks != "oob_layout" && ks != "type" && ks != "base" {
 			given = true
 		}
 	})
@@ -185,7 +187,27 @@ func flashLoad(s *State, L *glua.LState) int {
 	if err != nil {
 		return s.pushFailure(L, imageError(err))
 	}
-	src := imageSource{tableSource: tableSource{f}, imageSize: int64(len(data))}
+	var dataOff int64 // where data goes on the device
+	if f.has("base") {
+		// An Intel HEX image's addresses minus base are device offsets
+		// (dev:save's base); without it the lowest address is offset 0.
+		base := f.int("base", 0)
+		if !isHex {
+			f.fail("base", "only for Intel HEX images")
+		}
+		if base < 0 || base > 0xffffffff {
+			f.fail("base", fmt.Sprintf("%d is not a 32-bit address", base))
+		}
+		h, err := emu.ParseHex(bytes.NewReader(raw))
+		if err != nil {
+			return s.pushFailure(L, imageError(err))
+		}
+		if int64(h.Base()) < base {
+			return s.pushFailure(L, fmt.Errorf("%w: %s has data at 0x%08x, below base 0x%08x", emu.ErrCorruptImage, path, h.Base(), base))
+		}
+		dataOff = int64(h.Base()) - base
+	}
+	src := imageSource{tableSource: tableSource{f}, imageSize: dataOff + int64(len(data))}
 	c := buildConfig(kind, src)
 	if useSidecar || (!isHex && c.Kind == emu.NAND && (layoutGiven || s.exists(emu.OOBPath(path)))) {
 		// The exact image layout through emu (sidecar, spare areas).
@@ -200,11 +222,43 @@ func flashLoad(s *State, L *glua.LState) int {
 	if err != nil {
 		a.raise("load: %v", err)
 	}
-	if int64(len(data)) > d.Size() {
-		return s.pushFailure(L, fmt.Errorf("%w: %s holds %d bytes, the device %d", emu.ErrCorruptImage, path, len(data), d.Size()))
+	if dataOff+int64(len(data)) > d.Size() {
+		return s.pushFailure(L, fmt.Errorf("%w: %s holds %d bytes from offset %d, the device %d", emu.ErrCorruptImage, path, len(data), dataOff, d.Size()))
 	}
-	if err := d.Poke(0, data); err != nil {
+	if err := d.Poke(dataOff, data); err != nil {
 		return s.pushFailure(L, err)
+	}
+	L.Push(s.NewDevice(d))
+	return 1
+}
+
+// flashOpen is flash.open(path [, opts]): a write-through device
+// (emu.OpenFile) over a raw image in the state's file system.
+func flashOpen(s *State, L *glua.LState) int {
+	a := argsOf(L, "open")
+	path := s.checkPath(a, 1)
+	f := a.opts(2)
+	kind := emu.NOR
+	switch t := f.str("type", "nor"); strings.ToLower(t) {
+	case "nor":
+	case "nand":
+		kind = emu.NAND
+	default:
+		f.fail("type", fmt.Sprintf("%q is not \"nor\" or \"nand\"", t))
+	}
+	layout, _ := oobLayout(f, "oob_layout")
+	fsys, err := s.fsys()
+	if err != nil {
+		return s.pushFailure(L, err)
+	}
+	var size int64
+	if st, err := fsys.Stat(path); err == nil {
+		size = st.Size()
+	}
+	c := buildConfig(kind, imageSource{tableSource: tableSource{f}, imageSize: size})
+	d, err := emu.OpenFile(path, c, emu.ImageOptions{OOB: layout, FS: fsys})
+	if err != nil {
+		return s.pushFailure(L, imageError(err))
 	}
 	L.Push(s.NewDevice(d))
 	return 1
