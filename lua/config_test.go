@@ -76,7 +76,7 @@ func TestConfigFromSpec(t *testing.T) {
 			assert.Equal(t, 8, c.ECCBits)
 		}},
 		{emu.NOR, "size=1M,size=2M", `duplicate key "size"`, nil},
-		{emu.NOR, "sise=1M", `unknown key "sise" (known: aligned_reads, chip, erase_value, max_programs, name, no_explicit_erase, protect_boot, sector, sectors, seed, size, timing, violations, write_block)`, nil},
+		{emu.NOR, "sise=1M", `unknown key "sise" (known: aligned_reads, chip, erase_value, max_programs, name, no_explicit_erase, protect_boot, sector, sectors, seed, size, timing, violations, write_block, zero_overwrite)`, nil},
 		{emu.NOR, "size=lots", `size: bad number "lots"`, nil},
 		{emu.NOR, "aligned_reads=perhaps", `aligned_reads: bad boolean "perhaps"`, nil},
 		{emu.NOR, "sectors=4x", `sectors: bad run "4x" (want COUNTxSIZE, e.g. 4x16K)`, nil},

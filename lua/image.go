@@ -223,7 +223,7 @@ func flashLoad(s *State, L *glua.LState) int {
 		a.raise("load: %v", err)
 	}
 	if dataOff+int64(len(data)) > d.Size() {
-		return s.pushFailure(L, fmt.Errorf("%w: %s holds %d bytes from offset %d, the device %d", emu.ErrCorruptImage, path, len(data), dataOff, d.Size()))
+		return s.pushFailure(L, fmt.Errorf("%w: %s holds %d bytes, the device %d", emu.ErrCorruptImage, path, dataOff+int64(len(data)), d.Size()))
 	}
 	if err := d.Poke(dataOff, data); err != nil {
 		return s.pushFailure(L, err)
