@@ -199,3 +199,30 @@ var (
 
 // isOutside reports a path the sandbox's Root refused.
 func isOutside(err error) bool { return errors.Is(err, fsroot.ErrOutside) }
+
+// ErrSandbox is reported when a sandboxed script names a file outside its
+// working directory.
+var ErrSandbox = errno.New("lua: path outside the sandbox (use --allow-io)", errno.EACCES)
+
+// checkPath checks a file path argument: with AllowIO any path; in the
+// sandbox a relative path that stays inside the current directory.
+func (s *State) checkPath(a args, n int) string {
+	p := a.str(n)
+	if !s.opts.AllowIO && !filepath.IsLocal(p) {
+		a.argError(n, fmt.Sprintf("%q: %v", p, ErrSandbox))
+	}
+	return p
+}
+
+// readFileLimited reads a file for flash.load, refusing files larger than
+// the largest device.
+func readFileLimited(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > emu.MaxDeviceSize {
+		return nil, fmt.Errorf("%s: %w: %d bytes", path, emu.ErrCorruptImage, st.Size())
+	}
+	return os.ReadFile(path)
+}
