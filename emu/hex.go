@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -72,6 +73,17 @@ func (h *HexImage) Flatten(fill byte) []byte {
 		copy(out[s.Addr-h.Base():], s.Data)
 	}
 	return out
+}
+
+// IsHexName reports whether a file name says Intel HEX (.hex, .ihex, .ihx,
+// any case): the format of an image file comes from its name (or an
+// explicit choice), never from its content.
+func IsHexName(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".hex", ".ihex", ".ihx":
+		return true
+	}
+	return false
 }
 
 // IsHex guesses whether data (the start of a file is enough) is Intel HEX:

@@ -105,3 +105,9 @@ func hexRecord(rec []byte) string {
 	}
 	return ":" + strings.ToUpper(hex.EncodeToString(append(rec, -sum))) + "\n"
 }
+
+func TestIsHexName(t *testing.T) {
+	for name, want := range map[string]bool{"a.hex": true, "A.HEX": true, "x/y.ihex": true, "b.ihx": true, "c.bin": false, "hex": false, "d.hex.bin": false, "e.json": false} {
+		assert.Equal(t, want, IsHexName(name), name)
+	}
+}

@@ -20,15 +20,6 @@ import (
 // spare areas in PATH.oob, interleaved, or left out. Every file is written
 // atomically.
 
-// isHexPath reports an Intel HEX file name (.hex, .ihex, .ihx).
-func isHexPath(path string) bool {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".hex", ".ihex", ".ihx":
-		return true
-	}
-	return false
-}
-
 // oobLayout reads a spare-area layout option ("separate", "interleaved",
 // "none") called key: dev:save's oob, flash.load's oob_layout (there oob is
 // the NAND spare size, as in flash.nand).
@@ -89,7 +80,7 @@ func devSave(s *State, L *glua.LState) int {
 	path := s.checkPath(a, 2)
 	f := a.opts(3)
 	format := "raw"
-	if isHexPath(path) {
+	if emu.IsHexName(path) {
 		format = "hex"
 	}
 	format = f.str("format", format)
@@ -159,7 +150,7 @@ func flashLoad(s *State, L *glua.LState) int {
 	useSidecar := false
 	if f.has("sidecar") {
 		useSidecar = f.boolean("sidecar", false)
-	} else if s.exists(emu.SidecarPath(path)) && !isHexPath(path) {
+	} else if s.exists(emu.SidecarPath(path)) && !emu.IsHexName(path) {
 		useSidecar = true
 	}
 	layout, layoutGiven := oobLayout(f, "oob_layout")
@@ -180,7 +171,7 @@ func flashLoad(s *State, L *glua.LState) int {
 		L.Push(s.NewDevice(d))
 		return 1
 	}
-	if isHexPath(path) && (useSidecar || layoutGiven) {
+	if emu.IsHexName(path) && (useSidecar || layoutGiven) {
 		a.argError(2, "an Intel HEX image has no sidecar or spare areas")
 	}
 	data, isHex, err := readImage(path, raw, 0xff)

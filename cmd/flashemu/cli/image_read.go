@@ -30,7 +30,7 @@ const maxTraceLine = 16 << 20
 func (c *invocation) imageFormat(path string) (string, error) {
 	switch f := c.p.str("format", ""); f {
 	case "":
-		if isHexName(path) {
+		if emu.IsHexName(path) {
 			return "hex", nil
 		}
 		return "raw", nil

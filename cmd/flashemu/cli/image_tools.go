@@ -98,18 +98,13 @@ func (c *invocation) openImage(path string) (*emu.Device, error) {
 // writeImage saves d to path (format by extension), atomically.
 func writeImage(d *emu.Device, path string, sidecar bool) error {
 	format := "raw"
-	if isHexName(path) {
+	if emu.IsHexName(path) {
 		format = "hex"
 		if sidecar || d.Kind() == emu.NAND {
 			return usagef("%s: Intel HEX output holds a NOR data area only (no --sidecar, no NAND)", path)
 		}
 	}
 	return lua.SaveImage(d, path, format, 0, emu.ImageOptions{Sidecar: sidecar})
-}
-
-func isHexName(path string) bool {
-	l := strings.ToLower(path)
-	return strings.HasSuffix(l, ".hex") || strings.HasSuffix(l, ".ihex") || strings.HasSuffix(l, ".ihx")
 }
 
 // cmdImageReplay is flashemu image replay [IMAGE] TRACE -o OUT.
@@ -204,7 +199,7 @@ func cmdImageConvert(c *invocation) error {
 	if err != nil {
 		return err
 	}
-	toHex := isHexName(out)
+	toHex := emu.IsHexName(out)
 	if !isHex && !toHex {
 		return usagef("%s and %s are both raw images (name one .hex to convert)", in, out)
 	}
