@@ -11,17 +11,26 @@ import (
 	"github.com/flashemu/flashemu/fcb"
 )
 
-// numFlag parses an optional numeric flag with bounds.
+// numFlag parses an optional numeric flag of at most max (def when absent).
 func (c *invocation) numFlag(name string, def, max uint64) (uint64, error) {
-	if !c.p.has(name) {
+	return c.rangeFlag(name, def, 0, max)
+}
+
+// rangeFlag parses an optional numeric flag in [lo, hi] (def when absent):
+// the one bounded-number flag parser of the CLI.
+func (c *invocation) rangeFlag(name string, def, lo, hi uint64) (uint64, error) {
+	if !c.p.has(name) || c.p.str(name, "") == "" {
 		return def, nil
 	}
 	v, err := parseNumber(name, c.p.str(name, ""))
 	if err != nil {
 		return 0, err
 	}
-	if v > max {
-		return 0, usagef("--%s: %d is larger than %d", name, v, max)
+	switch {
+	case v > hi && lo == 0:
+		return 0, usagef("--%s: %d is larger than %d", name, v, hi)
+	case v < lo || v > hi:
+		return 0, usagef("--%s: %d out of range [%d, %d]", name, v, lo, hi)
 	}
 	return v, nil
 }

@@ -80,26 +80,16 @@ func cmdSweep(c *invocation) error {
 	if sc.timeout, err = c.timeout(); err != nil {
 		return err
 	}
-	if v := c.p.str("jobs", ""); v != "" {
-		n, err := parseNumber("jobs", v)
-		if err != nil {
-			return err
-		}
-		if n < 1 || n > 4096 {
-			return usagef("--jobs: %d out of range [1, 4096]", n)
-		}
-		sc.jobs = int(n)
+	jobs, err := c.rangeFlag("jobs", 0, 1, 4096)
+	if err != nil {
+		return err
 	}
-	if v := c.p.str("depth", ""); v != "" {
-		n, err := parseNumber("depth", v)
-		if err != nil {
-			return err
-		}
-		if n < 1 || n > 8 {
-			return usagef("--depth: %d out of range [1, 8]", n)
-		}
-		sc.cfg.Depth = int(n)
+	sc.jobs = int(jobs)
+	depth, err := c.rangeFlag("depth", 0, 1, 8)
+	if err != nil {
+		return err
 	}
+	sc.cfg.Depth = int(depth)
 	if v := c.p.str("seed", ""); v != "" {
 		n, err := parseNumber("seed", v)
 		if err != nil {
@@ -139,12 +129,9 @@ func cmdSweep(c *invocation) error {
 	if c.p.has("verify") {
 		vo := &faults.VerifyOptions{Jobs: sc.jobs}
 		if v := c.p.str("verify", ""); v != "" && v != "true" {
-			n, err := parseNumber("verify", v)
+			n, err := c.rangeFlag("verify", 0, 1, 1<<30)
 			if err != nil {
 				return err
-			}
-			if n < 1 || n > 1<<30 {
-				return usagef("--verify: sample size %d out of range [1, 2^30]", n)
 			}
 			vo.Sample = int(n)
 		}
