@@ -28,7 +28,10 @@ func TestCLIBadInput(t *testing.T) {
 		"trace.jsonl": `{"seq":0,"op":"program","off":0,"len":1,"page":-1,"applied":true,"data":"00"}` + "\n",
 		"far.jsonl":   `{"seq":0,"op":"program","off":99999,"len":1,"page":-1,"applied":true,"data":"00"}` + "\n",
 		"junk.jsonl":  "{not json\n",
-		"side.bin":    strings.Repeat("\xff", 8192),
+		"side.bin":    strings.Repeat("\xff", 16384),
+		"short.bin":   strings.Repeat("\xff", 8192),
+		"short.bin.json": `{"version":1,"config":{"kind":"nor","size":16384,"erase_unit":4096,"write_block":1,"erase_value":255,"timing":{}},` +
+			`"wear":[0,0,0,0],"clock_ns":0,"seq":0,"stats":{}}`,
 		"side.bin.json": `{"version":1,"config":{"kind":"nor","size":16384,"erase_unit":4096,"write_block":1,"erase_value":255,"timing":{}},` +
 			`"wear":[0,0,0,0],"clock_ns":0,"seq":0,"stats":{}}`,
 		"badside.bin":        strings.Repeat("\xff", 4096),
@@ -152,7 +155,9 @@ func TestCLIBadInput(t *testing.T) {
 		{"replay past the image", "image replay img.bin far.jsonl -o out.bin", 1, `^flashemu: image replay: far.jsonl: emu: trace does not match the device: line 1: program 99999\+1 outside the 16384-byte device`},
 		{"replay negative before", "image replay img.bin trace.jsonl -o out.bin --before -1", 2, `^flashemu: image replay: --before: bad number "-1"$`},
 		{"replay output into a directory", "image replay img.bin trace.jsonl -o dir", 1, `^flashemu: image replay: .*dir: is a directory$`},
-		{"replay image smaller than its sidecar", "image replay side.bin trace.jsonl -o out.bin", 1, `^flashemu: image replay: side.bin: emu: corrupt image: image side.bin is short: 8192 bytes, expected 16384$`},
+		{"replay image smaller than its sidecar", "image replay short.bin trace.jsonl -o out.bin", 1, `^flashemu: image replay: short.bin: emu: corrupt image: image short.bin is short: 8192 bytes, expected 16384$`},
+		{"wear of an image smaller than its sidecar", "wear short.bin", 1, `^flashemu: wear: short.bin.json: emu: corrupt image: image short.bin is short: 8192 bytes, expected 16384$`},
+		{"image info of an image smaller than its sidecar", "image info short.bin", 1, `short.bin is short: 8192 bytes, expected 16384`},
 		{"replay image larger than the device", "image replay img.bin trace.jsonl -o out.bin --nor size=4K", 1, `^flashemu: image replay: .*img.bin holds 16384 bytes, the device 4096$`},
 		{"replay bad device spec", "image replay trace.jsonl -o out.bin --nor size=-1", 2, `^flashemu: image replay: `},
 		{"replay hex output of NAND", "image replay trace.jsonl -o out.hex --nand blocks=8", 2, `^flashemu: image replay: out.hex: Intel HEX output holds a NOR data area only`},

@@ -69,3 +69,32 @@ func TestImageReplayBoundsTraceLines(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "line 1: line longer than 16 MiB: not an emu trace")
 }
+
+// image convert HEX -> raw keeps addresses relative to --base (it was
+// silently ignored: the data landed at offset 0), and refuses a base above
+// the data (#13 item 1).
+func TestImageConvertHexToRawBase(t *testing.T) {
+	dir := t.TempDir()
+	hexPath := filepath.Join(dir, "app.hex")
+	// 4 bytes at 0x08001000 (extended linear address 0x0800).
+	require.NoError(t, os.WriteFile(hexPath, []byte(":020000040800F2\n:0410000044415441D2\n:00000001FF\n"), 0o644))
+	out := filepath.Join(dir, "r.bin")
+	code, stdout, stderr := runCLI(t, "image", "convert", hexPath, out, "--base", "0x08000000")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "Intel HEX from 0x08000000")
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.Len(t, b, 0x1004)
+	assert.Equal(t, "DATA", string(b[0x1000:]))
+	assert.Equal(t, byte(0xff), b[0])
+
+	code, _, stderr = runCLI(t, "image", "convert", hexPath, out, "--base", "0x08002000")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "below it")
+
+	code, _, _ = runCLI(t, "image", "convert", hexPath, out) // no base: the lowest address is offset 0
+	require.Equal(t, 0, code)
+	b, err = os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, "DATA", string(b))
+}

@@ -203,6 +203,18 @@ func cmdImageConvert(c *invocation) error {
 	if !isHex && !toHex {
 		return usagef("%s and %s are both raw images (name one .hex to convert)", in, out)
 	}
+	if isHex && !toHex && c.p.has("base") {
+		// HEX -> raw with --base: address base is offset 0 of the raw
+		// image (without it, the HEX file's lowest address is).
+		if uint64(hexBase) < base {
+			return usagef("--base 0x%x: %s has data at 0x%08x, below it", base, in, hexBase)
+		}
+		pad := make([]byte, uint64(hexBase)-base, uint64(hexBase)-base+uint64(len(data)))
+		for i := range pad {
+			pad[i] = byte(ev)
+		}
+		data, hexBase = append(pad, data...), uint32(base)
+	}
 	if c.p.has("size") {
 		if toHex {
 			return usagef("--size pads a raw output; %s is Intel HEX", out)
@@ -283,7 +295,7 @@ func readSidecarInfo(image string) (*sidecarInfo, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, nil
 	}
-	sc, err := emu.ReadSidecar(path)
+	sc, err := emu.CheckImage(image) // as strict as flash.load: sizes, .oob, digests
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}

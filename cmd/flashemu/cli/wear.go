@@ -56,7 +56,17 @@ func cmdWear(c *invocation) error {
 	if err := checkReadable("sidecar", path); err != nil {
 		return err
 	}
-	sc, err := emu.ReadSidecar(path)
+	// The image set is checked as flash.load checks it (emu.CheckImage:
+	// sidecar, sizes, digests); a bare SIDECAR.json argument gets the
+	// sidecar's own checks.
+	var sc *emu.Sidecar
+	var err error
+	image := strings.TrimSuffix(path, ".json")
+	if _, serr := os.Stat(image); path != arg || serr == nil {
+		sc, err = emu.CheckImage(image)
+	} else {
+		sc, err = emu.ReadSidecar(path)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %v", path, err)
 	}
