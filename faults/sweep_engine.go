@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/flashemu/flashemu/emu"
+	"github.com/flashemu/flashemu/internal/heap"
 )
 
 // engineCfg is what recorders need to know about a sweep.
@@ -71,12 +70,8 @@ func (b *memBudget) check(level, op int) error {
 	if err := b.failed(); err != nil {
 		return err
 	}
-	h := heapBytes()
-	if h <= b.limit {
-		return nil
-	}
-	runtime.GC()
-	if h = heapBytes(); h <= b.limit {
+	h, over := heap.Over(b.limit, 0)
+	if !over {
 		return nil
 	}
 	b.mu.Lock()
@@ -88,18 +83,6 @@ func (b *memBudget) check(level, op int) error {
 		b.over.Store(true)
 	}
 	return b.err
-}
-
-// heapBytes reads the bytes occupied by heap objects (live or not yet swept).
-func heapBytes() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
-	return s[0].Value.Uint64()
 }
 
 type engine struct {

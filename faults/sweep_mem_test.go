@@ -14,6 +14,7 @@ import (
 
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/errno"
+	"github.com/flashemu/flashemu/internal/heap"
 )
 
 // smallWritesSweep is a workload of n 16-byte programs over a 1 MiB NOR,
@@ -138,7 +139,7 @@ func peakHeap(f func()) (live, inuse uint64) {
 // stops with ErrMemoryLimit near the limit instead of growing past it.
 func TestMemoryLimitStopsRecording(t *testing.T) {
 	runtime.GC()
-	limit := int64(heapBytes()) + 64<<20
+	limit := int64(heap.Bytes()) + 64<<20
 	var err error
 	_, peak := peakHeap(func() {
 		_, err = Run(context.Background(), smallWritesSweep(200_000), Options{Jobs: 1, MemoryLimit: limit})
@@ -158,7 +159,7 @@ func TestMemoryLimitKeepsVerdicts(t *testing.T) {
 	s.Check = func(d *emu.Device, _ []any) error { return d.Program(4096*200, []byte{1, 2, 3, 4}) }
 	a, err := Run(context.Background(), s, Options{Jobs: 2, NoShrink: true})
 	require.NoError(t, err)
-	b, err := Run(context.Background(), s, Options{Jobs: 2, NoShrink: true, MemoryLimit: int64(heapBytes()) + 512<<20})
+	b, err := Run(context.Background(), s, Options{Jobs: 2, NoShrink: true, MemoryLimit: int64(heap.Bytes()) + 512<<20})
 	require.NoError(t, err)
 	assert.Equal(t, a.Branches, b.Branches)
 	assert.Equal(t, a.Unique, b.Unique)
@@ -183,7 +184,7 @@ func TestMemoryLimitStopsRecoveries(t *testing.T) {
 		return nil
 	}
 	runtime.GC()
-	limit := int64(heapBytes()) + 64<<20 // level 1 fits; its ~500 unique recoveries (~140 MB) do not
+	limit := int64(heap.Bytes()) + 64<<20 // level 1 fits; its ~500 unique recoveries (~140 MB) do not
 	_, err := Run(context.Background(), s, Options{Jobs: 2, NoShrink: true, MemoryLimit: limit})
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrMemoryLimit)

@@ -3,11 +3,10 @@ package lua
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"runtime/metrics"
 	"sync"
 	"time"
 
+	"github.com/flashemu/flashemu/internal/heap"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -61,29 +60,13 @@ func watchMemory(limit int64, cancel context.CancelCauseFunc) func() {
 // take the heap past the limit is refused before it is made, and the run
 // stops with ErrMemoryLimit at the script's line, uncatchable by pcall.
 func checkAlloc(limit uint64, n int64, cancel context.CancelCauseFunc) error {
-	if heapBytes()+uint64(n) <= limit {
-		return nil
-	}
-	runtime.GC() // what is garbage does not count
-	h := heapBytes()
-	if h+uint64(n) <= limit {
+	h, over := heap.Over(limit, uint64(n))
+	if !over {
 		return nil
 	}
 	err := fmt.Errorf("%w (heap %d MiB + %d MiB requested > %d MiB)", ErrMemoryLimit, h>>20, uint64(n)>>20, limit>>20)
 	cancel(err)
 	return &glua.FatalError{Err: err}
-}
-
-// heapBytes reads the bytes occupied by heap objects (live or not yet swept).
-func heapBytes() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
-	return s[0].Value.Uint64()
 }
 
 func memLoop() {
@@ -104,12 +87,10 @@ func memLoop() {
 		}
 		memw.mu.Unlock()
 
-		h := heapBytes()
-		if h <= min {
+		h, over := heap.Over(min, 0)
+		if !over {
 			continue
 		}
-		runtime.GC()
-		h = heapBytes()
 		memw.mu.Lock()
 		for e := range memw.entries {
 			if h > e.limit {
