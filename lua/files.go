@@ -76,13 +76,9 @@ func (s *State) closeFS() {
 // readFile reads a file a script named, refusing files larger than the
 // largest device (flash.load, traces).
 func (s *State) readFile(path string) ([]byte, error) {
-	fsys, err := s.fsys()
+	f, err := s.openFile(path)
 	if err != nil {
 		return nil, err
-	}
-	f, err := fsys.Open(path)
-	if err != nil {
-		return nil, fileError(err)
 	}
 	defer f.Close()
 	st, err := f.Stat()

@@ -119,6 +119,20 @@ func imageError(err error) error {
 	return fileError(err)
 }
 
+// imageKind reads flash.load's and flash.open's type option ("nor" or
+// "nand").
+func imageKind(f *fields) emu.Kind {
+	switch t := f.str("type", "nor"); strings.ToLower(t) {
+	case "nor":
+		return emu.NOR
+	case "nand":
+		return emu.NAND
+	default:
+		f.fail("type", fmt.Sprintf("%q is not \"nor\" or \"nand\"", t))
+	}
+	return emu.NOR
+}
+
 // geometryGiven reports whether flash.load's options describe the device
 // (any field but sidecar, oob_layout, type and base).
 func geometryGiven(t *glua.LTable) bool {
@@ -154,14 +168,7 @@ func flashLoad(s *State, L *glua.LState) int {
 		useSidecar = true
 	}
 	layout, layoutGiven := oobLayout(f, "oob_layout")
-	kind := emu.NOR
-	switch t := f.str("type", "nor"); strings.ToLower(t) {
-	case "nor":
-	case "nand":
-		kind = emu.NAND
-	default:
-		f.fail("type", fmt.Sprintf("%q is not \"nor\" or \"nand\"", t))
-	}
+	kind := imageKind(f)
 	if useSidecar && !geometryGiven(f.t) {
 		f.done()
 		d, err := emu.Load(path, nil, emu.ImageOptions{Sidecar: true, FS: fsys})
@@ -229,14 +236,7 @@ func flashOpen(s *State, L *glua.LState) int {
 	a := argsOf(L, "open")
 	path := s.checkPath(a, 1)
 	f := a.opts(2)
-	kind := emu.NOR
-	switch t := f.str("type", "nor"); strings.ToLower(t) {
-	case "nor":
-	case "nand":
-		kind = emu.NAND
-	default:
-		f.fail("type", fmt.Sprintf("%q is not \"nor\" or \"nand\"", t))
-	}
+	kind := imageKind(f)
 	layout, _ := oobLayout(f, "oob_layout")
 	fsys, err := s.fsys()
 	if err != nil {
