@@ -131,17 +131,18 @@ func (b *SweepBinding) Close() {
 
 // call calls fn in the defining state.
 func (b *SweepBinding) call(fn *glua.LFunction, args ...glua.LValue) ([]glua.LValue, error) {
-	return b.callCtx(nil, fn, args...)
+	return b.callCtx(context.Background(), fn, args...)
 }
 
-// callCtx is call also bounded by ctx (nil: by the binding's context
-// alone): the engine's per-workload deadline (Options.CheckTimeout).
+// callCtx is call also bounded by ctx (one that is never done, such as
+// context.Background, adds no bound): the engine's per-workload deadline
+// (Options.CheckTimeout).
 func (b *SweepBinding) callCtx(ctx context.Context, fn *glua.LFunction, args ...glua.LValue) ([]glua.LValue, error) {
 	outer := b.ctx
 	if b.nested {
 		outer = b.L.Context()
 	}
-	if ctx != nil {
+	if ctx.Done() != nil {
 		parent := outer
 		if parent == nil {
 			parent = context.Background()
