@@ -119,7 +119,7 @@ func TestREPLComplete(t *testing.T) {
 		{"fla", []string{"flash"}, 3},
 		{"my", []string{"myvar"}, 2},
 		{"x = flash.n", []string{"nand", "nor"}, 1},
-		{"flash.", []string{"chip", "chips", "from_snapshot", "load", "map", "nand", "nor", "read_trace", "replay"}, 0},
+		{"flash.", []string{"chip", "chips", "from_snapshot", "load", "map", "nand", "nor", "open", "read_trace", "replay"}, 0},
 		{"dev:wr", []string{"write", "write_oob"}, 2},
 		{"dev:power_o", []string{"power_off", "power_on"}, 7},
 		{"area:s", []string{"sectors"}, 1},
