@@ -48,6 +48,8 @@ func init() {
 		{"device", "area:device() --> dev", "the device the area lives on", areaDevice},
 		{"ctl", "area:ctl(cmd) --> true | nil, msg, errno", "partition control on this partition (areas from dev:part)", areaCtl},
 		{"ctlinfo", "area:ctlinfo() --> text | nil, msg, errno", "the partctl read-out of this partition", areaCtlInfo},
+		{"pread", "part:pread(off, len) --> data | nil, msg, errno", "dev:part areas: read like Plan 9's part data file, at any offset and length (cut short at the end)", areaPread},
+		{"pwrite", "part:pwrite(off, data) --> n | nil, msg, errno", "dev:part areas: write like Plan 9's part data file: any offset and length; the write blocks around it are read and re-programmed with only these bytes changed (a 0->1 change, a protected unit or a refused re-program fails before anything is written)", areaPwrite},
 	}
 	areaType.field = func(s *State, L *glua.LState, v any, key string) glua.LValue {
 		a := v.(*Area)

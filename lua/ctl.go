@@ -1,7 +1,9 @@
 package lua
 
 import (
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/flashemu/flashemu/api"
 	glua "github.com/yuin/gopher-lua"
@@ -132,5 +134,48 @@ func flashMap(s *State, L *glua.LState) int {
 		t.RawSetString(ar.Label(), s.NewArea(ar, d))
 	}
 	L.Push(t)
+	return 1
+}
+
+// areaPread is part:pread(off, len): Partition.ReadAt, byte-granular.
+func areaPread(s *State, L *glua.LState) int {
+	ar, a := checkArea(L, "pread")
+	off := a.int(2)
+	n := a.nonNeg(3)
+	p, err := partOf(ar)
+	if err != nil {
+		return s.pushFailure(L, err)
+	}
+	if n > ar.Area.Size() {
+		n = ar.Area.Size()
+	}
+	if err := s.checkAlloc(n); err != nil {
+		return s.pushFailure(L, err)
+	}
+	buf := make([]byte, n)
+	got, err := p.ReadAt(buf, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return s.pushFailure(L, err)
+	}
+	L.Push(glua.LString(bytesToString(buf[:got])))
+	return 1
+}
+
+// areaPwrite is part:pwrite(off, data): Partition.WriteAt, byte-granular
+// (read-modify-write of the write blocks it touches). It returns the bytes
+// written: fewer than given when the write reaches the partition's end.
+func areaPwrite(s *State, L *glua.LState) int {
+	ar, a := checkArea(L, "pwrite")
+	off := a.int(2)
+	data := a.str(3)
+	p, err := partOf(ar)
+	if err != nil {
+		return s.pushFailure(L, err)
+	}
+	n, err := p.WriteAt([]byte(data), off)
+	if err != nil && !(errors.Is(err, io.EOF) && n > 0) {
+		return s.pushFailure(L, err)
+	}
+	L.Push(glua.LNumber(n))
 	return 1
 }

@@ -103,3 +103,24 @@ print(s:timing().program_first_ns, s:timing().program_byte_ns, one >= 30000)`)
 	assert.Equal(t, "true", lines[1], "any other second program stays refused by max_programs")
 	assert.Equal(t, "30000\t2500\ttrue", lines[2])
 }
+
+// TestLuaPartitionByteIO: part:pread/pwrite hide the write block as Plan
+// 9's part data file does (#13 item 10); area:write keeps flash_area's
+// alignment rule; pwrite stops at the partition's end.
+func TestLuaPartitionByteIO(t *testing.T) {
+	out, err := runLua(t, Options{}, `
+local d = flash.nor{size = 65536, sector = 4096, write_block = 4}
+assert(d:ctl("add data 0x1000 0x3000"))
+local p = d:part("data")
+print(p:write(1, "ab"))
+print(p:pwrite(1, "ab"), p:pread(0, 4) == "\255ab\255", d:read(0x1001, 2))
+print(p:pwrite(0x2000 - 1, "xyz"), p:pread(0x2000 - 1, 10))
+print(d:area{offset = 0, size = 4096}:pwrite(0, "x"))`)
+	require.NoError(t, err, out)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 4, out)
+	assert.Regexp(t, `^nil\t.*misaligned.*\t-22$`, lines[0])
+	assert.Equal(t, "2\ttrue\tab", lines[1])
+	assert.Equal(t, "1\tx", lines[2], "cut short at the partition's end")
+	assert.Regexp(t, `^nil\t.*not a partition.*`, lines[3])
+}

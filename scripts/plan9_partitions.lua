@@ -128,28 +128,19 @@ print("  byte at kernel+0x101 still 0x30; kernel+0x333:", kernel:read(0x333, 10)
 
 -- On a 4-byte-word chip (nRF52840) a Zephyr flash_area write must be
 -- word-aligned; Plan 9's data file hides that with a read-modify-write of
--- the words it touches, which pwrite does here. The nRF52840 allows only
+-- the words it touches, which part:pwrite does. The nRF52840 allows only
 -- two programs of a word between erases, so the third byte-wise update of
 -- one word is refused (EIO) -- a classic surprise with byte-granular logs.
 local nrf = flash.chip("nrf52840")
 assert(nrf:ctl("add data 0x1000 0x3000"))
 local data = nrf:part("data")
-local function pwrite(part, off, bytes)
-  local w = part:align()
-  local lo = off - off % w
-  local hi = off + #bytes
-  hi = hi + (w - hi % w) % w
-  local old = assert(part:read(lo, hi - lo))
-  local new = old:sub(1, off - lo) .. bytes .. old:sub(off - lo + #bytes + 1)
-  return part:write(lo, new)
-end
 refused("data:write(1, \"ab\") (flash_area)", EINVAL, data:write(1, "ab"))
-assert(pwrite(data, 1, "ab"))               -- word 0: first program
-assert(pwrite(data, 3, "c"))                -- word 0: second program
-print("  pwrite(data, 1, \"ab\"), pwrite(data, 3, \"c\"):", tohex(data:read(0, 4)))
-refused("pwrite(data, 0, \"z\") (3rd program)", EIO, pwrite(data, 0, "z"))
-assert(pwrite(data, 5, hex("00")))
-refused("pwrite(data, 5, hex(\"ff\")) over 00", EIO, pwrite(data, 5, hex("ff")))
+assert(data:pwrite(1, "ab") == 2)               -- word 0: first program
+assert(data:pwrite(3, "c") == 1)                -- word 0: second program
+print("  data:pwrite(1, \"ab\"), data:pwrite(3, \"c\"):", tohex(data:pread(0, 4)))
+refused("data:pwrite(0, \"z\") (3rd program)", EIO, data:pwrite(0, "z"))
+assert(data:pwrite(5, hex("00")))
+refused("data:pwrite(5, hex(\"ff\")) over 00", EIO, data:pwrite(5, hex("ff")))
 
 ------------------------------------------------------------------------
 print("\n== 6. Bad control commands say what is wrong (EINVAL)")
