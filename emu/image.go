@@ -37,10 +37,14 @@ import (
 //
 // The image, its OOB file and its sidecar are saved as a set: every
 // temporary file is written and synced first (internal/atomicfile), then
-// they are renamed in the order OOB file, image, sidecar. The sidecar holds
-// the SHA-256 of the image and OOB file it belongs with, and Load verifies
-// them, so a crash between the renames (new image, old sidecar) is detected
-// and refused rather than combining old wear with new data.
+// they are renamed in the order OOB file, image, sidecar, after a journal
+// (.<image>.set) listing the renames is written. Load and CheckImage first
+// finish a save that a crash interrupted during its renames (from the
+// journal), so after a crash at any instant they find the old set or the
+// new one. The sidecar also holds the SHA-256 of the image and OOB file it
+// belongs with, and Load verifies them, so a set mixed any other way (a
+// file copied in by hand) is refused rather than combining old wear with
+// new data.
 
 // OOBLayout says where a NAND image keeps the spare areas.
 type OOBLayout uint8
@@ -215,13 +219,13 @@ func (d *Device) writeImageAs(w io.Writer, layout OOBLayout, oobOnly, asRead boo
 // SaveImage writes the device's data to path (the native_sim flash.bin
 // layout), the NAND spare areas as opts.OOB says, and with opts.Sidecar the
 // JSON sidecar, as one set (see the package comment on images): after a
-// crash at any instant Load finds the old set, the new set, or a mix it
-// refuses. Stale temporary files of killed saves are removed.
+// crash at any instant Load finds the old set or the new one. Stale
+// temporary files of killed saves are removed.
 func (d *Device) SaveImage(path string, opts ImageOptions) error {
 	if int(opts.OOB) >= len(oobLayoutNames) {
 		return fmt.Errorf("%w: OOB layout %d", ErrInvalid, opts.OOB)
 	}
-	set := atomicfile.Set{FS: opts.FS}
+	set := atomicfile.Set{FS: opts.FS, Journal: path}
 	defer set.Abort()
 	h := sha256.New()
 	var oobSum string
@@ -377,6 +381,9 @@ func (sc *Sidecar) Validate() error {
 // when the layout is separate, and the digests the sidecar records. It
 // returns the sidecar. This is what `image info` and `wear` should run.
 func CheckImage(path string) (*Sidecar, error) {
+	if err := atomicfile.Recover(nil, path); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorruptImage, err)
+	}
 	sc, err := ReadSidecar(SidecarPath(path))
 	if err != nil {
 		return nil, err
@@ -426,6 +433,10 @@ func checkSum(name string, h hash.Hash, want string) error {
 // mismatching sidecar give an error wrapping ErrCorruptImage that says what
 // was expected.
 func Load(path string, cfg *Config, opts ImageOptions) (*Device, error) {
+	// A save killed during its renames is finished first (its journal).
+	if err := atomicfile.Recover(opts.FS, path); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorruptImage, err)
+	}
 	var sc *Sidecar
 	if cfg == nil || opts.Sidecar {
 		var err error

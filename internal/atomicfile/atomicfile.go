@@ -5,10 +5,12 @@
 //
 // A Set commits several files together (an image, its sidecar and its OOB
 // file): every temporary file is written and synced before the first
-// rename. The renames themselves are separate steps, so a crash between
-// them can leave some files new and others old; callers that need the set
-// to agree record a digest of the other files in the last one committed
-// (the sidecar) and verify it on load.
+// rename. The renames are separate steps, so a Set with a Journal first
+// writes (atomically) a journal listing them: a crash during the renames
+// leaves the journal, and Recover — which readers of the set and the next
+// Add run first — finishes the renames. After a crash at any instant a
+// reader sees the old set or the new one. (Callers may still record digests
+// of the other files in the last one to detect sets mixed by other means.)
 //
 // Temporary files are named ".<name>.tmp.<pid>" so that stale ones
 // (from a process that was killed) are recognisable: CleanStale removes
@@ -185,13 +187,73 @@ func (a *File) Abort() {
 // failed Add or Commit) removes the temporary files left.
 type Set struct {
 	// FS is where the files are (nil: the plain file system).
-	FS    fsroot.FS
-	files []*File
+	FS fsroot.FS
+	// Journal, if not empty, names the set (e.g. its main file): Commit
+	// then journals its renames in JournalPath(Journal) so that Recover can
+	// finish them after a crash.
+	Journal string
+	files   []*File
+	// stopAfter, when positive, makes Commit return after that many
+	// renames as if the process had died there (tests).
+	stopAfter int
+}
+
+// JournalPath is the journal of the set named name: ".<name>.set" beside it.
+func JournalPath(name string) string {
+	return filepath.Join(filepath.Dir(name), "."+filepath.Base(name)+".set")
+}
+
+// errStopped is Commit's error when stopAfter simulated a crash.
+var errStopped = errors.New("atomicfile: commit stopped (test)")
+
+// Recover finishes a commit of the set named name that a crash interrupted
+// during its renames: every rename its journal lists whose temporary file
+// is still there is done, then the journal is removed. Without a journal
+// it does nothing.
+func Recover(fsys fsroot.FS, name string) error {
+	fsys = fsroot.Or(fsys)
+	jp := JournalPath(name)
+	b, err := fsys.ReadFile(jp)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("atomicfile: journal: %w", err)
+	}
+	dirs := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		tmp, path, ok := strings.Cut(line, "\t")
+		if !ok {
+			return fmt.Errorf("atomicfile: journal %s: bad line %q", jp, line)
+		}
+		if _, err := fsys.Stat(tmp); err != nil {
+			continue // renamed before the crash
+		}
+		if err := fsys.Rename(tmp, path); err != nil {
+			return fmt.Errorf("atomicfile: finishing %s: %w", path, err)
+		}
+		dirs[filepath.Dir(path)] = true
+	}
+	for d := range dirs {
+		syncDir(fsys, d)
+	}
+	if err := fsys.Remove(jp); err != nil {
+		return fmt.Errorf("atomicfile: journal: %w", err)
+	}
+	syncDir(fsys, filepath.Dir(jp))
+	return nil
 }
 
 // Add writes the new content of path (through write, buffered) to a
 // synced temporary file in path's directory, with mode 0644.
 func (s *Set) Add(path string, write func(w io.Writer) error) error {
+	if s.Journal != "" && len(s.files) == 0 {
+		// An interrupted commit's temporary files belong to a dead
+		// process: finish it before they are cleaned up as stale.
+		if err := Recover(s.FS, s.Journal); err != nil {
+			return err
+		}
+	}
 	f, err := Create(s.FS, path)
 	if err != nil {
 		return err
@@ -211,8 +273,25 @@ func (s *Set) Add(path string, write func(w io.Writer) error) error {
 // added, then syncs the directories. After an error the files not yet
 // renamed are removed.
 func (s *Set) Commit() error {
+	journaled := s.Journal != "" && len(s.files) > 1
+	if journaled {
+		var j strings.Builder
+		for _, f := range s.files {
+			fmt.Fprintf(&j, "%s\t%s\n", f.tmp, f.path)
+		}
+		if err := WriteFileFS(s.FS, JournalPath(s.Journal), func(w io.Writer) error {
+			_, err := io.WriteString(w, j.String())
+			return err
+		}); err != nil {
+			s.Abort()
+			return err
+		}
+	}
 	dirs := map[string]bool{}
 	for i, f := range s.files {
+		if s.stopAfter > 0 && i == s.stopAfter {
+			return errStopped
+		}
 		if err := f.rename(); err != nil {
 			s.files = s.files[i+1:]
 			s.Abort()
@@ -221,8 +300,14 @@ func (s *Set) Commit() error {
 		dirs[filepath.Dir(f.path)] = true
 	}
 	s.files = nil
+	fsys := fsroot.Or(s.FS)
 	for d := range dirs {
-		syncDir(fsroot.Or(s.FS), d)
+		syncDir(fsys, d)
+	}
+	if journaled {
+		if err := fsys.Remove(JournalPath(s.Journal)); err != nil {
+			return fmt.Errorf("atomicfile: journal: %w", err)
+		}
 	}
 	return nil
 }

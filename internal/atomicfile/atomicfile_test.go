@@ -124,3 +124,40 @@ func TestFileStreams(t *testing.T) {
 	_, err = Create(nil, dir)
 	assert.Error(t, err, "a directory as destination")
 }
+
+// TestSetJournalRollsForward: a commit that dies after any number of its
+// renames is finished by Recover (and by the next Add), so the set is all
+// old or all new — never a mix.
+func TestSetJournalRollsForward(t *testing.T) {
+	for stop := 1; stop <= 2; stop++ {
+		dir := t.TempDir()
+		img, oob, side := filepath.Join(dir, "f.bin"), filepath.Join(dir, "f.bin.oob"), filepath.Join(dir, "f.bin.json")
+		for _, p := range []string{img, oob, side} {
+			require.NoError(t, os.WriteFile(p, []byte("old"), 0o644))
+		}
+		s := Set{Journal: img, stopAfter: stop}
+		for _, p := range []string{oob, img, side} {
+			require.NoError(t, s.Add(p, writeString("new")))
+		}
+		require.ErrorIs(t, s.Commit(), errStopped)
+		var mixed []string
+		for _, p := range []string{oob, img, side} {
+			b, _ := os.ReadFile(p)
+			mixed = append(mixed, string(b))
+		}
+		assert.Contains(t, mixed, "old", "the simulated crash left a mix (stop after %d)", stop)
+		assert.Contains(t, mixed, "new")
+		require.FileExists(t, JournalPath(img))
+
+		require.NoError(t, Recover(nil, img))
+		for _, p := range []string{oob, img, side} {
+			b, err := os.ReadFile(p)
+			require.NoError(t, err)
+			assert.Equal(t, "new", string(b), "%s after Recover (stop after %d)", p, stop)
+		}
+		assert.NoFileExists(t, JournalPath(img))
+		ents, _ := os.ReadDir(dir)
+		assert.Len(t, ents, 3, "no temporary file or journal left")
+		require.NoError(t, Recover(nil, img), "nothing to recover is fine")
+	}
+}
