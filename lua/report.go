@@ -43,14 +43,24 @@ func resultLines(name string, r TestResult) string {
 //	    scripts/x_test.lua:12: expected 1, got 2
 //	--- FAIL: scripts/x_test.lua/device/erases (0.01s)
 //	3 passed, 1 failed, 0 skipped
-type TextReporter struct{ W io.Writer }
+type TextReporter struct {
+	W io.Writer
+	// Style, if set, decorates a result word ("PASS", "FAIL", "SKIP") for
+	// a terminal (the CLI colours it); nil leaves it plain.
+	Style func(status Status, word string) string
+}
 
 func (t *TextReporter) FileStart(string) {}
 func (t *TextReporter) TestStart(file, name string) {
 	fmt.Fprintf(t.W, "=== RUN   %s/%s\n", file, name)
 }
 func (t *TextReporter) TestDone(r TestResult) {
-	fmt.Fprint(t.W, resultLines(r.FullName(), r))
+	out := resultLines(r.FullName(), r)
+	if t.Style != nil {
+		word := r.Status.String()
+		out = strings.Replace(out, "--- "+word+":", "--- "+t.Style(r.Status, word)+":", 1)
+	}
+	fmt.Fprint(t.W, out)
 }
 func (t *TextReporter) FileDone(string, bool, time.Duration) {}
 func (t *TextReporter) Done(s Summary)                       { fmt.Fprintln(t.W, s) }

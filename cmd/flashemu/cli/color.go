@@ -1,6 +1,10 @@
 package cli
 
-import "io"
+import (
+	"io"
+
+	"github.com/flashemu/flashemu/lua"
+)
 
 // colors styles verdicts and IDs with ANSI escapes when the output is a
 // terminal that allows them: FAIL red, PASS green, branch IDs bold. It is
@@ -25,3 +29,14 @@ func (c colors) wrap(code, s string) string {
 func (c colors) fail(s string) string { return c.wrap("1;31", s) }
 func (c colors) pass(s string) string { return c.wrap("32", s) }
 func (c colors) id(s string) string   { return c.wrap("1", s) }
+
+// status colours a test result word: FAIL red, PASS green, SKIP yellow.
+func (c colors) status(st lua.Status, word string) string {
+	switch st {
+	case lua.Fail:
+		return c.fail(word)
+	case lua.Pass:
+		return c.pass(word)
+	}
+	return c.wrap("33", word)
+}

@@ -53,7 +53,8 @@ func cmdTest(c *invocation) error {
 	if c.p.boolean("json") {
 		rep = append(rep, &lua.JSONReporter{W: c.env.Stdout})
 	} else {
-		rep = append(rep, &lua.TextReporter{W: c.env.Stdout})
+		col := colorsFor(c.env.Stdout, c.env.Getenv)
+		rep = append(rep, &lua.TextReporter{W: c.env.Stdout, Style: col.status})
 	}
 	var junit *lua.JUnitReporter
 	if path := c.p.str("junit", ""); path != "" {
