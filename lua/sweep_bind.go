@@ -281,6 +281,9 @@ type isolatedCheck struct {
 	where string
 	// rollback is set while ws holds a checkpoint to roll back to.
 	rollback bool
+	// cache keeps the acked values converted for ws across its checks
+	// (scalars only: immutable Lua values survive a rollback).
+	cache ackCache
 }
 
 // prepare makes a pristine state with the definition pass run.
@@ -310,7 +313,7 @@ func (ic *isolatedCheck) prepare() error {
 	}
 	sweepsOf(ws).inCheck = true
 	proto := def.check.Proto
-	ic.ws, ic.def = ws, def
+	ic.ws, ic.def, ic.cache = ws, def, ackCache{}
 	ic.where = fmt.Sprintf("%s:%d", proto.SourceName, proto.LineDefined)
 	ic.rollback = ws.Checkpoint() == nil
 	return nil
@@ -373,8 +376,7 @@ func (ic *isolatedCheck) check(ctx context.Context, d *emu.Device, acked []any) 
 	b.mu.Unlock()
 	defer ic.done(ctx, ws)
 	b.lastAcked.Store(int64(len(acked)))
-	var cache ackCache
-	rets, err := ws.Call(ctx, def.check, ws.NewDevice(d), cache.table(ws.L, acked))
+	rets, err := ws.Call(ctx, def.check, ws.NewDevice(d), ic.cache.table(ws.L, acked))
 	if err != nil {
 		return locateCheckError(err, where)
 	}
