@@ -1,29 +1,20 @@
 package lua
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/flashemu/flashemu/internal/golden"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/ with the actual output")
-
-// golden compares got with testdata/name (rewriting it with -update).
-func golden(t *testing.T, name string, got []byte) {
+// checkGolden compares got with testdata/name (rewriting it with -update).
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join(startDir, "testdata", name)
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create %s", path)
-	assert.Equal(t, string(want), string(got), "%s differs (go test -update rewrites it)", path)
+	golden.Check(t, filepath.Join(startDir, "testdata", name), got)
 }
 
 // wearScript wears a small NOR unevenly and returns its report texts.
@@ -49,7 +40,7 @@ assert(report.curve{title = "endurance", x_label = "erase cycles", y_label = "un
 	for _, f := range []struct{ file, golden string }{{"w.svg", "wear_report.svg"}, {"w.csv", "wear_report.csv"}, {"c.svg", "curve.svg"}} {
 		b, err := os.ReadFile(filepath.Join(dir, f.file))
 		require.NoError(t, err)
-		golden(t, f.golden, b)
+		checkGolden(t, f.golden, b)
 	}
 }
 
