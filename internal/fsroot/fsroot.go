@@ -1,8 +1,11 @@
 // Package fsroot names the file system a caller reads and writes: the plain
 // one (paths as given), or a directory tree that no path can leave — not
 // with "..", not with an absolute path, not through a symbolic link, and not
-// by racing a rename against the check (os.Root: openat2 with
-// RESOLVE_BENEATH on Linux, a per-component walk elsewhere).
+// by racing a rename against the check. This is Go's os.Root: from an open
+// handle of the directory it walks a path one component at a time with
+// openat and O_NOFOLLOW, resolving symbolic links itself and refusing any
+// step above the root (the per-component equivalent of Linux's openat2
+// RESOLVE_BENEATH).
 //
 // Packages that open files on a caller's behalf (images, traces, reports,
 // Lua modules) take an FS; nil means the plain file system.
