@@ -82,8 +82,18 @@
 // device of every state into a TraceSink, tagged with Options.TraceTag.
 // ReplayTrace (flash.replay, flashemu image replay) re-applies a trace. The
 // report module draws wear heatmaps, CSV tables and curves with package
-// report. Every file is written with AtomicFile (temporary file, fsync,
-// rename), so a crash keeps the old file.
+// report. Every file a script names is opened through the state's file
+// system (files.go: in the sandbox an os.Root of the working directory, so
+// no path or symbolic link leads out) and written through
+// internal/atomicfile (temporary file, fsync, rename; image sets with a
+// journal), so a crash keeps the old file or the new one.
+//
+// # Isolation
+//
+// State.Checkpoint and State.Rollback (checkpoint.go) return a state to a
+// recorded point: the Lua heap through the VM's journal, math.random, and
+// the devices made before the checkpoint. The sweep binding runs every check
+// from the script's pristine top level this way.
 //
 // # Tests
 //
