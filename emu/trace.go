@@ -279,3 +279,82 @@ type lineError struct {
 func (e *lineError) Error() string { return e.kind.Error() + ": " + e.err.Error() }
 
 func (e *lineError) Unwrap() []error { return []error{e.kind, e.err} }
+
+// ReplayOptions select the records of a trace that ReplayTrace applies. A
+// record may carry a "test" tag (the name of the test that made it, as
+// `flashemu test --trace` writes them); Test chooses among them.
+type ReplayOptions struct {
+	// Before, when HasBefore, stops the replay at the first record whose
+	// seq is ≥ Before: the device is left as it was just before that
+	// operation.
+	Before    uint64
+	HasBefore bool
+	// Test keeps only the records tagged "test": Test. A trace holding
+	// several tests' records needs it.
+	Test string
+}
+
+// ErrNoTestRecords is returned when ReplayOptions.Test names a test the
+// trace has no records of.
+var ErrNoTestRecords = errno.New("emu: no records of that test in the trace", errno.ENOENT)
+
+// ErrTraceChoice is returned when a trace holds the records of several
+// tests and no ReplayOptions.Test chooses one.
+var ErrTraceChoice = errno.New("emu: the trace holds several tests' records (choose one)", errno.EINVAL)
+
+// ReplayTrace re-applies the applied programs and erases of the trace in r
+// that o selects to d (Replay: raw accessors, no clock, no hooks) and
+// returns how many records it applied.
+func ReplayTrace(d *Device, r io.Reader, o ReplayOptions) (int, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	applied, matched := 0, false
+	firstTest, haveTest := "", false
+	for line := 1; ; line++ {
+		b, rerr := br.ReadBytes('\n')
+		if t := bytes.TrimSpace(b); len(t) > 0 {
+			var head struct {
+				Seq     uint64  `json:"seq"`
+				Test    *string `json:"test"`
+				Op      string  `json:"op"`
+				Applied bool    `json:"applied"`
+			}
+			if err := json.Unmarshal(t, &head); err != nil {
+				return applied, fmt.Errorf("%w: line %d: %v", ErrCorruptTrace, line, err)
+			}
+			test := ""
+			if head.Test != nil {
+				test = *head.Test
+			}
+			skip := false
+			switch {
+			case o.Test != "":
+				skip = test != o.Test
+			case !haveTest:
+				firstTest, haveTest = test, true
+			case test != firstTest:
+				return applied, fmt.Errorf("%w: %q and %q (line %d)", ErrTraceChoice, firstTest, test, line)
+			}
+			if !skip {
+				matched = true
+				if o.HasBefore && head.Seq >= o.Before {
+					return applied, nil
+				}
+				if err := Replay(d, bytes.NewReader(t)); err != nil {
+					return applied, fmt.Errorf("%w (trace line %d)", err, line)
+				}
+				if head.Applied && head.Op != "read" && head.Op != "read_oob" {
+					applied++
+				}
+			}
+		}
+		if rerr == io.EOF {
+			if o.Test != "" && !matched {
+				return 0, fmt.Errorf("%w: %q", ErrNoTestRecords, o.Test)
+			}
+			return applied, nil
+		}
+		if rerr != nil {
+			return applied, fmt.Errorf("%w: line %d: %v", ErrCorruptTrace, line, rerr)
+		}
+	}
+}

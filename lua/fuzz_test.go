@@ -226,11 +226,11 @@ func FuzzReplayTrace(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		o := ReplayOptions{Before: uint64(mode / 4), HasBefore: mode&2 != 0}
+		o := emu.ReplayOptions{Before: uint64(mode / 4), HasBefore: mode&2 != 0}
 		if mode&4 != 0 {
 			o.Test = "a"
 		}
-		n, err := ReplayTrace(d, bytes.NewReader(trace), o)
+		n, err := emu.ReplayTrace(d, bytes.NewReader(trace), o)
 		if err != nil && (errno.Of(err) >= 0 || err.Error() == "") {
 			t.Fatalf("error without errno or message: %v", err)
 		}

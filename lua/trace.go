@@ -1,7 +1,6 @@
 package lua
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
@@ -11,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/flashemu/flashemu/emu"
-	"github.com/flashemu/flashemu/errno"
 	"github.com/flashemu/flashemu/internal/atomicfile"
 	glua "github.com/yuin/gopher-lua"
 )
@@ -313,90 +311,13 @@ func devTrace(s *State, L *glua.LState) int {
 
 // ----- replay -----
 
-// ReplayOptions select the records of a trace that ReplayTrace applies.
-type ReplayOptions struct {
-	// Before, when HasBefore, stops the replay at the first record whose
-	// seq is ≥ Before: the device is left as it was just before that
-	// operation.
-	Before    uint64
-	HasBefore bool
-	// Test keeps only the records tagged "test": Test (a flashemu test
-	// --trace file). A trace holding several tests' records needs it.
-	Test string
-}
-
-// ErrNoTestRecords is returned when ReplayOptions.Test names a test the
-// trace has no records of.
-var ErrNoTestRecords = errno.New("lua: no records of that test in the trace", errno.ENOENT)
-
-// ErrTraceChoice is returned when a trace holds the records of several
-// tests and no ReplayOptions.Test chooses one.
-var ErrTraceChoice = errno.New("lua: the trace holds several tests' records (choose one)", errno.EINVAL)
-
-// ReplayTrace re-applies the applied programs and erases of the trace in r
-// to d (emu.Replay: raw accessors, no clock, no hooks) and returns how
-// many records it applied.
-func ReplayTrace(d *emu.Device, r io.Reader, o ReplayOptions) (int, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
-	applied, matched := 0, false
-	firstTest, haveTest := "", false
-	for line := 1; ; line++ {
-		b, rerr := br.ReadBytes('\n')
-		if t := bytes.TrimSpace(b); len(t) > 0 {
-			var head struct {
-				Seq     uint64  `json:"seq"`
-				Test    *string `json:"test"`
-				Op      string  `json:"op"`
-				Applied bool    `json:"applied"`
-			}
-			if err := json.Unmarshal(t, &head); err != nil {
-				return applied, fmt.Errorf("%w: line %d: %v", emu.ErrCorruptTrace, line, err)
-			}
-			test := ""
-			if head.Test != nil {
-				test = *head.Test
-			}
-			skip := false
-			switch {
-			case o.Test != "":
-				skip = test != o.Test
-			case !haveTest:
-				firstTest, haveTest = test, true
-			case test != firstTest:
-				return applied, fmt.Errorf("%w: %q and %q (line %d)", ErrTraceChoice, firstTest, test, line)
-			}
-			if !skip {
-				matched = true
-				if o.HasBefore && head.Seq >= o.Before {
-					return applied, nil
-				}
-				if err := emu.Replay(d, bytes.NewReader(t)); err != nil {
-					return applied, fmt.Errorf("%w (trace line %d)", err, line)
-				}
-				if head.Applied && head.Op != "read" && head.Op != "read_oob" {
-					applied++
-				}
-			}
-		}
-		if rerr == io.EOF {
-			if o.Test != "" && !matched {
-				return 0, fmt.Errorf("%w: %q", ErrNoTestRecords, o.Test)
-			}
-			return applied, nil
-		}
-		if rerr != nil {
-			return applied, fmt.Errorf("%w: line %d: %v", emu.ErrCorruptTrace, line, rerr)
-		}
-	}
-}
-
 // flashReplay is flash.replay(dev, path [, {before=SEQ, test=NAME}]).
 func flashReplay(s *State, L *glua.LState) int {
 	a := argsOf(L, "replay")
 	d := checkUD[Device](a, 1, deviceType)
 	path := s.checkPath(a, 2)
 	f := a.opts(3)
-	var o ReplayOptions
+	var o emu.ReplayOptions
 	if f.has("before") {
 		b := f.int("before", 0)
 		if b < 0 {
@@ -411,7 +332,7 @@ func flashReplay(s *State, L *glua.LState) int {
 		return s.pushFailure(L, err)
 	}
 	defer file.Close()
-	n, err := ReplayTrace(d.Dev, file, o)
+	n, err := emu.ReplayTrace(d.Dev, file, o)
 	if err != nil {
 		return s.pushFailure(L, err)
 	}

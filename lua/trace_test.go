@@ -116,21 +116,21 @@ func TestReplayTraceOptions(t *testing.T) {
 `
 	tests := []struct {
 		name    string
-		opts    ReplayOptions
+		opts    emu.ReplayOptions
 		applied int
 		zeros   []int64
 		err     string
 	}{
 		{name: "several tests need a choice", err: `several tests' records (choose one): "a" and "b" (line 2)`},
-		{name: "test a", opts: ReplayOptions{Test: "a"}, applied: 1, zeros: []int64{0}},
-		{name: "test b", opts: ReplayOptions{Test: "b"}, applied: 2, zeros: []int64{1, 2}},
-		{name: "test b before 1", opts: ReplayOptions{Test: "b", Before: 1, HasBefore: true}, applied: 1, zeros: []int64{1}},
-		{name: "unknown test", opts: ReplayOptions{Test: "c"}, err: `no records of that test in the trace: "c"`},
+		{name: "test a", opts: emu.ReplayOptions{Test: "a"}, applied: 1, zeros: []int64{0}},
+		{name: "test b", opts: emu.ReplayOptions{Test: "b"}, applied: 2, zeros: []int64{1, 2}},
+		{name: "test b before 1", opts: emu.ReplayOptions{Test: "b", Before: 1, HasBefore: true}, applied: 1, zeros: []int64{1}},
+		{name: "unknown test", opts: emu.ReplayOptions{Test: "c"}, err: `no records of that test in the trace: "c"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dev := d()
-			n, err := ReplayTrace(dev, strings.NewReader(trace), tc.opts)
+			n, err := emu.ReplayTrace(dev, strings.NewReader(trace), tc.opts)
 			if tc.err != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tc.err)
@@ -146,10 +146,10 @@ func TestReplayTraceOptions(t *testing.T) {
 			}
 		})
 	}
-	_, err := ReplayTrace(d(), strings.NewReader("{\"seq\":0}\nnot json\n"), ReplayOptions{})
+	_, err := emu.ReplayTrace(d(), strings.NewReader("{\"seq\":0}\nnot json\n"), emu.ReplayOptions{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "line 2")
-	_, err = ReplayTrace(d(), strings.NewReader(`{"seq":0,"op":"program","off":9000,"len":1,"page":-1,"applied":true,"data":"00"}`), ReplayOptions{})
+	_, err = emu.ReplayTrace(d(), strings.NewReader(`{"seq":0,"op":"program","off":9000,"len":1,"page":-1,"applied":true,"data":"00"}`), emu.ReplayOptions{})
 	require.Error(t, err, "a record outside the device")
 }
 

@@ -122,7 +122,7 @@ func cmdImageReplay(c *invocation) error {
 	if err != nil {
 		return err
 	}
-	var o lua.ReplayOptions
+	var o emu.ReplayOptions
 	if c.p.has("before") {
 		v, err := parseNumber("before", c.p.str("before", ""))
 		if err != nil {
@@ -151,7 +151,7 @@ func cmdImageReplay(c *invocation) error {
 	}
 	defer f.Close()
 	lr := &lineLimitReader{r: f, max: maxTraceLine}
-	n, err := lua.ReplayTrace(d, lr, o)
+	n, err := emu.ReplayTrace(d, lr, o)
 	if lr.err != nil {
 		err = lr.err
 	}

@@ -1,11 +1,10 @@
-package lua_test
+package emu_test
 
 import (
 	"bytes"
 	"fmt"
 
 	"github.com/flashemu/flashemu/emu"
-	"github.com/flashemu/flashemu/lua"
 )
 
 // ReplayTrace rebuilds a device's array from its operation trace: here the
@@ -23,7 +22,7 @@ func ExampleReplayTrace() {
 	_ = tr.Flush()
 
 	fresh, _ := emu.New(cfg)
-	n, err := lua.ReplayTrace(fresh, bytes.NewReader(trace.Bytes()), lua.ReplayOptions{Before: 2, HasBefore: true})
+	n, err := emu.ReplayTrace(fresh, bytes.NewReader(trace.Bytes()), emu.ReplayOptions{Before: 2, HasBefore: true})
 	buf := make([]byte, 4)
 	_ = fresh.Peek(0, buf)
 	fmt.Printf("%d operations applied, err %v: %q\n", n, err, buf)
