@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashemu/flashemu/lua"
+	"github.com/flashemu/flashemu/luatest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -74,7 +74,7 @@ func TestLuaAPIDocExamples(t *testing.T) {
 			if ex.test {
 				require.NoError(t, os.WriteFile("example_test.lua", []byte(ex.src), 0o644))
 				var fails docFailures
-				sum := lua.RunTests(context.Background(), []string{"example_test.lua"}, lua.TestOptions{}, &fails)
+				sum := luatest.RunTests(context.Background(), []string{"example_test.lua"}, luatest.TestOptions{}, &fails)
 				assert.True(t, sum.OK() && sum.Passed > 0, "docs/lua-api.md test example at line %d: %s %v", ex.line, sum, fails)
 				return
 			}
@@ -126,10 +126,10 @@ type docFailures []string
 
 func (f *docFailures) FileStart(string)         {}
 func (f *docFailures) TestStart(string, string) {}
-func (f *docFailures) TestDone(r lua.TestResult) {
-	if r.Status != lua.Pass {
+func (f *docFailures) TestDone(r luatest.TestResult) {
+	if r.Status != luatest.Pass {
 		*f = append(*f, r.Name+": "+r.Msg)
 	}
 }
 func (f *docFailures) FileDone(string, bool, time.Duration) {}
-func (f *docFailures) Done(lua.Summary)                     {}
+func (f *docFailures) Done(luatest.Summary)                 {}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/flashemu/flashemu/cmd/flashemu/cli"
-	"github.com/flashemu/flashemu/lua"
+	"github.com/flashemu/flashemu/luatest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -140,14 +140,14 @@ type failures struct{ names, msgs []string }
 
 func (f *failures) FileStart(string)         {}
 func (f *failures) TestStart(string, string) {}
-func (f *failures) TestDone(r lua.TestResult) {
-	if r.Status == lua.Fail {
+func (f *failures) TestDone(r luatest.TestResult) {
+	if r.Status == luatest.Fail {
 		f.names = append(f.names, r.Name)
 		f.msgs = append(f.msgs, r.Msg)
 	}
 }
 func (f *failures) FileDone(string, bool, time.Duration) {}
-func (f *failures) Done(lua.Summary)                     {}
+func (f *failures) Done(luatest.Summary)                 {}
 
 func TestScenarioTestScriptsCatchTheirBugs(t *testing.T) {
 	tests := []struct {
@@ -210,7 +210,7 @@ func TestScenarioTestScriptsCatchTheirBugs(t *testing.T) {
 			t.Parallel()
 			path := patchedScript(t, tc.script, tc.old, tc.new)
 			var f failures
-			sum := lua.RunTests(context.Background(), []string{path}, lua.TestOptions{Timeout: time.Minute}, &f)
+			sum := luatest.RunTests(context.Background(), []string{path}, luatest.TestOptions{Timeout: time.Minute}, &f)
 			t.Logf("%s; failed: %q", sum, f.names)
 			require.Equal(t, []string{tc.test}, f.names, "exactly the patched test must fail")
 			assert.Contains(t, f.msgs[0], tc.want)

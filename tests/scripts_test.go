@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/flashemu/flashemu/lua"
+	"github.com/flashemu/flashemu/luatest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -36,33 +37,33 @@ type goReporter struct {
 
 func (g *goReporter) FileStart(string)         {}
 func (g *goReporter) TestStart(string, string) {}
-func (g *goReporter) TestDone(r lua.TestResult) {
+func (g *goReporter) TestDone(r luatest.TestResult) {
 	name, _ := filepath.Rel(g.base, r.File)
 	g.t.Run(name+"/"+r.Name, func(t *testing.T) {
 		if r.Output != "" {
 			t.Log(strings.TrimRight(r.Output, "\n"))
 		}
 		switch r.Status {
-		case lua.Fail:
+		case luatest.Fail:
 			t.Error(r.Msg)
-		case lua.Skip:
+		case luatest.Skip:
 			t.Skip(r.Msg)
 		}
 	})
 }
 func (g *goReporter) FileDone(string, bool, time.Duration) {}
-func (g *goReporter) Done(lua.Summary)                     {}
+func (g *goReporter) Done(luatest.Summary)                 {}
 
 func TestLuaTestScripts(t *testing.T) {
 	dir := scriptsDir(t)
-	files, err := lua.DiscoverTests([]string{dir})
+	files, err := luatest.DiscoverTests([]string{dir})
 	require.NoError(t, err)
 	if len(files) == 0 {
 		t.Skip("no scripts/*_test.lua yet")
 	}
 	// Scripts that write files write them into a scratch directory.
 	t.Chdir(t.TempDir())
-	sum := lua.RunTests(context.Background(), files, lua.TestOptions{Timeout: 2 * time.Minute}, &goReporter{t: t, base: dir})
+	sum := luatest.RunTests(context.Background(), files, luatest.TestOptions{Timeout: 2 * time.Minute}, &goReporter{t: t, base: dir})
 	t.Logf("%s", sum)
 }
 

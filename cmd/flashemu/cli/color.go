@@ -3,7 +3,7 @@ package cli
 import (
 	"io"
 
-	"github.com/flashemu/flashemu/lua"
+	"github.com/flashemu/flashemu/luatest"
 )
 
 // colors styles verdicts and IDs with ANSI escapes when the output is a
@@ -31,11 +31,11 @@ func (c colors) pass(s string) string { return c.wrap("32", s) }
 func (c colors) id(s string) string   { return c.wrap("1", s) }
 
 // status colours a test result word: FAIL red, PASS green, SKIP yellow.
-func (c colors) status(st lua.Status, word string) string {
+func (c colors) status(st luatest.Status, word string) string {
 	switch st {
-	case lua.Fail:
+	case luatest.Fail:
 		return c.fail(word)
-	case lua.Pass:
+	case luatest.Pass:
 		return c.pass(word)
 	}
 	return c.wrap("33", word)

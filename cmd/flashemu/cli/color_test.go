@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/flashemu/flashemu/lua"
+	"github.com/flashemu/flashemu/luatest"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -12,12 +12,12 @@ import (
 // are on (a terminal without NO_COLOR).
 func TestColorStatus(t *testing.T) {
 	on, off := colors{on: true}, colors{}
-	assert.Equal(t, "\x1b[1;31mFAIL\x1b[0m", on.status(lua.Fail, "FAIL"))
-	assert.Equal(t, "\x1b[32mPASS\x1b[0m", on.status(lua.Pass, "PASS"))
-	assert.Equal(t, "SKIP", off.status(lua.Skip, "SKIP"))
+	assert.Equal(t, "\x1b[1;31mFAIL\x1b[0m", on.status(luatest.Fail, "FAIL"))
+	assert.Equal(t, "\x1b[32mPASS\x1b[0m", on.status(luatest.Pass, "PASS"))
+	assert.Equal(t, "SKIP", off.status(luatest.Skip, "SKIP"))
 	var b bytes.Buffer
-	r := &lua.TextReporter{W: &b, Style: on.status}
-	r.TestDone(lua.TestResult{File: "a_test.lua", Name: "x", Status: lua.Fail, Msg: "a_test.lua:1: boom"})
+	r := &luatest.TextReporter{W: &b, Style: on.status}
+	r.TestDone(luatest.TestResult{File: "a_test.lua", Name: "x", Status: luatest.Fail, Msg: "a_test.lua:1: boom"})
 	assert.Contains(t, b.String(), "--- \x1b[1;31mFAIL\x1b[0m: a_test.lua/x")
 	assert.Equal(t, colors{}, colorsFor(&b, func(string) string { return "" }), "a buffer is not a terminal")
 }

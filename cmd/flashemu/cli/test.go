@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/flashemu/flashemu/lua"
+	"github.com/flashemu/flashemu/luatest"
 )
 
 // cmdTest is flashemu test [PATH...]: discover *_test.lua files and run
@@ -21,7 +22,7 @@ func cmdTest(c *invocation) error {
 	if err != nil {
 		return err
 	}
-	to := lua.TestOptions{State: opts, Timeout: timeout}
+	to := luatest.TestOptions{State: opts, Timeout: timeout}
 	if re := c.p.str("run", ""); re != "" {
 		to.Run, err = regexp.Compile(re)
 		if err != nil {
@@ -38,7 +39,7 @@ func cmdTest(c *invocation) error {
 	} else if ok {
 		to.Shard = sh
 	}
-	files, err := lua.DiscoverTests(c.p.pos)
+	files, err := luatest.DiscoverTests(c.p.pos)
 	if err != nil {
 		return err
 	}
@@ -49,16 +50,16 @@ func cmdTest(c *invocation) error {
 		}
 		return fmt.Errorf("no *_test.lua files in %s", where)
 	}
-	var rep lua.MultiReporter
+	var rep luatest.MultiReporter
 	if c.p.boolean("json") {
-		rep = append(rep, &lua.JSONReporter{W: c.env.Stdout})
+		rep = append(rep, &luatest.JSONReporter{W: c.env.Stdout})
 	} else {
 		col := colorsFor(c.env.Stdout, c.env.Getenv)
-		rep = append(rep, &lua.TextReporter{W: c.env.Stdout, Style: col.status})
+		rep = append(rep, &luatest.TextReporter{W: c.env.Stdout, Style: col.status})
 	}
-	var junit *lua.JUnitReporter
+	var junit *luatest.JUnitReporter
 	if path := c.p.str("junit", ""); path != "" {
-		junit = &lua.JUnitReporter{}
+		junit = &luatest.JUnitReporter{}
 		rep = append(rep, junit)
 	}
 	trace, err := c.startTrace(&to.State)
@@ -67,7 +68,7 @@ func cmdTest(c *invocation) error {
 	}
 	ctx, stop := c.interruptible(context.Background())
 	defer stop()
-	sum := lua.RunTests(ctx, files, to, rep)
+	sum := luatest.RunTests(ctx, files, to, rep)
 	if err := c.commitTrace(trace, nil); err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package lua
+package luatest
 
 import (
 	"bufio"
@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashemu/flashemu/shard"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -148,56 +149,14 @@ func TestShardsPartition(t *testing.T) {
 		for _, name := range names {
 			hits := 0
 			for i := 0; i < n; i++ {
-				if (Shard{Index: i, Total: n}).Selects(name) {
+				if (shard.Shard{Index: i, Total: n}).Selects(name) {
 					hits++
 				}
 			}
 			require.Equal(t, 1, hits, "%s in %d shards", name, n)
 		}
 	}
-	assert.True(t, Shard{}.Selects("anything"))
-}
-
-func TestParseShard(t *testing.T) {
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	tests := []struct {
-		in   string
-		env  map[string]string
-		want Shard
-		err  bool
-	}{
-		{in: "0/2", want: Shard{Index: 0, Total: 2}},
-		{in: "3/4", want: Shard{Index: 3, Total: 4}},
-		{in: "4/4", err: true},
-		{in: "-1/4", err: true},
-		{in: "1/0", err: true},
-		{in: "x/2", err: true},
-		{in: "3", env: map[string]string{"JOB_COMPLETION_INDEX": "2"}, want: Shard{Index: 2, Total: 3}},
-		{in: "3", env: map[string]string{"TEST_SHARD_INDEX": "1", "JOB_COMPLETION_INDEX": "2"}, want: Shard{Index: 1, Total: 3}},
-		{in: "3", err: true},
-	}
-	for _, tt := range tests {
-		got, err := ParseShard(tt.in, env(tt.env))
-		if tt.err {
-			assert.ErrorIs(t, err, ErrBadShard, tt.in)
-			continue
-		}
-		require.NoError(t, err, tt.in)
-		assert.Equal(t, tt.want, got, tt.in)
-	}
-	status := filepath.Join(t.TempDir(), "status")
-	sh, ok, err := ShardFromEnv(env(map[string]string{"TEST_TOTAL_SHARDS": "4", "TEST_SHARD_INDEX": "2", "TEST_SHARD_STATUS_FILE": status}))
-	require.NoError(t, err)
-	assert.True(t, ok)
-	assert.Equal(t, Shard{Index: 2, Total: 4}, sh)
-	assert.FileExists(t, status)
-	sh, ok, err = ShardFromEnv(env(map[string]string{"JOB_COMPLETION_INDEX": "1", "FLASHEMU_TOTAL_SHARDS": "2"}))
-	require.NoError(t, err)
-	assert.True(t, ok)
-	assert.Equal(t, Shard{Index: 1, Total: 2}, sh)
-	_, ok, err = ShardFromEnv(env(nil))
-	assert.NoError(t, err)
-	assert.False(t, ok)
+	assert.True(t, shard.Shard{}.Selects("anything"))
 }
 
 func TestJSONReporterMatchesTest2JSON(t *testing.T) {

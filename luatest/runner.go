@@ -1,4 +1,4 @@
-package lua
+package luatest
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flashemu/flashemu/lua"
 	"github.com/flashemu/flashemu/shard"
 )
 
@@ -85,56 +86,16 @@ type Reporter interface {
 	Done(s Summary)
 }
 
-// Shard selects a deterministic subset of tests: a test belongs to shard
-// Index (0-based) of Total when the FNV-1a hash of its full name modulo
-// Total is Index (shard.Shard.Selects). The zero value selects everything.
-type Shard = shard.Shard
-
-// ErrBadShard is returned by ParseShard.
-//
-// Deprecated: use shard.ErrBad.
-var ErrBadShard = shard.ErrBad
-
-// ParseShard parses "I/N" (0 <= I < N; a bare "N" takes the index from
-// the environment) with shard.Parse; its errors read without the package
-// prefix, as users see them after a flag name.
-func ParseShard(s string, getenv func(string) string) (Shard, error) {
-	sh, err := shard.Parse(s, getenv)
-	return sh, unprefixed(err)
-}
-
-// ShardFromEnv reads the sharding environment (Bazel, Kubernetes) with
-// shard.FromEnv; its errors read without the package prefix, as users see
-// them after a flag name.
-func ShardFromEnv(getenv func(string) string) (Shard, bool, error) {
-	sh, ok, err := shard.FromEnv(getenv)
-	return sh, ok, unprefixed(err)
-}
-
-// unprefixed drops the "shard: " package prefix from a shard error's text
-// (users see `--shard: bad shard "2/2": ...`); errors.Is still matches.
-func unprefixed(err error) error {
-	if err == nil {
-		return nil
-	}
-	return shardError{err}
-}
-
-type shardError struct{ err error }
-
-func (e shardError) Error() string { return strings.TrimPrefix(e.err.Error(), "shard: ") }
-func (e shardError) Unwrap() error { return e.err }
-
 // TestOptions configure RunTests.
 type TestOptions struct {
 	// Run, if set, selects tests whose full name ("file/describe/it")
 	// matches (unanchored, like go test -run on one level).
 	Run *regexp.Regexp
 	// Shard selects a deterministic subset.
-	Shard Shard
+	Shard shard.Shard
 	// State is the base options of each test's fresh state (AllowIO,
 	// MemoryLimit, ...). Stdout, Script, Args and TestMode are set per test.
-	State Options
+	State lua.Options
 	// Timeout bounds each test (its file's top level plus the test); 0 = none.
 	Timeout time.Duration
 }
@@ -227,7 +188,7 @@ func runFile(ctx context.Context, file string, opts TestOptions, rep Reporter, s
 		rep.TestStart(file, "(load)")
 		record(TestResult{File: file, Name: "(load)", Status: Fail, Msg: err.Error(), Output: out, Elapsed: time.Since(t), Error: true})
 	}
-	prog, err := Compile(file)
+	prog, err := lua.Compile(file)
 	if err != nil {
 		loadFail(err, "", fstart)
 		rep.FileDone(file, true, time.Since(fstart))
@@ -261,7 +222,7 @@ func runFile(ctx context.Context, file string, opts TestOptions, rep Reporter, s
 // testState makes a test-mode state for prog printing into buf, and runs
 // its top level under the per-test timeout. It returns the context for
 // the rest of the test.
-func testState(ctx context.Context, prog *Program, opts TestOptions, buf *bytes.Buffer) (*State, context.Context, context.CancelFunc, error) {
+func testState(ctx context.Context, prog *lua.Program, opts TestOptions, buf *bytes.Buffer) (*lua.State, context.Context, context.CancelFunc, error) {
 	so := opts.State
 	so.Stdout = buf
 	so.TestMode = true
@@ -269,7 +230,7 @@ func testState(ctx context.Context, prog *Program, opts TestOptions, buf *bytes.
 	so.Args = nil
 	cancel := func() {}
 	if opts.Timeout > 0 {
-		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("%w after %v", ErrTimeout, opts.Timeout))
+		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("%w after %v", lua.ErrTimeout, opts.Timeout))
 	}
 	s, err := prog.NewState(so)
 	if err != nil {
@@ -285,7 +246,7 @@ func testState(ctx context.Context, prog *Program, opts TestOptions, buf *bytes.
 }
 
 // collect runs the file's top level once and lists its test names.
-func collect(ctx context.Context, prog *Program, opts TestOptions) ([]string, string, error) {
+func collect(ctx context.Context, prog *lua.Program, opts TestOptions) ([]string, string, error) {
 	var buf bytes.Buffer
 	opts.State.Trace = nil // only the tests' own runs are traced
 	s, _, cancel, err := testState(ctx, prog, opts, &buf)
@@ -294,15 +255,11 @@ func collect(ctx context.Context, prog *Program, opts TestOptions) ([]string, st
 	}
 	defer cancel()
 	defer s.Close()
-	names := make([]string, len(s.tests.cases))
-	for i, tc := range s.tests.cases {
-		names[i] = tc.name
-	}
-	return names, buf.String(), nil
+	return s.TestNames(), buf.String(), nil
 }
 
 // runOne runs test number i (named name) of prog in a fresh state.
-func runOne(ctx context.Context, prog *Program, opts TestOptions, i int, name string) TestResult {
+func runOne(ctx context.Context, prog *lua.Program, opts TestOptions, i int, name string) TestResult {
 	start := time.Now()
 	var buf bytes.Buffer
 	r := TestResult{File: prog.Path, Name: name}
@@ -316,15 +273,15 @@ func runOne(ctx context.Context, prog *Program, opts TestOptions, i int, name st
 	}
 	defer cancel()
 	defer s.Close()
-	if i >= len(s.tests.cases) || s.tests.cases[i].name != name {
+	if names := s.TestNames(); i >= len(names) || names[i] != name {
 		r.Status, r.Msg = Fail, "test declarations differ between runs of the file (declare tests deterministically)"
 	} else {
-		skip, fail := s.runCase(tctx, s.tests.cases[i])
+		o := s.RunTest(tctx, i)
 		switch {
-		case fail != nil:
-			r.Status, r.Msg, r.Error = Fail, fail.Error(), !s.tests.isExpectation(fail)
-		case skip != nil:
-			r.Status, r.Msg = Skip, skip.reason
+		case o.Err != nil:
+			r.Status, r.Msg, r.Error = Fail, o.Err.Error(), !o.Expectation
+		case o.Skipped:
+			r.Status, r.Msg = Skip, o.Reason
 		default:
 			r.Status = Pass
 		}

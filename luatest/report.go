@@ -1,4 +1,4 @@
-package lua
+package luatest
 
 import (
 	"encoding/json"
