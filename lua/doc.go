@@ -97,14 +97,9 @@
 //
 // # Tests
 //
-// RunTests runs *_test.lua files (DiscoverTests finds them): describe, it,
-// before_each, after_each, skip and expect(v):eq/ne/same/bytes/err/truthy/
-// falsy/matches/power_loss. Every test runs in a fresh state: the file's
-// top level runs again and then only that test with its hooks. Results go
-// to a Reporter: TextReporter (go test -v style lines and the summary
-// "N passed, N failed, N skipped"), JSONReporter (go test -json events),
-// JUnitReporter (XML, written atomically). Shard selects a deterministic
-// subset by a hash of the test's name; ParseShard and ShardFromEnv read
-// "I/N", Bazel's TEST_TOTAL_SHARDS/TEST_SHARD_INDEX and Kubernetes'
-// JOB_COMPLETION_INDEX.
+// The test vocabulary (describe, it, before_each, after_each, skip,
+// expect) is bound here; package luatest discovers and runs *_test.lua
+// files through State.TestNames and State.RunTest (each test in a fresh
+// state) and reports them. ParseShard and ShardFromEnv read "I/N", Bazel's
+// TEST_TOTAL_SHARDS/TEST_SHARD_INDEX and Kubernetes' JOB_COMPLETION_INDEX.
 package lua

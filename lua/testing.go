@@ -12,7 +12,7 @@ import (
 
 // The busted-style test vocabulary: describe, it, before_each, after_each,
 // skip and expect. In a test state (Options.TestMode) describe/it only
-// collect tests; the runner (RunTests) then runs each one in a fresh state.
+// collect tests; the runner (package luatest) then runs each one in a fresh state.
 // In a plain state (flashemu run) it() runs its body at once.
 
 func init() {
