@@ -49,6 +49,7 @@ type SweepBinding struct {
 
 	mu      sync.Mutex
 	workers []*State
+	idle    []*checkState   // pristine states no check runs in
 	busy    map[*State]bool // states a check is running in
 	closed  bool
 
@@ -116,6 +117,7 @@ func (b *SweepBinding) Close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.closed = true
+	b.idle = nil
 	keep := b.workers[:0]
 	for _, w := range b.workers {
 		if b.busy[w] {
@@ -254,29 +256,32 @@ func (b *SweepBinding) workload(ctx context.Context, d *emu.Device, ack func(any
 // checkFactory makes worker w's check. Every check starts from the
 // script's pristine top-level state (globals, package.loaded, upvalues of
 // top-level locals): nothing a previous check (or the workload, in a
-// replay) did to Lua state is visible to it. isolatedCheck is the one seam
+// replay) did to Lua state is visible to it. checkState (below) is the one seam
 // that provides that.
 func (b *SweepBinding) checkFactory(worker int) (faults.CheckContextFunc, error) {
-	ic := &isolatedCheck{b: b}
-	// Make the first state now so that a script error surfaces as the
-	// factory's error, before any branch runs.
-	if err := ic.prepare(); err != nil {
+	// Make (or take) a pristine state now so that a script error surfaces
+	// as the factory's error, before any branch runs; it goes back to the
+	// pool for the first check.
+	cs, err := b.takeState()
+	if err != nil {
 		return nil, err
 	}
-	return ic.check, nil
+	b.putState(cs)
+	return b.check, nil
 }
 
-// isolatedCheck runs a worker's checks, each in a pristine state.
-//
-// It makes one state per worker, runs the script's top level in it
-// (definition mode) and checkpoints it; after each check it rolls the state
-// back to that checkpoint (State.Rollback: the Lua heap, math.random, the
-// devices made at the top level). A state that cannot be checkpointed (see
-// State.Checkpoint), or whose rollback fails, is closed and a new one made
-// for the next check: slower, equally pristine.
-type isolatedCheck struct {
-	b     *SweepBinding
-	ws    *State    // the pristine state the next check runs in; nil: make one
+// checkState is a pristine state checks run in: one made from the program,
+// the script's top level run in it (definition mode) and checkpointed.
+// After each check it is rolled back to that checkpoint (State.Rollback:
+// the Lua heap, math.random, the devices made at the top level) and goes
+// back to the binding's pool of idle states, so the states in use are
+// bounded by the checks running at once, however often the engine asks
+// for a check (a replay, --verify, shrinking each ask again). A state that
+// cannot be checkpointed (see State.Checkpoint), or whose rollback fails,
+// is closed after its check: the next one is made afresh, slower, equally
+// pristine.
+type checkState struct {
+	ws    *State
 	def   *SweepDef // the sweep's definition in ws
 	where string
 	// rollback is set while ws holds a checkpoint to roll back to.
@@ -286,44 +291,70 @@ type isolatedCheck struct {
 	cache ackCache
 }
 
-// prepare makes a pristine state with the definition pass run.
-func (ic *isolatedCheck) prepare() error {
-	b := ic.b
+// takeState returns an idle pristine state, or makes one.
+func (b *SweepBinding) takeState() (*checkState, error) {
+	b.mu.Lock()
+	if n := len(b.idle); n > 0 {
+		cs := b.idle[n-1]
+		b.idle = b.idle[:n-1]
+		b.mu.Unlock()
+		return cs, nil
+	}
+	b.mu.Unlock()
+	return b.newCheckState()
+}
+
+// putState returns a pristine state to the pool (or closes it when the
+// binding is closed).
+func (b *SweepBinding) putState(cs *checkState) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		b.closeLocked(cs.ws)
+		return
+	}
+	b.idle = append(b.idle, cs)
+}
+
+// newCheckState makes a pristine state with the definition pass run.
+func (b *SweepBinding) newCheckState() (*checkState, error) {
 	ws, err := b.prog.NewState(b.wopts)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b.checkStates.Add(1)
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
 		ws.Close()
-		return errors.New("sweep binding closed")
+		return nil, errors.New("sweep binding closed")
 	}
 	b.workers = append(b.workers, ws)
 	b.mu.Unlock()
 	if err := runDefinitionPass(b.ctx, b.prog, ws); err != nil {
-		ic.release(ws)
-		return fmt.Errorf("check state: running %s: %w", b.prog.Path, err)
+		b.release(ws)
+		return nil, fmt.Errorf("check state: running %s: %w", b.prog.Path, err)
 	}
 	def := ws.Sweep(b.Def.Name)
 	if def == nil {
-		ic.release(ws)
-		return fmt.Errorf("check state: %s does not define sweep %q at its top level (check states run the script's top level up to its first sweep.run)", b.prog.Path, b.Def.Name)
+		b.release(ws)
+		return nil, fmt.Errorf("check state: %s does not define sweep %q at its top level (check states run the script's top level up to its first sweep.run)", b.prog.Path, b.Def.Name)
 	}
 	sweepsOf(ws).inCheck = true
 	proto := def.check.Proto
-	ic.ws, ic.def, ic.cache = ws, def, ackCache{}
-	ic.where = fmt.Sprintf("%s:%d", proto.SourceName, proto.LineDefined)
-	ic.rollback = ws.Checkpoint() == nil
-	return nil
+	return &checkState{ws: ws, def: def, where: fmt.Sprintf("%s:%d", proto.SourceName, proto.LineDefined),
+		rollback: ws.Checkpoint() == nil}, nil
 }
 
 // release closes ws and forgets it (unless Close already did).
-func (ic *isolatedCheck) release(ws *State) {
-	b := ic.b
+func (b *SweepBinding) release(ws *State) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.closeLocked(ws)
+}
+
+// closeLocked closes ws and forgets it; b.mu is held.
+func (b *SweepBinding) closeLocked(ws *State) {
 	delete(b.busy, ws)
 	for i, w := range b.workers {
 		if w == ws {
@@ -334,23 +365,23 @@ func (ic *isolatedCheck) release(ws *State) {
 	}
 }
 
-// done ends a check: the state is rolled back for the next check, or
-// closed (no checkpoint, a failed rollback, a timed-out or cancelled check
-// whose Lua call may have stopped anywhere, or a closed binding).
-func (ic *isolatedCheck) done(ctx context.Context, ws *State) {
-	b := ic.b
-	if ic.rollback && ctx.Err() == nil {
-		// Under b.mu, so that Close cannot close ws mid-rollback.
+// checkDone ends a check: the state is rolled back and returned to the
+// pool, or closed (no checkpoint, a failed rollback, a timed-out or
+// cancelled check whose Lua call may have stopped anywhere, or a closed
+// binding).
+func (b *SweepBinding) checkDone(ctx context.Context, cs *checkState) {
+	if cs.rollback && ctx.Err() == nil {
+		// Under b.mu, so that Close cannot close the state mid-rollback.
 		b.mu.Lock()
-		if !b.closed && ws.Rollback() == nil {
-			delete(b.busy, ws)
+		if !b.closed && cs.ws.Rollback() == nil {
+			delete(b.busy, cs.ws)
+			b.idle = append(b.idle, cs)
 			b.mu.Unlock()
 			return
 		}
 		b.mu.Unlock()
 	}
-	ic.ws, ic.def, ic.rollback = nil, nil, false
-	ic.release(ws)
+	b.release(cs.ws)
 }
 
 // check runs the check once in a pristine state, then returns the state to
@@ -360,27 +391,25 @@ func (ic *isolatedCheck) done(ctx context.Context, ws *State) {
 // cancellation and at Options.CheckTimeout); the state is marked busy while
 // the check runs, so that Close, racing with a timed-out check the engine
 // gave up waiting for, leaves the state to this goroutine to close.
-func (ic *isolatedCheck) check(ctx context.Context, d *emu.Device, acked []any) error {
-	if ic.ws == nil {
-		if err := ic.prepare(); err != nil {
-			return err
-		}
+func (b *SweepBinding) check(ctx context.Context, d *emu.Device, acked []any) error {
+	cs, err := b.takeState()
+	if err != nil {
+		return err
 	}
-	ws, def, where := ic.ws, ic.def, ic.where
-	b := ic.b
+	ws := cs.ws
 	b.mu.Lock()
 	if b.busy == nil {
 		b.busy = make(map[*State]bool)
 	}
 	b.busy[ws] = true
 	b.mu.Unlock()
-	defer ic.done(ctx, ws)
+	defer b.checkDone(ctx, cs)
 	b.lastAcked.Store(int64(len(acked)))
-	rets, err := ws.Call(ctx, def.check, ws.NewDevice(d), ic.cache.table(ws.L, acked))
+	rets, err := ws.Call(ctx, cs.def.check, ws.NewDevice(d), cs.cache.table(ws.L, acked))
 	if err != nil {
-		return locateCheckError(err, where)
+		return locateCheckError(err, cs.where)
 	}
-	return checkVerdict(ws.L, where, rets)
+	return checkVerdict(ws.L, cs.where, rets)
 }
 
 // checkVerdict turns a check's return values into its verdict: it fails

@@ -135,3 +135,23 @@ print("still here")`)
 	require.NoError(t, err)
 	assert.Regexp(t, `^false\t.*workload timed out after 200ms \(stopped at t.lua:4: timeout\)\nstill here\n$`, out)
 }
+
+// TestSweepVerifyReusesCheckStates: a --verify run asks the engine for a
+// check once per replayed branch; the states stay pooled, so the number
+// made is bounded by the checks running at once, not by the branches
+// (a state per replay grew the heap past the 1 GiB limit on a full verify).
+func TestSweepVerifyReusesCheckStates(t *testing.T) {
+	prog, err := CompileString("rb.lua", fmt.Sprintf(rollbackScript, "", ""))
+	require.NoError(t, err)
+	s, err := LoadSweeps(context.Background(), prog, Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	b, err := s.BindSweep(context.Background(), s.Sweep("rb"), SweepConfig{})
+	require.NoError(t, err)
+	defer b.Close()
+	vr, err := faults.Verify(context.Background(), b.Sweep, faults.Options{Jobs: 2, NoDedup: true}, faults.VerifyOptions{Jobs: 2})
+	require.NoError(t, err)
+	require.True(t, vr.OK(), "%v", vr.Disagreements)
+	require.Greater(t, vr.Replayed, 4)
+	assert.LessOrEqual(t, b.checkStates.Load(), int64(4), "states made for %d replays", vr.Replayed)
+}
