@@ -55,7 +55,8 @@
 // and Close in one call. Modules the script requires are compiled once per
 // Program too.
 //
-// Bindings written outside this file set (e.g. the sweep module) reach the
+// Bindings written outside this package (e.g. the sweep module) check their
+// arguments with ArgsOf and Fields (binding.go: lua's own messages), reach the
 // objects behind Lua values with DeviceOf and AreaOf, make new ones with
 // State.NewDevice and State.NewArea, and use State.L for gopher-lua calls.
 // A device made in Lua is a *Device whose Dev field is the *emu.Device (its
@@ -63,15 +64,9 @@
 //
 // # Sweeps
 //
-// The sweep module (sweep.go, sweep_bind.go, sweep_run.go) binds the faults
-// sweep engine: sweep.define records a sweep, sweep.run runs it and returns
-// a result table. LoadSweeps runs a script's top level in definition mode
-// (describe/it collect, the first sweep.run stops it) for flashemu sweep,
-// and State.BindSweep turns a definition into a faults.Sweep whose device,
-// setup and workload run in the defining state and whose checks run on
-// per-worker states made from the same Program (the script's top level run
-// once per worker, the check looked up by sweep name). docs/lua-api.md
-// documents the Lua side.
+// The sweep module (sweep.define, sweep.run) is bound in package luasweep
+// through RegisterModule, like any module written outside this package: a
+// program whose scripts use it imports luasweep (the flashemu command does).
 //
 // # Images, traces, reports
 //

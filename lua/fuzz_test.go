@@ -1,19 +1,19 @@
-package lua
+package lua_test
+
+// An external test: it imports luasweep, which registers the sweep module,
+// so the API it fuzzes is the one flashemu scripts see.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/flashemu/flashemu/emu"
-	"github.com/flashemu/flashemu/errno"
+	"github.com/flashemu/flashemu/lua"
+	_ "github.com/flashemu/flashemu/luasweep"
 )
 
 // FuzzLuaAPI calls the Lua API with arbitrary arguments: every module
@@ -38,7 +38,7 @@ func FuzzLuaAPI(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		src := fuzzProgram(targets, in)
-		prog, err := CompileString("fuzz.lua", src)
+		prog, err := lua.CompileString("fuzz.lua", src)
 		if err != nil {
 			t.Fatalf("generated program does not compile: %v\n%s", err, src)
 		}
@@ -46,16 +46,16 @@ func FuzzLuaAPI(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		t.Chdir(t.TempDir())
-		err = prog.Exec(ctx, Options{Stdout: &out, MemoryLimit: 512 << 20})
+		err = prog.Exec(ctx, lua.Options{Stdout: &out, MemoryLimit: 512 << 20})
 		switch {
 		case err == nil:
-		case errors.Is(err, ErrMemoryLimit):
+		case errors.Is(err, lua.ErrMemoryLimit):
 			// Stopped cleanly by the watchdog: the host survived.
-		case errors.Is(err, ErrTimeout), errors.Is(err, ErrInternal):
+		case errors.Is(err, lua.ErrTimeout), errors.Is(err, lua.ErrInternal):
 			t.Fatalf("%v\n%s", err, src)
 		case strings.Contains(err.Error(), "FUZZFAIL"):
 			t.Fatalf("%v\n%s", err, src)
-		case errors.Is(err, ErrExit):
+		case errors.Is(err, lua.ErrExit):
 		default:
 			t.Fatalf("unexpected error outside pcall: %v\n%s", err, src)
 		}
@@ -86,24 +86,22 @@ var fuzzSkip = map[string]bool{
 	"sweep.run": true, // runs a whole sweep engine
 }
 
-// fuzzTargets lists every bound function in a stable order.
+// fuzzTargets lists every bound function in a stable order: the module
+// functions, global helpers and userdata methods lua.Docs lists (the
+// REPL's :help), the methods once per receiver variable.
 func fuzzTargets() []fuzzTarget {
 	var out []fuzzTarget
-	for _, m := range modules {
-		for _, fn := range m.funcs {
-			name := m.name + "." + fn.name
-			if !fuzzSkip[name] {
-				out = append(out, fuzzTarget{name: name, fn: name})
-			}
-		}
-	}
-	for _, g := range globals {
-		out = append(out, fuzzTarget{name: g.name, fn: g.name})
-	}
-	for _, ty := range types {
-		for _, recv := range fuzzReceivers[ty.short] {
-			for _, m := range ty.methods {
-				out = append(out, fuzzTarget{name: ty.short + ":" + m.name + "(" + recv + ")", fn: recv + "." + m.name, recv: recv})
+	for _, m := range lua.Docs() {
+		for _, fn := range m.Funcs {
+			switch {
+			case m.Methods:
+				for _, recv := range fuzzReceivers[m.Name] {
+					out = append(out, fuzzTarget{name: m.Name + ":" + fn.Name + "(" + recv + ")", fn: recv + "." + fn.Name, recv: recv})
+				}
+			case m.Name == "_G":
+				out = append(out, fuzzTarget{name: fn.Name, fn: fn.Name})
+			case !fuzzSkip[m.Name+"."+fn.Name]:
+				out = append(out, fuzzTarget{name: m.Name + "." + fn.Name, fn: m.Name + "." + fn.Name})
 			}
 		}
 	}
@@ -193,49 +191,12 @@ func TestFuzzTargetsCoverTheAPI(t *testing.T) {
 			t.Errorf("fuzz targets lack %s", want)
 		}
 	}
-	for _, ty := range types {
-		if len(ty.methods) > 0 && len(fuzzReceivers[ty.short]) == 0 && !strings.HasPrefix(ty.name, "flashemu.bench") {
-			t.Errorf("no fuzz receiver for %s methods", ty.short)
+	for _, m := range lua.Docs() {
+		if m.Methods && len(m.Funcs) > 0 && len(fuzzReceivers[m.Name]) == 0 {
+			t.Errorf("no fuzz receiver for %s methods", m.Name)
 		}
 	}
 	if len(targets) < 140 {
 		t.Errorf("only %d targets", len(targets))
 	}
-}
-
-// FuzzReplayTrace feeds arbitrary bytes to the trace replayer (flash.replay,
-// flashemu image replay) on a small NOR and NAND device: it must return an
-// error with an errno or apply what it read, never panic; the seeds are
-// real traces (the field dump's and hand-written edge cases).
-func FuzzReplayTrace(f *testing.F) {
-	if b, err := os.ReadFile(filepath.Join("..", "scripts", "testdata", "field_dump.jsonl")); err == nil {
-		lines := bytes.SplitAfter(b, []byte("\n"))
-		f.Add(bytes.Join(lines[:min(40, len(lines))], nil), uint8(0))
-	}
-	f.Add([]byte(`{"test":"a","seq":0,"op":"program","off":0,"len":1,"page":-1,"applied":true,"data":"00"}`+"\n"), uint8(1))
-	f.Add([]byte(`{"seq":0,"op":"erase","off":0,"len":4096,"page":-1,"applied":true}`+"\n"+`{"seq":1,"op":"program_oob","off":0,"len":2,"page":3,"applied":true,"data":"0000"}`), uint8(2))
-	f.Add([]byte(`{"seq":5,"op":"program","off":-1,"len":-1,"page":99999999,"applied":true,"data":"zz"}`), uint8(3))
-	f.Fuzz(func(t *testing.T, trace []byte, mode uint8) {
-		var d *emu.Device
-		var err error
-		if mode%2 == 0 {
-			d, err = emu.New(emu.Config{Kind: emu.NOR, Size: 16384, EraseUnit: 4096, WriteBlock: 1, EraseValue: 0xff})
-		} else {
-			d, err = emu.New(emu.Config{Kind: emu.NAND, PageSize: 512, OOBSize: 16, PagesPerBlock: 4, Blocks: 4})
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		o := emu.ReplayOptions{Before: uint64(mode / 4), HasBefore: mode&2 != 0}
-		if mode&4 != 0 {
-			o.Test = "a"
-		}
-		n, err := emu.ReplayTrace(d, bytes.NewReader(trace), o)
-		if err != nil && (errno.Of(err) >= 0 || err.Error() == "") {
-			t.Fatalf("error without errno or message: %v", err)
-		}
-		if n < 0 {
-			t.Fatalf("applied %d", n)
-		}
-	})
 }

@@ -474,9 +474,13 @@ func checkUD[T any](a args, n int, t *udType) *T {
 // ModuleDoc is one module's help: its name, a one-line description and
 // its functions with signatures.
 type ModuleDoc struct {
-	Name  string
-	Doc   string
-	Funcs []FuncDoc
+	Name string
+	Doc  string
+	// Methods marks a userdata type (Name is its short name, "device"):
+	// Funcs are its methods. Otherwise Name is a module ("_G" for the
+	// global helpers) and Funcs its functions.
+	Methods bool
+	Funcs   []FuncDoc
 }
 
 // FuncDoc is one function's help.
@@ -505,7 +509,7 @@ func Docs() []ModuleDoc {
 		if t.doc == "" {
 			continue
 		}
-		out = append(out, ModuleDoc{Name: t.short, Doc: t.doc, Funcs: conv(t.methods)})
+		out = append(out, ModuleDoc{Name: t.short, Doc: t.doc, Methods: true, Funcs: conv(t.methods)})
 	}
 	if len(globals) > 0 {
 		out = append(out, ModuleDoc{Name: "_G", Doc: "global helpers", Funcs: conv(globals)})

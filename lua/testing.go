@@ -248,7 +248,8 @@ type expectation struct{ vals []glua.LValue }
 
 func (e *expectation) luaType() string { return expectType.name }
 
-var expectType = &udType{name: "flashemu.expectation", short: "expectation"}
+var expectType = &udType{name: "flashemu.expectation", short: "expectation",
+	doc: "what expect(v) returns (in test files): its methods check v"}
 
 func init() {
 	registerType(expectType)

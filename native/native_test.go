@@ -13,6 +13,7 @@ import (
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/faults"
 	"github.com/flashemu/flashemu/lua"
+	"github.com/flashemu/flashemu/luasweep"
 	"github.com/flashemu/flashemu/native"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -55,7 +56,7 @@ func exampleDir(t testing.TB) string {
 
 // sweepScript copies script into a fresh directory with the library built
 // from kv.c, runs the script's definition pass and binds its only sweep.
-func sweepScript(t *testing.T, script, name, lib string, define ...string) (*lua.State, *lua.SweepBinding) {
+func sweepScript(t *testing.T, script, name, lib string, define ...string) (*lua.State, *luasweep.Binding) {
 	t.Helper()
 	dir := t.TempDir()
 	src, err := os.ReadFile(filepath.Join(exampleDir(t), script))
@@ -64,12 +65,12 @@ func sweepScript(t *testing.T, script, name, lib string, define ...string) (*lua
 	buildLib(t, dir, lib, append(define, filepath.Join(exampleDir(t), "kv.c"))...)
 	prog, err := lua.Compile(filepath.Join(dir, script))
 	require.NoError(t, err)
-	s, err := lua.LoadSweeps(context.Background(), prog, lua.Options{})
+	s, err := luasweep.Load(context.Background(), prog, lua.Options{})
 	require.NoError(t, err)
 	t.Cleanup(s.Close)
-	def := s.Sweep(name)
+	def := luasweep.Find(s, name)
 	require.NotNil(t, def, "%s defines no sweep %q", script, name)
-	b, err := s.BindSweep(context.Background(), def, lua.SweepConfig{})
+	b, err := luasweep.Bind(context.Background(), s, def, luasweep.Config{})
 	require.NoError(t, err)
 	t.Cleanup(b.Close)
 	return s, b
@@ -251,10 +252,10 @@ func TestZephyrStorageSweeps(t *testing.T) {
 
 			prog, err := lua.Compile(filepath.Join(dir, script))
 			require.NoError(t, err)
-			s, err := lua.LoadSweeps(context.Background(), prog, lua.Options{})
+			s, err := luasweep.Load(context.Background(), prog, lua.Options{})
 			require.NoError(t, err)
 			defer s.Close()
-			b, err := s.BindSweep(context.Background(), s.Sweep(sub), lua.SweepConfig{})
+			b, err := luasweep.Bind(context.Background(), s, luasweep.Find(s, sub), luasweep.Config{})
 			require.NoError(t, err)
 			defer b.Close()
 			res, err := faults.Run(context.Background(), b.Sweep, faults.Options{Jobs: 2})

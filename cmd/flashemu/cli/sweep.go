@@ -16,6 +16,7 @@ import (
 	"github.com/flashemu/flashemu/faults"
 	"github.com/flashemu/flashemu/internal/atomicfile"
 	"github.com/flashemu/flashemu/lua"
+	"github.com/flashemu/flashemu/luasweep"
 	sweepreport "github.com/flashemu/flashemu/report"
 	"github.com/flashemu/flashemu/shard"
 	"golang.org/x/term"
@@ -55,7 +56,7 @@ type sweepCmd struct {
 	verify  *faults.VerifyOptions
 	junit   *junitReport
 	shard   faults.Shard
-	cfg     lua.SweepConfig
+	cfg     luasweep.Config
 	dumpDir string
 	out     io.Writer
 	errw    io.Writer
@@ -173,23 +174,23 @@ func cmdSweep(c *invocation) error {
 	if err != nil {
 		return err
 	}
-	s, err := lua.LoadSweeps(ctx, prog, opts)
+	s, err := luasweep.Load(ctx, prog, opts)
 	if err != nil {
-		var de *lua.SweepDefinitionError
+		var de *luasweep.DefinitionError
 		if errors.As(err, &de) {
 			return sc.definitionError(de.Err)
 		}
 		return err
 	}
 	defer s.Close()
-	defs := s.Sweeps()
+	defs := luasweep.Defined(s)
 	if len(defs) == 0 {
 		return sc.definitionError(fmt.Errorf("%s defines no sweeps (sweep.define)", sc.script))
 	}
 	if only != "" {
 		return sc.replay(ctx, s, only)
 	}
-	var chosen []*lua.SweepDef
+	var chosen []*luasweep.Def
 	for _, d := range defs {
 		if nameRE == nil || nameRE.MatchString(d.Name) {
 			chosen = append(chosen, d)
@@ -255,7 +256,7 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-func defNames(defs []*lua.SweepDef) string {
+func defNames(defs []*luasweep.Def) string {
 	n := make([]string, len(defs))
 	for i, d := range defs {
 		n[i] = d.Name
@@ -278,7 +279,7 @@ func (sc *sweepCmd) definitionError(err error) error {
 // engineError maps an error of faults.Run/Replay: a Lua error in the
 // user's functions is a script error (1); a definition the engine refuses
 // is a definition error (2).
-func (sc *sweepCmd) engineError(ctx context.Context, d *lua.SweepDef, err error) error {
+func (sc *sweepCmd) engineError(ctx context.Context, d *luasweep.Def, err error) error {
 	if ctx.Err() != nil {
 		if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) {
 			return exitError{code: 1, msg: oneLine(cause.Error())}
@@ -298,9 +299,9 @@ func (sc *sweepCmd) engineError(ctx context.Context, d *lua.SweepDef, err error)
 // after --timeout. With --timeout the workload is bounded too: it runs
 // under a context the engine cancels after the timeout, which stops its
 // Lua call.
-func (sc *sweepCmd) bind(ctx context.Context, s *lua.State, d *lua.SweepDef, cfg lua.SweepConfig) (*lua.SweepBinding, context.CancelFunc, error) {
+func (sc *sweepCmd) bind(ctx context.Context, s *lua.State, d *luasweep.Def, cfg luasweep.Config) (*luasweep.Binding, context.CancelFunc, error) {
 	bctx, cancel := context.WithCancelCause(ctx)
-	b, err := s.BindSweep(bctx, d, cfg)
+	b, err := luasweep.Bind(bctx, s, d, cfg)
 	if err != nil {
 		cancel(nil)
 		return nil, nil, err
@@ -310,7 +311,7 @@ func (sc *sweepCmd) bind(ctx context.Context, s *lua.State, d *lua.SweepDef, cfg
 
 // run runs one sweep (with --verify, verifies it) and prints its failures,
 // disagreements and summary; it returns the number of disagreements.
-func (sc *sweepCmd) run(ctx context.Context, s *lua.State, d *lua.SweepDef, list bool) (*faults.Result, *lua.SweepBinding, int, error) {
+func (sc *sweepCmd) run(ctx context.Context, s *lua.State, d *luasweep.Def, list bool) (*faults.Result, *luasweep.Binding, int, error) {
 	b, cancel, err := sc.bind(ctx, s, d, sc.cfg)
 	if err != nil {
 		return nil, nil, 0, err
@@ -446,7 +447,7 @@ type jsonSummary struct {
 	*faults.Result
 }
 
-func (sc *sweepCmd) printJSON(res *faults.Result, b *lua.SweepBinding) {
+func (sc *sweepCmd) printJSON(res *faults.Result, b *luasweep.Binding) {
 	enc := json.NewEncoder(sc.out)
 	for _, f := range res.Failures {
 		_ = enc.Encode(jsonFailure{Type: "failure", Sweep: res.Name, Script: sc.script, Failure: f, Op: b.FirstOp(f.ID)})
@@ -458,9 +459,9 @@ func (sc *sweepCmd) printJSON(res *faults.Result, b *lua.SweepBinding) {
 func (sc *sweepCmd) replay(ctx context.Context, s *lua.State, id string) error {
 	bid, _ := faults.ParseBranchID(id) // checked by cmdSweep
 	name := bid.Sweep
-	d := s.Sweep(name)
+	d := luasweep.Find(s, name)
 	if d == nil {
-		return usagef("--only %s: %s defines no sweep %q (%s)", id, sc.script, name, defNames(s.Sweeps()))
+		return usagef("--only %s: %s defines no sweep %q (%s)", id, sc.script, name, defNames(luasweep.Defined(s)))
 	}
 	cfg := sc.cfg
 	if !sc.json {
@@ -522,7 +523,7 @@ func (sc *sweepCmd) replay(ctx context.Context, s *lua.State, id string) error {
 	return nil
 }
 
-func (sc *sweepCmd) replayWith(ctx context.Context, b *lua.SweepBinding, id string, tr *traceHook) (*faults.ReplayResult, error) {
+func (sc *sweepCmd) replayWith(ctx context.Context, b *luasweep.Binding, id string, tr *traceHook) (*faults.ReplayResult, error) {
 	o := faults.ReplayOptions{CheckTimeout: sc.timeout}
 	if tr != nil {
 		o.Trace = tr
@@ -533,7 +534,7 @@ func (sc *sweepCmd) replayWith(ctx context.Context, b *lua.SweepBinding, id stri
 // dumpFailures replays up to maxDumps failures of a sweep and dumps them.
 // It binds the sweep afresh: the sweep's own binding is cancelled once the
 // sweep ends (that stops the checks --timeout abandoned).
-func (sc *sweepCmd) dumpFailures(ctx context.Context, s *lua.State, d *lua.SweepDef, res *faults.Result) error {
+func (sc *sweepCmd) dumpFailures(ctx context.Context, s *lua.State, d *luasweep.Def, res *faults.Result) error {
 	if len(res.Failures) == 0 {
 		return nil
 	}
@@ -577,7 +578,7 @@ func reportFormat(path string) string {
 }
 
 // reportOf converts a result (run with ListBranches) for package report.
-func (sc *sweepCmd) reportOf(res *faults.Result, b *lua.SweepBinding) sweepreport.Sweep {
+func (sc *sweepCmd) reportOf(res *faults.Result, b *luasweep.Binding) sweepreport.Sweep {
 	rs := sweepreport.Sweep{Name: res.Name, Script: sc.script, Cuts: res.Cuts, Depth: res.Depth, Seed: res.Seed,
 		Ops: res.WorkloadOps, Branches: res.Checked, Failed: res.Failed, Deduped: res.Deduped, WallNs: res.WallNs,
 		PerOp: make([]sweepreport.OpOutcome, res.WorkloadOps)}

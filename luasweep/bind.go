@@ -1,4 +1,4 @@
-package lua
+package luasweep
 
 import (
 	"context"
@@ -13,11 +13,12 @@ import (
 
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/faults"
+	"github.com/flashemu/flashemu/lua"
 	glua "github.com/yuin/gopher-lua"
 )
 
-// SweepConfig tunes how a definition is bound to the engine.
-type SweepConfig struct {
+// Config tunes how a definition is bound to the engine.
+type Config struct {
 	// Depth overrides the definition's depth when > 0 (flashemu sweep --depth).
 	Depth int
 	// Seed overrides the definition's seed when set (--seed).
@@ -27,30 +28,30 @@ type SweepConfig struct {
 	WorkerStdout io.Writer
 }
 
-// SweepBinding is a sweep definition bound to the faults engine: Sweep is
+// Binding is a sweep definition bound to the faults engine: Sweep is
 // ready for faults.Run and faults.Replay. Its device factory, setup and
 // workload call the Lua functions in the defining state (on the goroutine
 // that calls Run or Replay, which must be the state's); its CheckFactory
 // makes one state per worker from the same compiled Program, runs the
 // script's top level there in definition mode and looks the check up by
 // the sweep's name. Close releases the worker states.
-type SweepBinding struct {
+type Binding struct {
 	// Sweep is the engine's definition.
 	Sweep *faults.Sweep
 	// Def is the Lua definition it was built from.
-	Def *SweepDef
+	Def *Def
 
-	main   *State
+	main   *lua.State
 	L      *glua.LState // the call state (a coroutine's, inside sweep.run)
 	ctx    context.Context
 	nested bool // main is inside a running Lua call (sweep.run)
-	prog   *Program
-	wopts  Options
+	prog   *lua.Program
+	wopts  lua.Options
 
 	mu      sync.Mutex
-	workers []*State
-	idle    []*checkState   // pristine states no check runs in
-	busy    map[*State]bool // states a check is running in
+	workers []*lua.State
+	idle    []*checkState       // pristine states no check runs in
+	busy    map[*lua.State]bool // states a check is running in
 	closed  bool
 
 	cur   glua.LValue // the device value of the current run
@@ -67,23 +68,23 @@ type SweepBinding struct {
 	isolated bool
 }
 
-// BindSweep binds def (defined in s) to the engine. ctx bounds every Lua
+// Bind binds def (defined in s) to the engine. ctx bounds every Lua
 // call the sweep makes (cancellation, timeout). s must have been made by
-// Program.NewState (LoadSweeps does): the check states are made from that
+// Program.NewState (Load does): the check states are made from that
 // program.
-func (s *State) BindSweep(ctx context.Context, def *SweepDef, c SweepConfig) (*SweepBinding, error) {
-	if s.prog == nil {
+func Bind(ctx context.Context, s *lua.State, def *Def, c Config) (*Binding, error) {
+	if s.Program() == nil {
 		return nil, fmt.Errorf("%w: sweep %q: the state has no compiled program to make check states from", faults.ErrBadSweep, def.Name)
 	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return s.bindSweep(s.L, ctx, false, def, c), nil
+	return bind(s, s.L, ctx, false, def, c), nil
 }
 
-func (s *State) bindSweep(L *glua.LState, ctx context.Context, nested bool, def *SweepDef, c SweepConfig) *SweepBinding {
-	b := &SweepBinding{Def: def, main: s, L: L, ctx: ctx, nested: nested, prog: s.prog}
-	b.wopts = s.opts
+func bind(s *lua.State, L *glua.LState, ctx context.Context, nested bool, def *Def, c Config) *Binding {
+	b := &Binding{Def: def, main: s, L: L, ctx: ctx, nested: nested, prog: s.Program()}
+	b.wopts = s.Options()
 	b.wopts.TestMode = true
 	b.wopts.Trace = nil // --trace follows the defining state's first device only
 	b.wopts.Stdout = c.WorkerStdout
@@ -113,7 +114,7 @@ func (s *State) bindSweep(L *glua.LState, ctx context.Context, nested bool, def 
 
 // Close closes the check states (a state a check still runs in is closed
 // by that check when it returns).
-func (b *SweepBinding) Close() {
+func (b *Binding) Close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.closed = true
@@ -132,14 +133,14 @@ func (b *SweepBinding) Close() {
 }
 
 // call calls fn in the defining state.
-func (b *SweepBinding) call(fn *glua.LFunction, args ...glua.LValue) ([]glua.LValue, error) {
+func (b *Binding) call(fn *glua.LFunction, args ...glua.LValue) ([]glua.LValue, error) {
 	return b.callCtx(context.Background(), fn, args...)
 }
 
 // callCtx is call also bounded by ctx (one that is never done, such as
 // context.Background, adds no bound): the engine's per-workload deadline
 // (Options.CheckTimeout).
-func (b *SweepBinding) callCtx(ctx context.Context, fn *glua.LFunction, args ...glua.LValue) ([]glua.LValue, error) {
+func (b *Binding) callCtx(ctx context.Context, fn *glua.LFunction, args ...glua.LValue) ([]glua.LValue, error) {
 	outer := b.ctx
 	if b.nested {
 		outer = b.L.Context()
@@ -179,7 +180,7 @@ func pcallNested(L *glua.LState, fn glua.LValue, args ...glua.LValue) (rets []gl
 	defer func() {
 		if r := recover(); r != nil {
 			L.SetTop(base)
-			rets, err = nil, &Error{Msg: fmt.Sprintf("internal error: %v", r), Kind: ErrInternal}
+			rets, err = nil, &lua.Error{Msg: fmt.Sprintf("internal error: %v", r), Kind: lua.ErrInternal}
 		}
 	}()
 	L.Push(fn)
@@ -188,7 +189,7 @@ func pcallNested(L *glua.LState, fn glua.LValue, args ...glua.LValue) (rets []gl
 	}
 	if perr := L.PCall(len(args), glua.MultRet, nil); perr != nil {
 		L.SetTop(base)
-		return nil, convertError(L.Context(), perr)
+		return nil, lua.ErrorOf(L.Context(), perr)
 	}
 	n := L.GetTop() - base
 	rets = make([]glua.LValue, n)
@@ -199,7 +200,7 @@ func pcallNested(L *glua.LState, fn glua.LValue, args ...glua.LValue) (rets []gl
 	return rets, nil
 }
 
-func (b *SweepBinding) device() (*emu.Device, error) {
+func (b *Binding) device() (*emu.Device, error) {
 	rets, err := b.call(b.Def.device)
 	if err != nil {
 		return nil, err
@@ -208,9 +209,9 @@ func (b *SweepBinding) device() (*emu.Device, error) {
 	if len(rets) > 0 {
 		v = rets[0]
 	}
-	d, ok := DeviceOf(v)
+	d, ok := lua.DeviceOf(v)
 	if !ok {
-		return nil, fmt.Errorf("%s: device() returned %s, want a device (flash.nor{...}, flash.chip(...))", b.Def.Where, typeNameOf(v))
+		return nil, fmt.Errorf("%s: device() returned %s, want a device (flash.nor{...}, flash.chip(...))", b.Def.Where, lua.TypeName(v))
 	}
 	if !sweepsOf(b.main).fresh(d.Dev) {
 		return nil, fmt.Errorf("%s: device() returned a device it returned before: it must make a fresh one on every call", b.Def.Where)
@@ -219,12 +220,12 @@ func (b *SweepBinding) device() (*emu.Device, error) {
 	return d.Dev, nil
 }
 
-func (b *SweepBinding) setupFn(d *emu.Device) error {
+func (b *Binding) setupFn(d *emu.Device) error {
 	_, err := b.call(b.Def.setup, b.cur)
 	return err
 }
 
-func (b *SweepBinding) workload(ctx context.Context, d *emu.Device, ack func(any)) error {
+func (b *Binding) workload(ctx context.Context, d *emu.Device, ack func(any)) error {
 	if b.clock == nil {
 		// The first run is the recording one: remember when each mutating
 		// operation ran, to place time cuts on the operation timeline.
@@ -240,10 +241,10 @@ func (b *SweepBinding) workload(ctx context.Context, d *emu.Device, ack func(any
 	b.ackTo = ack
 	if b.ackFn == nil {
 		b.ackFn = b.L.NewFunction(func(L *glua.LState) int {
-			a := argsOf(L, "ack")
+			a := lua.ArgsOf(L, "ack")
 			v, err := ackToGo(L.Get(1))
 			if err != nil {
-				a.argError(1, err.Error())
+				a.ArgError(1, err.Error())
 			}
 			b.ackTo(v)
 			return 0
@@ -258,7 +259,7 @@ func (b *SweepBinding) workload(ctx context.Context, d *emu.Device, ack func(any
 // top-level locals): nothing a previous check (or the workload, in a
 // replay) did to Lua state is visible to it. checkState (below) is the one seam
 // that provides that.
-func (b *SweepBinding) checkFactory(worker int) (faults.CheckContextFunc, error) {
+func (b *Binding) checkFactory(worker int) (faults.CheckContextFunc, error) {
 	// Make (or take) a pristine state now so that a script error surfaces
 	// as the factory's error, before any branch runs; it goes back to the
 	// pool for the first check.
@@ -281,8 +282,8 @@ func (b *SweepBinding) checkFactory(worker int) (faults.CheckContextFunc, error)
 // is closed after its check: the next one is made afresh, slower, equally
 // pristine.
 type checkState struct {
-	ws    *State
-	def   *SweepDef // the sweep's definition in ws
+	ws    *lua.State
+	def   *Def // the sweep's definition in ws
 	where string
 	// rollback is set while ws holds a checkpoint to roll back to.
 	rollback bool
@@ -292,7 +293,7 @@ type checkState struct {
 }
 
 // takeState returns an idle pristine state, or makes one.
-func (b *SweepBinding) takeState() (*checkState, error) {
+func (b *Binding) takeState() (*checkState, error) {
 	b.mu.Lock()
 	if n := len(b.idle); n > 0 {
 		cs := b.idle[n-1]
@@ -306,7 +307,7 @@ func (b *SweepBinding) takeState() (*checkState, error) {
 
 // putState returns a pristine state to the pool (or closes it when the
 // binding is closed).
-func (b *SweepBinding) putState(cs *checkState) {
+func (b *Binding) putState(cs *checkState) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -317,7 +318,7 @@ func (b *SweepBinding) putState(cs *checkState) {
 }
 
 // newCheckState makes a pristine state with the definition pass run.
-func (b *SweepBinding) newCheckState() (*checkState, error) {
+func (b *Binding) newCheckState() (*checkState, error) {
 	ws, err := b.prog.NewState(b.wopts)
 	if err != nil {
 		return nil, err
@@ -335,7 +336,7 @@ func (b *SweepBinding) newCheckState() (*checkState, error) {
 		b.release(ws)
 		return nil, fmt.Errorf("check state: running %s: %w", b.prog.Path, err)
 	}
-	def := ws.Sweep(b.Def.Name)
+	def := Find(ws, b.Def.Name)
 	if def == nil {
 		b.release(ws)
 		return nil, fmt.Errorf("check state: %s does not define sweep %q at its top level (check states run the script's top level up to its first sweep.run)", b.prog.Path, b.Def.Name)
@@ -347,14 +348,14 @@ func (b *SweepBinding) newCheckState() (*checkState, error) {
 }
 
 // release closes ws and forgets it (unless Close already did).
-func (b *SweepBinding) release(ws *State) {
+func (b *Binding) release(ws *lua.State) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.closeLocked(ws)
 }
 
 // closeLocked closes ws and forgets it; b.mu is held.
-func (b *SweepBinding) closeLocked(ws *State) {
+func (b *Binding) closeLocked(ws *lua.State) {
 	delete(b.busy, ws)
 	for i, w := range b.workers {
 		if w == ws {
@@ -369,7 +370,7 @@ func (b *SweepBinding) closeLocked(ws *State) {
 // pool, or closed (no checkpoint, a failed rollback, a timed-out or
 // cancelled check whose Lua call may have stopped anywhere, or a closed
 // binding).
-func (b *SweepBinding) checkDone(ctx context.Context, cs *checkState) {
+func (b *Binding) checkDone(ctx context.Context, cs *checkState) {
 	if cs.rollback && ctx.Err() == nil {
 		// Under b.mu, so that Close cannot close the state mid-rollback.
 		b.mu.Lock()
@@ -391,7 +392,7 @@ func (b *SweepBinding) checkDone(ctx context.Context, cs *checkState) {
 // cancellation and at Options.CheckTimeout); the state is marked busy while
 // the check runs, so that Close, racing with a timed-out check the engine
 // gave up waiting for, leaves the state to this goroutine to close.
-func (b *SweepBinding) check(ctx context.Context, d *emu.Device, acked []any) error {
+func (b *Binding) check(ctx context.Context, d *emu.Device, acked []any) error {
 	cs, err := b.takeState()
 	if err != nil {
 		return err
@@ -399,7 +400,7 @@ func (b *SweepBinding) check(ctx context.Context, d *emu.Device, acked []any) er
 	ws := cs.ws
 	b.mu.Lock()
 	if b.busy == nil {
-		b.busy = make(map[*State]bool)
+		b.busy = make(map[*lua.State]bool)
 	}
 	b.busy[ws] = true
 	b.mu.Unlock()
@@ -426,9 +427,9 @@ func checkVerdict(L *glua.LState, where string, rets []glua.LValue) error {
 		if len(rets) > 1 && rets[1] != glua.LNil {
 			msg += ": " + L.ToStringMeta(rets[1]).String()
 		}
-		return &Error{Where: where, Msg: msg, Kind: ErrRuntime}
+		return &lua.Error{Where: where, Msg: msg, Kind: lua.ErrRuntime}
 	case rets[0] == glua.LNil && len(rets) > 1 && rets[1] != glua.LNil:
-		return &Error{Where: where, Msg: "check returned nil: " + L.ToStringMeta(rets[1]).String(), Kind: ErrRuntime}
+		return &lua.Error{Where: where, Msg: "check returned nil: " + L.ToStringMeta(rets[1]).String(), Kind: lua.ErrRuntime}
 	}
 	return nil
 }
@@ -466,7 +467,7 @@ func (c *ackCache) table(L *glua.LState, acked []any) *glua.LTable {
 
 // LastAcked is the number of acknowledged values the most recent check
 // received: after faults.Replay, the values acknowledged before the cut.
-func (b *SweepBinding) LastAcked() int { return int(b.lastAcked.Load()) }
+func (b *Binding) LastAcked() int { return int(b.lastAcked.Load()) }
 
 // opClock records the simulated time span of every mutating operation of
 // the recording run.
@@ -488,7 +489,7 @@ func (c *opClock) After(_ *emu.Device, op *emu.Op, err error) error {
 // next to run) at tNs of simulated time after the workload started, from
 // the recording run; the last operation for a time past the end, -1 before
 // any run.
-func (b *SweepBinding) OpAt(tNs int64) int {
+func (b *Binding) OpAt(tNs int64) int {
 	if b.clock == nil || len(b.clock.ends) == 0 {
 		return -1
 	}
@@ -498,7 +499,7 @@ func (b *SweepBinding) OpAt(tNs int64) int {
 
 // FirstOp returns the workload operation the first cut of branch id lands
 // on (before, after or inside it), -1 if id does not parse.
-func (b *SweepBinding) FirstOp(id string) int {
+func (b *Binding) FirstOp(id string) int {
 	bid, err := faults.ParseBranchID(id)
 	if err != nil {
 		return -1
@@ -535,8 +536,8 @@ func FirstOpOf(tok string, opAt func(int64) int) int {
 // traceback, else the check function's definition. error("msg", 0) keeps
 // its chosen lack of a place.
 func locateCheckError(err error, where string) error {
-	var e *Error
-	if !errors.As(err, &e) || e.Where != "" || e.Kind != ErrRuntime {
+	var e *lua.Error
+	if !errors.As(err, &e) || e.Where != "" || e.Kind != lua.ErrRuntime {
 		return err
 	}
 	if _, isString := e.Value.(glua.LString); isString {

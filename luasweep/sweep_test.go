@@ -1,10 +1,11 @@
-package lua
+package luasweep
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/flashemu/flashemu/faults"
+	"github.com/flashemu/flashemu/lua"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	glua "github.com/yuin/gopher-lua"
@@ -58,26 +60,26 @@ func TestSweepDefineErrors(t *testing.T) {
 	}
 }
 
-func TestSweepDefinitionErrorFromLoadSweeps(t *testing.T) {
-	prog, err := CompileString("defs.lua", "sweep.define('ok', {device = "+sweepDevice+", workload = function() end, check = function() end})\nsweep.define('bad', {device = 1})\n")
+func TestSweepDefinitionErrorFromLoad(t *testing.T) {
+	prog, err := lua.CompileString("defs.lua", "sweep.define('ok', {device = "+sweepDevice+", workload = function() end, check = function() end})\nsweep.define('bad', {device = 1})\n")
 	require.NoError(t, err)
-	_, err = LoadSweeps(context.Background(), prog, Options{})
-	var de *SweepDefinitionError
+	_, err = Load(context.Background(), prog, lua.Options{})
+	var de *DefinitionError
 	require.ErrorAs(t, err, &de)
 	assert.Equal(t, "defs.lua:2: bad argument #2 to 'define' (field 'device': function expected, got number)", de.Error())
 
 	// An ordinary script error is not a definition error.
-	prog, err = CompileString("defs.lua", "error('boom')")
+	prog, err = lua.CompileString("defs.lua", "error('boom')")
 	require.NoError(t, err)
-	_, err = LoadSweeps(context.Background(), prog, Options{})
+	_, err = Load(context.Background(), prog, lua.Options{})
 	require.Error(t, err)
 	assert.False(t, errors.As(err, &de))
 	assert.Equal(t, "defs.lua:1: boom", err.Error())
 }
 
-func TestLoadSweepsStopsAtFirstRun(t *testing.T) {
+func TestLoadStopsAtFirstRun(t *testing.T) {
 	var out bytes.Buffer
-	prog, err := CompileString("defs.lua", `
+	prog, err := lua.CompileString("defs.lua", `
 print("top")
 sweep.define("a", {device = `+sweepDevice+`, workload = function() end, check = function() end})
 sweep.define("b", {device = `+sweepDevice+`, workload = function() end, check = function() end, cuts = "unit", depth = 2, seed = 9})
@@ -86,10 +88,10 @@ print("after run", ok)
 error("not reached in the definition pass")
 `)
 	require.NoError(t, err)
-	s, err := LoadSweeps(context.Background(), prog, Options{Stdout: &out})
+	s, err := Load(context.Background(), prog, lua.Options{Stdout: &out})
 	require.NoError(t, err)
 	defer s.Close()
-	defs := s.Sweeps()
+	defs := Defined(s)
 	require.Len(t, defs, 2)
 	assert.Equal(t, "a", defs[0].Name)
 	assert.Equal(t, "defs.lua:3", defs[0].Where)
@@ -100,7 +102,7 @@ error("not reached in the definition pass")
 	assert.Equal(t, 2, defs[1].Depth)
 	assert.Equal(t, uint64(9), defs[1].Seed)
 	assert.Equal(t, "top\n", out.String(), "pcall caught the definition-pass stop")
-	assert.Nil(t, s.Sweep("c"))
+	assert.Nil(t, Find(s, "c"))
 }
 
 // contractScript: op k programs byte k (0x00 at offset k) and then acks k.
@@ -130,12 +132,12 @@ sweep.define("contract", {
 `
 
 func TestSweepAckedContractAtEveryCut(t *testing.T) {
-	prog, err := CompileString("contract.lua", contractScript)
+	prog, err := lua.CompileString("contract.lua", contractScript)
 	require.NoError(t, err)
-	s, err := LoadSweeps(context.Background(), prog, Options{})
+	s, err := Load(context.Background(), prog, lua.Options{})
 	require.NoError(t, err)
 	defer s.Close()
-	b, err := s.BindSweep(context.Background(), s.Sweep("contract"), SweepConfig{})
+	b, err := Bind(context.Background(), s, Find(s, "contract"), Config{})
 	require.NoError(t, err)
 	defer b.Close()
 	res, err := faults.Run(context.Background(), b.Sweep, faults.Options{Jobs: 2, NoDedup: true})
@@ -194,7 +196,7 @@ local r = sweep.run("vals", {jobs = 1})
 assert(r.ok, r.failures[1] and r.failures[1].error)
 assert(r.checked == 2 and r.acked == 9, r.checked)
 `
-	_, err := runLua(t, Options{}, src)
+	_, err := runLua(t, lua.Options{}, src)
 	require.NoError(t, err)
 
 	assert.Equal(t, `t.lua:4: bad argument #1 to 'ack' (cannot acknowledge a function (only nil, booleans, numbers, strings and tables of them))`,
@@ -289,7 +291,7 @@ print(table.concat(select(2, sweep.parse_id("early:41a/3u0v2:9")), " "))
 print(sweep.parse_id("nope"))
 print(table.concat(sweep.list(), ","))
 `
-	out, err := runLua(t, Options{}, src)
+	out, err := runLua(t, lua.Options{}, src)
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	require.Len(t, lines, 10, out)
@@ -309,15 +311,15 @@ print(table.concat(sweep.list(), ","))
 }
 
 func TestSweepDeterministicAcrossJobsAndShards(t *testing.T) {
-	prog, err := CompileString("fcb.lua", benchFCBScript)
+	prog, err := lua.CompileString("fcb.lua", benchFCBScript)
 	require.NoError(t, err)
-	s, err := LoadSweeps(context.Background(), prog, Options{Args: []string{"40"}})
+	s, err := Load(context.Background(), prog, lua.Options{Args: []string{"40"}})
 	require.NoError(t, err)
 	defer s.Close()
 	run := func(o faults.Options, cuts faults.Cuts) *faults.Result {
-		def := *s.Sweep("fcb1000")
+		def := *Find(s, "fcb1000")
 		def.Cuts = cuts
-		b, err := s.BindSweep(context.Background(), &def, SweepConfig{})
+		b, err := Bind(context.Background(), s, &def, Config{})
 		require.NoError(t, err)
 		defer b.Close()
 		o.ListBranches = true
@@ -362,7 +364,7 @@ func TestSweepDeterministicAcrossJobsAndShards(t *testing.T) {
 func TestSweepInTestFiles(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "early_test.lua")
-	require.NoError(t, writeFile(file, brokenLogScript+`
+	require.NoError(t, os.WriteFile(file, []byte(brokenLogScript+`
 describe("the early-ack log", function()
   it("fails exactly at the cuts before each commit", function()
     local r = sweep.run("early")
@@ -375,13 +377,13 @@ describe("the early-ack log", function()
     expect(r.acked):eq(3)
   end)
 end)
-`))
+`), 0o644))
 	// Each test in a fresh test-mode state, as luatest runs them.
-	prog, err := Compile(file)
+	prog, err := lua.Compile(file)
 	require.NoError(t, err)
 	for i, name := range []string{"the_early-ack_log/fails_exactly_at_the_cuts_before_each_commit", "the_early-ack_log/replays_one_branch"} {
 		var out bytes.Buffer
-		s, err := prog.NewState(Options{TestMode: true, Stdout: &out})
+		s, err := prog.NewState(lua.Options{TestMode: true, Stdout: &out})
 		require.NoError(t, err)
 		_, err = prog.Run(context.Background(), s)
 		require.NoError(t, err)
@@ -403,15 +405,15 @@ it("defines", function()
 end)
 sweep.run("hidden")
 `
-	prog, err := CompileString("hidden.lua", src)
+	prog, err := lua.CompileString("hidden.lua", src)
 	require.NoError(t, err)
-	err = prog.Exec(context.Background(), Options{})
+	err = prog.Exec(context.Background(), lua.Options{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `hidden.lua:8: sweep.run("hidden"): check factory: check state: hidden.lua does not define sweep "hidden" at its top level`)
 }
 
 func TestSweepCheckReturningFalseFails(t *testing.T) {
-	out, err := runLua(t, Options{}, `
+	out, err := runLua(t, lua.Options{}, `
 sweep.define("f", {device = `+sweepDevice+`,
   workload = function(dev) assert(dev:write(0, "\0")) end,
   check = function(dev, acked)
@@ -438,7 +440,7 @@ func TestSweepWorkloadErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			src := "sweep.define('w', {" + tc.spec + "})\nsweep.run('w')\nsweep.run('w', {only = 'w:0a:1'})"
-			_, err := runLua(t, Options{}, src)
+			_, err := runLua(t, lua.Options{}, src)
 			if tc.want == "" {
 				// The engine makes a device per run: a reused one is refused
 				// on the replay.
@@ -455,7 +457,7 @@ func TestSweepWorkloadErrors(t *testing.T) {
 func TestSweepInStateWithoutProgram(t *testing.T) {
 	// The REPL's state has no compiled program: checks run in the state
 	// itself, one at a time.
-	s, err := NewState(Options{})
+	s, err := lua.NewState(lua.Options{})
 	require.NoError(t, err)
 	defer s.Close()
 	_, err = s.DoString(context.Background(), "repl", brokenLogScript+`
@@ -467,7 +469,7 @@ R = sweep.run("early", {jobs = 2})`)
 }
 
 func TestSweepTimeCutsMapToOperations(t *testing.T) {
-	out, err := runLua(t, Options{}, `
+	out, err := runLua(t, lua.Options{}, `
 sweep.define("t", {device = `+sweepDevice+`,
   workload = function(dev, ack)
     for k = 0, 3 do assert(dev:write(k, "\0")) ack(k) end
@@ -505,20 +507,20 @@ func TestFirstOpOf(t *testing.T) {
 	assert.Equal(t, -1, FirstOpOf("t100", nil))
 }
 
-func TestBindSweepNeedsProgram(t *testing.T) {
-	s, err := NewState(Options{})
+func TestBindNeedsProgram(t *testing.T) {
+	s, err := lua.NewState(lua.Options{})
 	require.NoError(t, err)
 	defer s.Close()
 	_, err = s.DoString(context.Background(), "x", "sweep.define('a', {device = "+sweepDevice+", workload = function() end, check = function() end})")
 	require.NoError(t, err)
-	_, err = s.BindSweep(context.Background(), s.Sweep("a"), SweepConfig{})
+	_, err = Bind(context.Background(), s, Find(s, "a"), Config{})
 	require.ErrorIs(t, err, faults.ErrBadSweep)
 }
 
 func TestSweepDepthTwoCutsTheRecovery(t *testing.T) {
 	// The check's recovery writes a two-byte boot record non-atomically: a
 	// cut between its two writes is only found at depth 2.
-	out, err := runLua(t, Options{}, `
+	out, err := runLua(t, lua.Options{}, `
 sweep.define("boot", {
   device = `+sweepDevice+`,
   workload = function(dev, ack) assert(dev:write(0, "\0")) ack(1) end,
@@ -589,10 +591,10 @@ end
 local rep = sweep.run("iso", {only = "iso:2a:1"})
 print(rep.ok, rep.error)
 `
-	prog, err := CompileString("iso.lua", src)
+	prog, err := lua.CompileString("iso.lua", src)
 	require.NoError(t, err)
 	var out bytes.Buffer
-	err = prog.Exec(context.Background(), Options{Stdout: &out})
+	err = prog.Exec(context.Background(), lua.Options{Stdout: &out})
 	require.NoError(t, err, out.String())
 	assert.Equal(t, strings.Repeat("true\n", 6)+"true\tnil\n", out.String())
 }
@@ -600,7 +602,7 @@ print(rep.ok, rep.error)
 // TestSweepCheckNilMessageFails: a check returning nil, msg (the device
 // bindings' failure convention) fails with that message.
 func TestSweepCheckNilMessageFails(t *testing.T) {
-	out, err := runLua(t, Options{}, `
+	out, err := runLua(t, lua.Options{}, `
 sweep.define("n", {device = `+sweepDevice+`,
   workload = function(dev) assert(dev:write(0, "\0")) end,
   check = function(dev, acked)
@@ -617,7 +619,7 @@ for _, f in ipairs(r.failures) do print(f.id, f.error) end
 // TestSweepCheckTimeout: sweep.run's timeout bounds each check; a check
 // that hangs fails its branch and the sweep goes on.
 func TestSweepCheckTimeout(t *testing.T) {
-	prog, err := CompileString("hang.lua", `
+	prog, err := lua.CompileString("hang.lua", `
 sweep.define("h", {device = `+sweepDevice+`,
   workload = function(dev, ack) assert(dev:write(0, "\0")); ack(0); assert(dev:write(1, "\0")) end,
   check = function(dev, acked)
@@ -629,7 +631,7 @@ print(r.checked, r.failed)
 `)
 	require.NoError(t, err)
 	var out bytes.Buffer
-	err = prog.Exec(context.Background(), Options{Stdout: &out})
+	err = prog.Exec(context.Background(), lua.Options{Stdout: &out})
 	require.NoError(t, err, out.String())
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	require.NotEmpty(t, lines)
@@ -639,7 +641,7 @@ print(r.checked, r.failed)
 // TestSweepRunVerify: verify = true replays every branch alone and finds
 // no disagreement for a deterministic check; verify = N samples N.
 func TestSweepRunVerify(t *testing.T) {
-	out, err := runLua(t, Options{}, brokenLogScript+`
+	out, err := runLua(t, lua.Options{}, brokenLogScript+`
 local r = sweep.run("early", {jobs = 2, verify = true})
 print(r.failed, r.verify.ok, r.verify.replayed, #r.verify.disagreements, r.ok)
 local s = sweep.run("early", {jobs = 1, verify = 3, verify_seed = 5})
@@ -654,7 +656,7 @@ print(pcall(sweep.run, "early", {verify = "yes"}))
 // TestSweepRunInsideCheck: a check calling sweep.run fails its branch
 // with a message saying so (not the definition pass's internal stop).
 func TestSweepRunInsideCheck(t *testing.T) {
-	out, err := runLua(t, Options{}, `
+	out, err := runLua(t, lua.Options{}, `
 sweep.define("d", {device = `+sweepDevice+`,
   workload = function(dev) assert(dev:write(0, "\0")) end,
   check = function(dev, acked) sweep.run("d") end})
@@ -669,7 +671,7 @@ for _, f in ipairs(r.failures) do print(f.id, f.error) end
 // TestSweepCheckErrorNilHasLocation: error(nil) in a check is reported
 // with a file:line, not a bare "nil".
 func TestSweepCheckErrorNilHasLocation(t *testing.T) {
-	out, err := runLua(t, Options{}, `
+	out, err := runLua(t, lua.Options{}, `
 sweep.define("d", {device = `+sweepDevice+`,
   workload = function(dev) assert(dev:write(0, "\0")) end,
   check = function(dev, acked)

@@ -1,4 +1,4 @@
-package lua_test
+package luasweep_test
 
 import (
 	"context"
@@ -7,11 +7,12 @@ import (
 
 	"github.com/flashemu/flashemu/faults"
 	"github.com/flashemu/flashemu/lua"
+	"github.com/flashemu/flashemu/luasweep"
 )
 
 // flashemu sweep in a few lines: run a script's definition pass, bind a
 // sweep to the engine, run it, replay a failure.
-func ExampleLoadSweeps() {
+func ExampleLoad() {
 	prog, err := lua.CompileString("early.lua", `
 sweep.define("early", {
   device = function() return flash.nor{size = 8192, sector = 4096, write_block = 1} end,
@@ -31,21 +32,21 @@ sweep.define("early", {
 })
 print("defined")
 sweep.run("early") -- the definition pass stops here
-print("not printed by LoadSweeps")
+print("not printed by Load")
 `)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	ctx := context.Background()
-	s, err := lua.LoadSweeps(ctx, prog, lua.Options{Stdout: os.Stdout})
+	s, err := luasweep.Load(ctx, prog, lua.Options{Stdout: os.Stdout})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer s.Close()
-	for _, def := range s.Sweeps() {
-		b, err := s.BindSweep(ctx, def, lua.SweepConfig{})
+	for _, def := range luasweep.Defined(s) {
+		b, err := luasweep.Bind(ctx, s, def, luasweep.Config{})
 		if err != nil {
 			fmt.Println(err)
 			return

@@ -1,6 +1,6 @@
 //go:build unix
 
-package lua
+package luasweep
 
 import "syscall"
 

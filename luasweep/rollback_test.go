@@ -1,4 +1,4 @@
-package lua
+package luasweep
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/flashemu/flashemu/faults"
+	"github.com/flashemu/flashemu/lua"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	glua "github.com/yuin/gopher-lua"
@@ -63,12 +64,12 @@ func TestSweepCheckRollback(t *testing.T) {
 	} {
 		for _, jobs := range []int{1, 2} {
 			t.Run(fmt.Sprintf("%s/jobs=%d", tc.name, jobs), func(t *testing.T) {
-				prog, err := CompileString("rb.lua", fmt.Sprintf(rollbackScript, tc.top, tc.check))
+				prog, err := lua.CompileString("rb.lua", fmt.Sprintf(rollbackScript, tc.top, tc.check))
 				require.NoError(t, err)
-				s, err := LoadSweeps(context.Background(), prog, Options{})
+				s, err := Load(context.Background(), prog, lua.Options{})
 				require.NoError(t, err)
 				defer s.Close()
-				b, err := s.BindSweep(context.Background(), s.Sweep("rb"), SweepConfig{})
+				b, err := Bind(context.Background(), s, Find(s, "rb"), Config{})
 				require.NoError(t, err)
 				defer b.Close()
 				r, err := faults.Run(context.Background(), b.Sweep, faults.Options{Jobs: jobs, NoDedup: true})
@@ -91,7 +92,7 @@ func TestSweepCheckRollback(t *testing.T) {
 // to the state sweep.run was called in, and leaves that state as it found
 // it; where it cannot checkpoint, the result says isolated = false.
 func TestSweepReplIsolation(t *testing.T) {
-	s, err := NewState(Options{})
+	s, err := lua.NewState(lua.Options{})
 	require.NoError(t, err)
 	defer s.Close()
 	_, err = s.DoString(context.Background(), "repl", isolationScript+`
@@ -124,7 +125,7 @@ R2 = sweep.run("iso", {})`)
 // the defining state (a nested call with no deadline of its own); the
 // error names where the workload was stopped, and the state goes on.
 func TestSweepWorkloadTimeout(t *testing.T) {
-	out, err := runLua(t, Options{}, `
+	out, err := runLua(t, lua.Options{}, `
 sweep.define("w", {device = function() return flash.nor{size = 4096, sector = 4096} end,
   workload = function(dev, ack)
     while true do end
@@ -141,12 +142,12 @@ print("still here")`)
 // made is bounded by the checks running at once, not by the branches
 // (a state per replay grew the heap past the 1 GiB limit on a full verify).
 func TestSweepVerifyReusesCheckStates(t *testing.T) {
-	prog, err := CompileString("rb.lua", fmt.Sprintf(rollbackScript, "", ""))
+	prog, err := lua.CompileString("rb.lua", fmt.Sprintf(rollbackScript, "", ""))
 	require.NoError(t, err)
-	s, err := LoadSweeps(context.Background(), prog, Options{})
+	s, err := Load(context.Background(), prog, lua.Options{})
 	require.NoError(t, err)
 	defer s.Close()
-	b, err := s.BindSweep(context.Background(), s.Sweep("rb"), SweepConfig{})
+	b, err := Bind(context.Background(), s, Find(s, "rb"), Config{})
 	require.NoError(t, err)
 	defer b.Close()
 	vr, err := faults.Verify(context.Background(), b.Sweep, faults.Options{Jobs: 2, NoDedup: true}, faults.VerifyOptions{Jobs: 2})

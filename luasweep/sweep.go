@@ -1,4 +1,4 @@
-package lua
+package luasweep
 
 import (
 	"context"
@@ -9,24 +9,13 @@ import (
 
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/faults"
+	"github.com/flashemu/flashemu/lua"
 	glua "github.com/yuin/gopher-lua"
 )
 
-// sweep: power-cut exploration. sweep.define records a sweep (device
-// factory, setup, workload, check, cut schedule); sweep.run runs one with
-// the faults engine and returns a result table; `flashemu sweep` runs them
-// from the command line (LoadSweeps, State.BindSweep).
-//
-// The device factory, setup and workload run in the state that defined the
-// sweep. The checks run on per-worker states made from the same compiled
-// Program: each worker runs the script's top level once — in definition
-// mode, where describe/it only collect and the first sweep.run stops the
-// script — and looks its check up by sweep name. Hence the one rule: define
-// every sweep before the first sweep.run (sweep.define raises otherwise).
-
-// SweepDef is one sweep.define: the sweep's name, where it was defined,
+// Def is one sweep.define: the sweep's name, where it was defined,
 // its schedule and the Lua functions (kept in the defining state).
-type SweepDef struct {
+type Def struct {
 	// Name identifies the sweep (in IDs, --name, sweep.run).
 	Name string
 	// Where is "file:line" of the sweep.define call.
@@ -47,8 +36,8 @@ type sweepKey struct{}
 
 // sweepSet is the per-state sweep registry.
 type sweepSet struct {
-	defs   []*SweepDef
-	byName map[string]*SweepDef
+	defs   []*Def
+	byName map[string]*Def
 	// defineOnly: sweep.run stops the script instead of running (the
 	// definition pass of flashemu sweep, and check worker states).
 	defineOnly bool
@@ -88,22 +77,22 @@ func (set *sweepSet) fresh(d *emu.Device) bool {
 	return true
 }
 
-func sweepsOf(s *State) *sweepSet {
+func sweepsOf(s *lua.State) *sweepSet {
 	set, _ := s.Value(sweepKey{}).(*sweepSet)
 	if set == nil {
-		set = &sweepSet{byName: map[string]*SweepDef{}}
+		set = &sweepSet{byName: map[string]*Def{}}
 		s.SetValue(sweepKey{}, set)
 	}
 	return set
 }
 
 // Sweeps returns the sweeps defined in s so far, in definition order.
-func (s *State) Sweeps() []*SweepDef {
-	return append([]*SweepDef(nil), sweepsOf(s).defs...)
+func Defined(s *lua.State) []*Def {
+	return append([]*Def(nil), sweepsOf(s).defs...)
 }
 
 // Sweep returns the sweep named name defined in s, or nil.
-func (s *State) Sweep(name string) *SweepDef { return sweepsOf(s).byName[name] }
+func Find(s *lua.State, name string) *Def { return sweepsOf(s).byName[name] }
 
 // sweepStop is raised by sweep.run in definition mode: it unwinds the
 // script once its sweeps are defined.
@@ -116,10 +105,10 @@ func (sweepStop) String() string { return "sweep.run: definition pass ends here"
 var errDefinitionPassStop = errors.New(sweepStop{}.String())
 
 func init() {
-	RegisterModule(Module{
+	lua.RegisterModule(lua.Module{
 		Name: "sweep",
 		Doc:  "power-cut sweeps: sweep.define(name, spec), sweep.run(name [, opts]); flashemu sweep SCRIPT",
-		Funcs: []Func{
+		Funcs: []lua.Func{
 			{Name: "define", Sig: `sweep.define(name, {device=fn, setup=fn, workload=fn(dev, ack), check=fn(dev, acked), cuts="op"|"unit"|"bit"|{every_ns=N}, depth=1, seed=1, program_model=, erase_model=})`,
 				Doc: "define a sweep: a cut at every point of the workload, then check(dev, acked) after power-on", Fn: sweepDefine},
 			{Name: "run", Sig: "sweep.run(name [, {jobs=, depth=, seed=, shard=\"I/N\", only=ID, list=false, dedup=true, shrink=true}]) --> result",
@@ -137,7 +126,7 @@ var sweepNameRE = regexp.MustCompile(`^[A-Za-z0-9_.\-]+$`)
 // maxSweepDepth bounds depth: each level multiplies the branches.
 const maxSweepDepth = 8
 
-func sweepDefine(s *State, L *glua.LState) int {
+func sweepDefine(s *lua.State, L *glua.LState) int {
 	set := sweepsOf(s)
 	defer func() {
 		if r := recover(); r != nil {
@@ -147,81 +136,81 @@ func sweepDefine(s *State, L *glua.LState) int {
 			panic(r)
 		}
 	}()
-	a := argsOf(L, "define")
-	name := a.str(1)
+	a := lua.ArgsOf(L, "define")
+	name := a.Str(1)
 	if !sweepNameRE.MatchString(name) {
-		a.argError(1, fmt.Sprintf("sweep name %q: use letters, digits, '_', '-' and '.'", name))
+		a.ArgError(1, fmt.Sprintf("sweep name %q: use letters, digits, '_', '-' and '.'", name))
 	}
 	if set.ran {
-		a.raise("sweep.define(%q) after sweep.run: define every sweep before the first sweep.run (check states run the script's top level up to its first sweep.run)", name)
+		a.Raise("sweep.define(%q) after sweep.run: define every sweep before the first sweep.run (check states run the script's top level up to its first sweep.run)", name)
 	}
 	if prev := set.byName[name]; prev != nil {
-		a.argError(1, fmt.Sprintf("sweep %q is already defined at %s", name, prev.Where))
+		a.ArgError(1, fmt.Sprintf("sweep %q is already defined at %s", name, prev.Where))
 	}
-	if !a.present(2) {
-		a.typeError(2, "table")
+	if !a.Present(2) {
+		a.TypeError(2, "table")
 	}
-	f := a.opts(2)
-	def := &SweepDef{Name: name, Where: callerWhere(L)}
+	f := a.Opts(2)
+	def := &Def{Name: name, Where: lua.CallerWhere(L)}
 	need := func(field, what string) *glua.LFunction {
-		fn := f.function(field)
+		fn := f.Function(field)
 		if fn == nil {
-			f.fail(field, "missing: "+what)
+			f.Fail(field, "missing: "+what)
 		}
 		return fn
 	}
 	def.device = need("device", "a function that returns a fresh device")
-	def.setup = f.function("setup")
+	def.setup = f.Function("setup")
 	def.workload = need("workload", "a function(dev, ack)")
 	def.check = need("check", "a function(dev, acked)")
-	switch v := f.get("cuts").(type) {
+	switch v := f.Get("cuts").(type) {
 	case *glua.LNilType:
 		def.Cuts = faults.Cuts{Mode: faults.CutOp}
 	case glua.LString:
 		c, err := faults.ParseCuts(string(v))
 		if err != nil {
-			f.fail("cuts", fmt.Sprintf("%q is not \"op\", \"unit\", \"bit\" or {every_ns = N}", string(v)))
+			f.Fail("cuts", fmt.Sprintf("%q is not \"op\", \"unit\", \"bit\" or {every_ns = N}", string(v)))
 		}
 		def.Cuts = c
 	case *glua.LTable:
-		sub := &fields{a: a, n: 2, t: v, seen: map[string]bool{}}
-		ns := sub.int("every_ns", 0)
+		sub := a.Table(2, v)
+		ns := sub.Int("every_ns", 0)
 		if ns <= 0 {
-			f.fail("cuts", "every_ns must be a positive integer (simulated ns between cuts)")
+			f.Fail("cuts", "every_ns must be a positive integer (simulated ns between cuts)")
 		}
-		sub.done()
+		sub.Done()
 		def.Cuts = faults.Cuts{Mode: faults.CutTime, EveryNs: ns}
 	default:
-		f.fail("cuts", "\"op\", \"unit\", \"bit\" or {every_ns = N} expected, got "+typeNameOf(v))
+		f.Fail("cuts", "\"op\", \"unit\", \"bit\" or {every_ns = N} expected, got "+lua.TypeName(v))
 	}
-	def.Depth = int(f.int("depth", 1))
+	def.Depth = int(f.Int("depth", 1))
 	if def.Depth < 1 || def.Depth > maxSweepDepth {
-		f.fail("depth", fmt.Sprintf("%d out of range [1, %d]", def.Depth, maxSweepDepth))
+		f.Fail("depth", fmt.Sprintf("%d out of range [1, %d]", def.Depth, maxSweepDepth))
 	}
-	seed := f.int("seed", 1)
+	seed := f.Int("seed", 1)
 	if seed < 0 {
-		f.fail("seed", fmt.Sprintf("%d is negative", seed))
+		f.Fail("seed", fmt.Sprintf("%d is negative", seed))
 	}
 	def.Seed = uint64(seed)
 	for _, m := range []struct {
 		field string
 		dst   *faults.Model
 	}{{"program_model", &def.ProgramModel}, {"erase_model", &def.EraseModel}} {
-		if str := f.str(m.field, ""); str != "" {
+		if str := f.Str(m.field, ""); str != "" {
 			model, err := faults.ParseModel(str)
 			if err != nil {
-				f.fail(m.field, fmt.Sprintf("unknown model %q (prefix, scatter, metastable, preprogram, partial)", str))
+				f.Fail(m.field, fmt.Sprintf("unknown model %q (prefix, scatter, metastable, preprogram, partial)", str))
 			}
 			*m.dst = model
 		}
 	}
-	f.done()
+	f.Done()
 	set.defs = append(set.defs, def)
 	set.byName[name] = def
 	return 0
 }
 
-func sweepList(s *State, L *glua.LState) int {
+func sweepList(s *lua.State, L *glua.LState) int {
 	t := L.NewTable()
 	for _, d := range sweepsOf(s).defs {
 		t.Append(glua.LString(d.Name))
@@ -230,9 +219,9 @@ func sweepList(s *State, L *glua.LState) int {
 	return 1
 }
 
-func sweepParseID(s *State, L *glua.LState) int {
-	a := argsOf(L, "parse_id")
-	id := a.str(1)
+func sweepParseID(s *lua.State, L *glua.LState) int {
+	a := lua.ArgsOf(L, "parse_id")
+	id := a.Str(1)
 	bid, err := faults.ParseBranchID(id)
 	if err != nil {
 		L.Push(glua.LNil)
@@ -251,22 +240,22 @@ func sweepParseID(s *State, L *glua.LState) int {
 
 // ----- definition pass -----
 
-// SweepDefinitionError is a sweep.define call that raised (a bad
+// DefinitionError is a sweep.define call that raised (a bad
 // definition): flashemu sweep exits with status 2 for it.
-type SweepDefinitionError struct{ Err *Error }
+type DefinitionError struct{ Err *lua.Error }
 
-func (e *SweepDefinitionError) Error() string { return e.Err.Error() }
+func (e *DefinitionError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the Lua error.
-func (e *SweepDefinitionError) Unwrap() error { return e.Err }
+func (e *DefinitionError) Unwrap() error { return e.Err }
 
-// LoadSweeps runs prog's top level in a new state made with opts, in
+// Load runs prog's top level in a new state made with opts, in
 // definition mode: describe/it only collect (Options.TestMode is set) and
 // the first sweep.run stops the script. It returns the state, which holds
-// the definitions (State.Sweeps) and is where their device, setup and
+// the definitions (Defined, Find) and is where their device, setup and
 // workload functions run; close it when done. An error raised by
-// sweep.define is a *SweepDefinitionError.
-func LoadSweeps(ctx context.Context, prog *Program, opts Options) (*State, error) {
+// sweep.define is a *DefinitionError.
+func Load(ctx context.Context, prog *lua.Program, opts lua.Options) (*lua.State, error) {
 	opts.TestMode = true
 	s, err := prog.NewState(opts)
 	if err != nil {
@@ -281,28 +270,28 @@ func LoadSweeps(ctx context.Context, prog *Program, opts Options) (*State, error
 
 // runDefinitionPass runs the top level of prog in s with sweep.run
 // stopping it.
-func runDefinitionPass(ctx context.Context, prog *Program, s *State) error {
+func runDefinitionPass(ctx context.Context, prog *lua.Program, s *lua.State) error {
 	set := sweepsOf(s)
 	set.defineOnly = true
 	_, err := prog.Run(ctx, s)
 	if err == nil || set.stopped && !isInterrupt(err) {
 		return nil
 	}
-	var le *Error
+	var le *lua.Error
 	if errors.As(err, &le) && set.badDef != "" && le.Error() == set.badDef {
-		return &SweepDefinitionError{Err: le}
+		return &DefinitionError{Err: le}
 	}
 	return err
 }
 
 // isInterrupt reports a run stopped from outside (timeout, Ctrl-C, memory).
 func isInterrupt(err error) bool {
-	return errors.Is(err, ErrCanceled) || errors.Is(err, ErrTimeout) || errors.Is(err, ErrMemoryLimit)
+	return errors.Is(err, lua.ErrCanceled) || errors.Is(err, lua.ErrTimeout) || errors.Is(err, lua.ErrMemoryLimit)
 }
 
 // stopDefinitionPass raises the sweepStop value (sweep.run in definition
 // mode).
-func (s *State) stopDefinitionPass(L *glua.LState) {
+func stopDefinitionPass(s *lua.State, L *glua.LState) {
 	sweepsOf(s).stopped = true
 	// Fatal: pcall(sweep.run, ...) at the top level must not catch the
 	// stop and let the definition pass run on into the script's body.

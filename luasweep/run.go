@@ -1,4 +1,4 @@
-package lua
+package luasweep
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/faults"
+	"github.com/flashemu/flashemu/lua"
 	"github.com/flashemu/flashemu/shard"
 	glua "github.com/yuin/gopher-lua"
 )
@@ -17,73 +18,73 @@ import (
 // return its result as a table, so that scripts (and *_test.lua files)
 // assert on what the sweep found.
 
-func sweepRun(s *State, L *glua.LState) int {
+func sweepRun(s *lua.State, L *glua.LState) int {
 	set := sweepsOf(s)
-	a := argsOf(L, "run")
-	name := a.str(1)
-	f := a.opts(2)
-	jobs := int(f.int("jobs", 0))
+	a := lua.ArgsOf(L, "run")
+	name := a.Str(1)
+	f := a.Opts(2)
+	jobs := int(f.Int("jobs", 0))
 	if jobs < 0 {
-		f.fail("jobs", fmt.Sprintf("%d is negative", jobs))
+		f.Fail("jobs", fmt.Sprintf("%d is negative", jobs))
 	}
-	depth := int(f.int("depth", 0))
+	depth := int(f.Int("depth", 0))
 	if depth < 0 || depth > maxSweepDepth {
-		f.fail("depth", fmt.Sprintf("%d out of range [1, %d]", depth, maxSweepDepth))
+		f.Fail("depth", fmt.Sprintf("%d out of range [1, %d]", depth, maxSweepDepth))
 	}
-	var cfg SweepConfig
+	var cfg Config
 	cfg.Depth = depth
-	if f.has("seed") {
-		sd := f.int("seed", 0)
+	if f.Has("seed") {
+		sd := f.Int("seed", 0)
 		if sd < 0 {
-			f.fail("seed", fmt.Sprintf("%d is negative", sd))
+			f.Fail("seed", fmt.Sprintf("%d is negative", sd))
 		}
 		u := uint64(sd)
 		cfg.Seed = &u
 	}
 	var part shard.Shard
-	if str := f.str("shard", ""); str != "" {
-		sh, err := ParseShard(str, func(string) string { return "" })
+	if str := f.Str("shard", ""); str != "" {
+		sh, err := lua.ParseShard(str, func(string) string { return "" })
 		if err != nil {
-			f.fail("shard", err.Error())
+			f.Fail("shard", err.Error())
 		}
 		part = sh
 	}
-	only := f.str("only", "")
-	list := f.boolean("list", false)
-	dedup := f.boolean("dedup", true)
-	shrink := f.boolean("shrink", true)
+	only := f.Str("only", "")
+	list := f.Bool("list", false)
+	dedup := f.Bool("dedup", true)
+	shrink := f.Bool("shrink", true)
 	// verify = true replays every branch alone, verify = N a seeded
 	// sample of N (faults.Verify); verify_seed picks the sample.
 	verify, sample := false, 0
-	switch v := f.get("verify").(type) {
+	switch v := f.Get("verify").(type) {
 	case glua.LBool:
 		verify = bool(v)
 	case glua.LNumber:
 		if v < 1 || v != glua.LNumber(int(v)) {
-			f.fail("verify", fmt.Sprintf("%v is not a positive integer", v))
+			f.Fail("verify", fmt.Sprintf("%v is not a positive integer", v))
 		}
 		verify, sample = true, int(v)
 	case *glua.LNilType:
 	default:
-		f.fail("verify", fmt.Sprintf("%s, want true or a sample size", typeNameOf(v)))
+		f.Fail("verify", fmt.Sprintf("%s, want true or a sample size", lua.TypeName(v)))
 	}
-	verifySeed := f.int("verify_seed", 0)
+	verifySeed := f.Int("verify_seed", 0)
 	var timeout time.Duration
-	if str := f.str("timeout", ""); str != "" {
+	if str := f.Str("timeout", ""); str != "" {
 		d, err := time.ParseDuration(str)
 		if err != nil || d <= 0 {
-			f.fail("timeout", fmt.Sprintf("%q is not a positive duration (e.g. \"2s\", \"500ms\")", str))
+			f.Fail("timeout", fmt.Sprintf("%q is not a positive duration (e.g. \"2s\", \"500ms\")", str))
 		}
 		timeout = d
 	}
-	f.done()
+	f.Done()
 
 	if set.inCheck {
-		a.raise("sweep.run(%q) inside a sweep's check: a check cannot run a sweep (call sweep.run at the script's top level or in a test)", name)
+		a.Raise("sweep.run(%q) inside a sweep's check: a check cannot run a sweep (call sweep.run at the script's top level or in a test)", name)
 	}
 	set.ran = true
 	if set.defineOnly {
-		s.stopDefinitionPass(L)
+		stopDefinitionPass(s, L)
 	}
 	def := set.byName[name]
 	if def == nil {
@@ -91,10 +92,10 @@ func sweepRun(s *State, L *glua.LState) int {
 		for i, d := range set.defs {
 			names[i] = d.Name
 		}
-		a.argError(1, fmt.Sprintf("no sweep named %q (defined: %s)", name, strings.Join(names, ", ")))
+		a.ArgError(1, fmt.Sprintf("no sweep named %q (defined: %s)", name, strings.Join(names, ", ")))
 	}
 	if set.running {
-		a.raise("sweep.run(%q) inside a running sweep", name)
+		a.Raise("sweep.run(%q) inside a running sweep", name)
 	}
 	set.running = true
 	defer func() { set.running = false }()
@@ -103,9 +104,9 @@ func sweepRun(s *State, L *glua.LState) int {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	b := s.bindSweep(L, ctx, true, def, cfg)
+	b := bind(s, L, ctx, true, def, cfg)
 	defer b.Close()
-	if s.prog == nil {
+	if s.Program() == nil {
 		// No compiled program (REPL, DoString): the checks run in this
 		// state, one at a time.
 		b.Sweep.CheckContextFactory = nil
@@ -125,7 +126,7 @@ func sweepRun(s *State, L *glua.LState) int {
 	if only != "" {
 		rep, err := faults.ReplayContext(ctx, b.Sweep, only, faults.ReplayOptions{CheckTimeout: timeout})
 		if err != nil {
-			a.raise("sweep.run(%q): %s", name, sweepErrText(name, err))
+			a.Raise("sweep.run(%q): %s", name, sweepErrText(name, err))
 		}
 		t := L.CreateTable(0, 6)
 		t.RawSetString("id", glua.LString(rep.ID))
@@ -155,19 +156,19 @@ func sweepRun(s *State, L *glua.LState) int {
 	if err != nil {
 		if ctx.Err() != nil {
 			// Let the interrupt surface as itself (timeout, Ctrl-C).
-			a.raise("%s", context.Cause(ctx))
+			a.Raise("%s", context.Cause(ctx))
 		}
-		a.raise("sweep.run(%q): %s", name, sweepErrText(name, err))
+		a.Raise("sweep.run(%q): %s", name, sweepErrText(name, err))
 	}
 	if b.isolated {
 		// The Lua state as sweep.run found it (the workload's and the
 		// last check's changes undone) before the result is built.
 		if err := s.Rollback(); err != nil {
-			a.raise("sweep.run(%q): %v", name, err)
+			a.Raise("sweep.run(%q): %v", name, err)
 		}
 	}
 	t := resultTable(L, res, b)
-	if s.prog == nil {
+	if s.Program() == nil {
 		t.RawSetString("isolated", glua.LBool(b.isolated))
 	}
 	if vr != nil {
@@ -225,7 +226,7 @@ func sweepErrText(name string, err error) string {
 // program to make worker states from); the sweep must run with one job.
 // When sweep.run could checkpoint the state (b.isolated), each check starts
 // from the state sweep.run was called in.
-func (b *SweepBinding) mainCheckFactory(worker int) (faults.CheckFunc, error) {
+func (b *Binding) mainCheckFactory(worker int) (faults.CheckFunc, error) {
 	if worker != 0 {
 		return nil, errors.New("checks in the defining state need one job")
 	}
@@ -247,7 +248,7 @@ func (b *SweepBinding) mainCheckFactory(worker int) (faults.CheckFunc, error) {
 }
 
 // resultTable renders a sweep result for Lua (the JSON report's fields).
-func resultTable(L *glua.LState, r *faults.Result, b *SweepBinding) *glua.LTable {
+func resultTable(L *glua.LState, r *faults.Result, b *Binding) *glua.LTable {
 	t := L.CreateTable(0, 24)
 	str := func(k, v string) { t.RawSetString(k, glua.LString(v)) }
 	num := func(k string, v float64) { t.RawSetString(k, glua.LNumber(v)) }

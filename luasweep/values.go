@@ -1,10 +1,11 @@
-package lua
+package luasweep
 
 import (
 	"fmt"
 	"math"
 	"sort"
 
+	"github.com/flashemu/flashemu/lua"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -31,7 +32,7 @@ func ackToGoDepth(v glua.LValue, depth int) (any, error) {
 		return bool(x), nil
 	case glua.LNumber:
 		f := float64(x)
-		if f == math.Trunc(f) && math.Abs(f) <= maxExactInt {
+		if f == math.Trunc(f) && math.Abs(f) <= lua.MaxExactInt {
 			return int64(f), nil
 		}
 		return f, nil
@@ -43,7 +44,7 @@ func ackToGoDepth(v glua.LValue, depth int) (any, error) {
 		}
 		return tableToGo(x, depth+1)
 	}
-	return nil, fmt.Errorf("cannot acknowledge a %s (only nil, booleans, numbers, strings and tables of them)", typeNameOf(v))
+	return nil, fmt.Errorf("cannot acknowledge a %s (only nil, booleans, numbers, strings and tables of them)", lua.TypeName(v))
 }
 
 // tableToGo converts a sequence to []any and a string-keyed table to
@@ -78,7 +79,7 @@ func tableToGo(t *glua.LTable, depth int) (any, error) {
 		}
 		ks, ok := k.(glua.LString)
 		if !ok {
-			err = fmt.Errorf("table key %s: a table must be a sequence 1..n or have string keys only", tostring(k))
+			err = fmt.Errorf("table key %s: a table must be a sequence 1..n or have string keys only", lua.ValueString(k))
 			return
 		}
 		out[string(ks)], err = ackToGoDepth(v, depth)

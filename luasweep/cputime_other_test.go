@@ -1,6 +1,6 @@
 //go:build !unix
 
-package lua
+package luasweep
 
 // processCPUNs is not measured on this platform.
 func processCPUNs() int64 { return 0 }

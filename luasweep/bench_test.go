@@ -1,4 +1,4 @@
-package lua
+package luasweep
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flashemu/flashemu/faults"
+	"github.com/flashemu/flashemu/lua"
 	"github.com/stretchr/testify/require"
 )
 
@@ -62,12 +63,12 @@ sweep.define("fcb1000", {
 `
 
 // benchSweep compiles the FCB scenario and binds it.
-func benchSweep(tb testing.TB, entries string, walk ...string) (*SweepBinding, func()) {
-	prog, err := CompileString("bench_fcb.lua", benchFCBScript)
+func benchSweep(tb testing.TB, entries string, walk ...string) (*Binding, func()) {
+	prog, err := lua.CompileString("bench_fcb.lua", benchFCBScript)
 	require.NoError(tb, err)
-	s, err := LoadSweeps(context.Background(), prog, Options{Args: append([]string{entries}, walk...)})
+	s, err := Load(context.Background(), prog, lua.Options{Args: append([]string{entries}, walk...)})
 	require.NoError(tb, err)
-	b, err := s.BindSweep(context.Background(), s.Sweep("fcb1000"), SweepConfig{})
+	b, err := Bind(context.Background(), s, Find(s, "fcb1000"), Config{})
 	require.NoError(tb, err)
 	return b, func() { b.Close(); s.Close() }
 }
@@ -141,12 +142,12 @@ func BenchmarkSweepLuaFCBSpeedup(b *testing.B) {
 // nothing: the per-branch cost of the binding itself (a device value, the
 // acked list, one Lua call) and of the engine (branch device, power-on).
 func BenchmarkSweepLuaEmptyCheck(b *testing.B) {
-	prog, err := CompileString("bench_empty.lua", strings.Replace(benchFCBScript, "  check = function(dev, acked)\n", "  check = function(dev, acked) do return end\n", 1))
+	prog, err := lua.CompileString("bench_empty.lua", strings.Replace(benchFCBScript, "  check = function(dev, acked)\n", "  check = function(dev, acked) do return end\n", 1))
 	require.NoError(b, err)
-	s, err := LoadSweeps(context.Background(), prog, Options{Args: []string{"330"}})
+	s, err := Load(context.Background(), prog, lua.Options{Args: []string{"330"}})
 	require.NoError(b, err)
 	defer s.Close()
-	bd, err := s.BindSweep(context.Background(), s.Sweep("fcb1000"), SweepConfig{})
+	bd, err := Bind(context.Background(), s, Find(s, "fcb1000"), Config{})
 	require.NoError(b, err)
 	defer bd.Close()
 	b.ReportAllocs()
@@ -169,7 +170,7 @@ func BenchmarkSweepLuaEmptyCheck(b *testing.B) {
 // Lua table. It bounds from below what the sweep's check can cost in this
 // interpreter: cpu-ns/op here is per check (330 entries).
 func BenchmarkCheckLuaWork(b *testing.B) {
-	s, err := NewState(Options{})
+	s, err := lua.NewState(lua.Options{})
 	require.NoError(b, err)
 	defer s.Close()
 	_, err = s.DoString(context.Background(), "work.lua", `
