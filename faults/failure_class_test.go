@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"testing"
+
 	"github.com/flashemu/flashemu/emu"
 	"github.com/stretchr/testify/require"
-	"testing"
 
 	"github.com/stretchr/testify/assert"
 

@@ -37,27 +37,6 @@ func FuzzParsePlan(f *testing.F) {
 	})
 }
 
-// FuzzParseID: bad IDs never panic; good ones keep their tokens.
-func FuzzParseID(f *testing.F) {
-	for _, s := range []string{"log:12b:1", "a:b:41a/3u0v2:7", "x:t150000:0", "x:1u:1", ":::", "x:0a/0a/0a:18446744073709551615"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		name, sched, seed, err := faults.ParseID(s)
-		if err != nil {
-			return
-		}
-		_ = seed
-		if !strings.HasPrefix(s, name+":") || len(sched) == 0 {
-			t.Fatalf("%q: name %q schedule %v", s, name, sched)
-		}
-		n2, s2, _, err := faults.ParseID(name + ":" + strings.Join(sched, "/") + ":0")
-		if err != nil || n2 != name || strings.Join(s2, "/") != strings.Join(sched, "/") {
-			t.Fatalf("%q: tokens do not round-trip: %v %v", s, s2, err)
-		}
-	})
-}
-
 // FuzzParseBranchID: whatever parses renders canonically and parses back
 // to the same value; canonical text (what the sweep prints) round-trips
 // byte for byte.

@@ -58,21 +58,6 @@ func badID(id, format string, a ...any) error {
 	return fmt.Errorf("%w: %q: %s", ErrBadID, id, fmt.Sprintf(format, a...))
 }
 
-// ParseID splits a branch ID into its sweep name, schedule tokens and seed,
-// checking every token.
-//
-// Deprecated: use ParseBranchID, which gives typed tokens (CutToken).
-func ParseID(id string) (name string, schedule []string, seed uint64, err error) {
-	n, sched, seed, err := parseID(id)
-	if err != nil {
-		return "", nil, 0, err
-	}
-	for _, c := range sched {
-		schedule = append(schedule, c.String())
-	}
-	return n, schedule, seed, nil
-}
-
 func parseID(id string) (string, []cut, uint64, error) {
 	i := strings.LastIndexByte(id, ':')
 	if i < 0 {

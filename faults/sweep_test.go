@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -63,11 +64,9 @@ func TestSweepCatchesAckBeforeCommit(t *testing.T) {
 	ru := run(t, &faults.Sweep{Name: "broken", Device: s.Device, Workload: s.Workload, Check: s.Check, Seed: 1,
 		Cuts: faults.Cuts{Mode: faults.CutUnit}}, faults.Options{Jobs: 2})
 	for _, id := range failureIDs(ru) {
-		_, sched, _, err := faults.ParseID(id)
+		bid, err := faults.ParseBranchID(id)
 		require.NoError(t, err)
-		var op int
-		_, err = fmt.Sscanf(sched[0], "%d", &op)
-		require.NoError(t, err)
+		op := bid.Cuts[0].Op
 		assert.True(t, op >= 2 && op%2 == 0, "failure %s is not at a commit", id)
 	}
 	assert.Greater(t, len(ru.Failures), len(r.Failures))
@@ -141,21 +140,18 @@ func TestSweepAckedContract(t *testing.T) {
 	r := run(t, s, faults.Options{Jobs: 3, NoDedup: true, ListBranches: true})
 	require.True(t, r.OK(), "%v", failureIDs(r))
 	require.Equal(t, r.Branches, len(r.List))
-	kinds := map[byte]int{}
+	kinds := map[faults.CutKind]int{}
 	for _, b := range r.List {
-		_, sched, _, err := faults.ParseID(b.ID)
+		id, err := faults.ParseBranchID(b.ID)
 		require.NoError(t, err)
-		var k int
-		var rest string
-		_, err = fmt.Sscanf(sched[0], "%d%s", &k, &rest)
-		require.NoError(t, err)
-		kinds[rest[0]]++
-		assert.Equal(t, k, b.Acked, "branch %s: acked count", b.ID)
+		c := id.Cuts[0]
+		kinds[c.Kind]++
+		assert.Equal(t, c.Op, b.Acked, "branch %s: acked count", b.ID)
 		assert.Equal(t, "pass", b.Verdict)
 	}
-	assert.Equal(t, n, kinds['b'])
-	assert.Equal(t, n, kinds['a'])
-	assert.Equal(t, n*bodySize/4, kinds['u'], "one torn variant per 4-byte write unit")
+	assert.Equal(t, n, kinds[faults.BeforeOp])
+	assert.Equal(t, n, kinds[faults.AfterOp])
+	assert.Equal(t, n*bodySize/4, kinds[faults.InsideOp], "one torn variant per 4-byte write unit")
 }
 
 func TestSweepDeterministicAcrossJobsAndShards(t *testing.T) {
@@ -226,9 +222,9 @@ func TestSweepDepth2FindsRecoveryBug(t *testing.T) {
 	assert.Positive(t, r2.Levels[1].Deduped, "dedup removed depth-2 branches")
 	f := r2.Failures[0]
 	assert.Equal(t, 2, f.Depth)
-	_, sched, _, err := faults.ParseID(f.ID)
+	id, err := faults.ParseBranchID(f.ID)
 	require.NoError(t, err)
-	require.Len(t, sched, 2)
+	require.Len(t, id.Cuts, 2)
 	assert.Contains(t, f.Error, "lost")
 
 	rep, err := faults.Replay(s, f.ID, faults.ReplayOptions{})
@@ -292,9 +288,9 @@ func TestReplayRejectsBadIDs(t *testing.T) {
 		assert.ErrorIs(t, err, faults.ErrBadID, "%q", id)
 	}
 	for _, id := range []string{"a:b:3b:1", "ok:1u2v3/t500/4a:7"} {
-		name, sched, _, err := faults.ParseID(id)
+		bid, err := faults.ParseBranchID(id)
 		require.NoError(t, err, id)
-		assert.Equal(t, id, name+":"+strings.Join(sched, "/")+":"+id[strings.LastIndexByte(id, ':')+1:])
+		assert.Equal(t, id, bid.Sweep+":"+bid.Schedule()+":"+strconv.FormatUint(bid.Seed, 10))
 	}
 }
 
@@ -422,9 +418,9 @@ func TestSweepFCBUnitFindsTornWriteWeaknesses(t *testing.T) {
 			default:
 				t.Errorf("%s: unexpected failure %s", f.ID, f.Error)
 			}
-			_, sched, _, err := faults.ParseID(f.ID)
+			id, err := faults.ParseBranchID(f.ID)
 			require.NoError(t, err)
-			assert.Contains(t, sched[0], "u", "only torn operations: %s", f.ID)
+			assert.Equal(t, faults.InsideOp, id.Cuts[0].Kind, "only torn operations: %s", f.ID)
 		}
 		return kinds
 	}

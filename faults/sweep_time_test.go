@@ -3,8 +3,6 @@ package faults_test
 import (
 	"bytes"
 	"fmt"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/flashemu/flashemu/emu"
@@ -46,10 +44,10 @@ func TestTimeCutClockAtTheInstant(t *testing.T) {
 		if b.Depth != 1 || b.Verdict == "dup" {
 			continue
 		}
-		_, sched, _, err := faults.ParseID(b.ID)
+		id, err := faults.ParseBranchID(b.ID)
 		require.NoError(t, err)
-		T, err := strconv.ParseInt(strings.TrimPrefix(sched[0], "t"), 10, 64)
-		require.NoError(t, err)
+		require.Equal(t, faults.AtTime, id.Cuts[0].Kind, b.ID)
+		T := id.Cuts[0].AtNs
 		rep, err := faults.Replay(s, b.ID, faults.ReplayOptions{})
 		require.NoError(t, err)
 		assert.Equal(t, T, rep.Before.Now(), "%s: the replayed branch resumes at the instant", b.ID)

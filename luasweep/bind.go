@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -505,30 +504,6 @@ func (b *Binding) FirstOp(id string) int {
 		return -1
 	}
 	return bid.FirstOp(b.OpAt)
-}
-
-// FirstOpOf returns the operation index of a schedule token ("12b", "7u3v1"),
-// using opAt for time tokens ("t150000").
-//
-// Deprecated: parse the ID with faults.ParseBranchID and use
-// BranchID.FirstOp or CutToken.FirstOp.
-func FirstOpOf(tok string, opAt func(int64) int) int {
-	if rest, ok := strings.CutPrefix(tok, "t"); ok {
-		t, err := strconv.ParseInt(rest, 10, 64)
-		if err != nil || opAt == nil {
-			return -1
-		}
-		return opAt(t)
-	}
-	k := 0
-	for k < len(tok) && tok[k] >= '0' && tok[k] <= '9' {
-		k++
-	}
-	n, err := strconv.Atoi(tok[:k])
-	if err != nil {
-		return -1
-	}
-	return n
 }
 
 // locateCheckError gives a place to a check error raised with a value

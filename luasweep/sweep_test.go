@@ -496,17 +496,6 @@ for _, f in ipairs(r.failures) do print(f.id, f.op, f.error) end
 	assert.LessOrEqual(t, prevOp, 3)
 }
 
-func TestFirstOpOf(t *testing.T) {
-	tests := []struct {
-		tok  string
-		want int
-	}{{"12b", 12}, {"0a", 0}, {"7u3", 7}, {"41u0v2", 41}, {"t100", 5}, {"x", -1}}
-	for _, tc := range tests {
-		assert.Equal(t, tc.want, FirstOpOf(tc.tok, func(int64) int { return 5 }), tc.tok)
-	}
-	assert.Equal(t, -1, FirstOpOf("t100", nil))
-}
-
 func TestBindNeedsProgram(t *testing.T) {
 	s, err := lua.NewState(lua.Options{})
 	require.NoError(t, err)
