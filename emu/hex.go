@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/flashemu/flashemu/internal/atomicfile"
+	"github.com/flashemu/flashemu/internal/fsroot"
 )
 
 // Intel HEX images. Records: data (00), end of file (01), extended segment
@@ -101,6 +104,20 @@ func IsHex(data []byte) bool {
 		}
 	}
 	return true
+}
+
+// ImageData returns the data-area bytes of an image file's contents:
+// raw bytes as they are, Intel HEX (recognised by IsHex) flattened from its
+// lowest address with gaps filled with fill. isHex reports which it was.
+func ImageData(data []byte, fill byte) (out []byte, isHex bool, err error) {
+	if !IsHex(data) {
+		return data, false, nil
+	}
+	h, err := ParseHex(bytes.NewReader(data))
+	if err != nil {
+		return nil, true, err
+	}
+	return h.Flatten(fill), true, nil
 }
 
 // ParseHex reads an Intel HEX file. A malformed record, a bad checksum, a
@@ -294,6 +311,26 @@ func LoadHex(path string, cfg Config, base uint32) (*Device, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// SaveHex writes the device's data area to path in fsys (nil: the plain
+// file system) as Intel HEX with base added to every address (WriteHex),
+// atomically: a crash leaves the old file or the new one. Missing
+// directories are made.
+func (d *Device) SaveHex(path string, base uint32, fsys fsroot.FS) error {
+	fsys = fsroot.Or(fsys)
+	if err := prepareSave(fsys, path); err != nil {
+		return err
+	}
+	a, err := atomicfile.Create(fsys, path)
+	if err != nil {
+		return err
+	}
+	if err := d.WriteHex(a, base); err != nil {
+		a.Abort()
+		return err
+	}
+	return a.Commit()
 }
 
 // WriteHex writes the device's data area as Intel HEX (16-byte data records

@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/flashemu/flashemu/internal/atomicfile"
 	"github.com/flashemu/flashemu/internal/fsroot"
@@ -106,6 +107,19 @@ type ImageOptions struct {
 	// system). A sandboxed caller passes an fsroot.Root, so no file of the
 	// set can be read or written outside its tree.
 	FS fsroot.FS
+}
+
+// prepareSave makes the directories path needs and refuses a path that is
+// a directory (an image would be written beside it under a temporary name
+// and fail only at the rename).
+func prepareSave(fsys fsroot.FS, path string) error {
+	if err := fsys.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if st, err := fsys.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s: is a directory", path)
+	}
+	return nil
 }
 
 // SidecarVersion is the version of the JSON sidecar format written by SaveImage.
@@ -220,10 +234,14 @@ func (d *Device) writeImageAs(w io.Writer, layout OOBLayout, oobOnly, asRead boo
 // layout), the NAND spare areas as opts.OOB says, and with opts.Sidecar the
 // JSON sidecar, as one set (see the package comment on images): after a
 // crash at any instant Load finds the old set or the new one. Stale
-// temporary files of killed saves are removed.
+// temporary files of killed saves are removed; missing directories are
+// made.
 func (d *Device) SaveImage(path string, opts ImageOptions) error {
 	if int(opts.OOB) >= len(oobLayoutNames) {
 		return fmt.Errorf("%w: OOB layout %d", ErrInvalid, opts.OOB)
+	}
+	if err := prepareSave(fsroot.Or(opts.FS), path); err != nil {
+		return err
 	}
 	set := atomicfile.Set{FS: opts.FS, Journal: path}
 	defer set.Abort()

@@ -185,8 +185,13 @@ func TestImageErrors(t *testing.T) {
 	assert.ErrorIs(t, n.ReadImage(bytes.NewReader(make([]byte, n.Size()+1)), OOBNone), ErrCorruptImage)
 	require.NoError(t, n.ReadImage(bytes.NewReader(pattern(int(n.Size()), 5)), OOBNone))
 	assert.Equal(t, pattern(int(n.Size()), 5), n.Dump())
-	// Saving into a missing directory fails cleanly.
-	assert.Error(t, d.SaveImage(filepath.Join(dir, "no", "such", "x.bin"), ImageOptions{}))
+	// Saving into a missing directory makes it; saving onto a directory
+	// fails before writing anything.
+	deep := filepath.Join(dir, "no", "such", "x.bin")
+	require.NoError(t, d.SaveImage(deep, ImageOptions{}))
+	assert.FileExists(t, deep)
+	assert.ErrorContains(t, d.SaveImage(dir, ImageOptions{}), "is a directory")
+	assert.ErrorContains(t, d.SaveHex(dir, 0, nil), "is a directory")
 	assert.ErrorIs(t, d.SaveImage(path, ImageOptions{OOB: 9}), ErrInvalid)
 }
 

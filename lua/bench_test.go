@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashemu/flashemu/devspec"
+	"github.com/flashemu/flashemu/emu"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -58,7 +60,7 @@ func loopTimeOpts(b *testing.B, n int, target func(s *State) glua.LValue, opts O
 }
 
 func benchDevice(s *State) glua.LValue {
-	d, err := OpenDevice(DeviceChoice{NOR: "size=64K,sector=4K,wb=4"})
+	d, err := emu.New(emu.Config{Kind: emu.NOR, Size: 64 << 10, EraseUnit: 4096, WriteBlock: 4, EraseValue: 0xff, Timing: devspec.DefaultTiming(emu.NOR)})
 	if err != nil {
 		panic(err)
 	}

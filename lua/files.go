@@ -209,16 +209,3 @@ func (s *State) checkPath(a args, n int) string {
 	}
 	return p
 }
-
-// readFileLimited reads a file for flash.load, refusing files larger than
-// the largest device.
-func readFileLimited(path string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > emu.MaxDeviceSize {
-		return nil, fmt.Errorf("%s: %w: %d bytes", path, emu.ErrCorruptImage, st.Size())
-	}
-	return os.ReadFile(path)
-}

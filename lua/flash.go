@@ -3,6 +3,7 @@ package lua
 import (
 	"fmt"
 
+	"github.com/flashemu/flashemu/devspec"
 	"github.com/flashemu/flashemu/emu"
 	glua "github.com/yuin/gopher-lua"
 )
@@ -37,9 +38,9 @@ func (s *State) newDeviceFrom(L *glua.LState, a args, n int, kind emu.Kind, chip
 		if f.has("chip") {
 			a.argError(n, "field 'chip': given twice")
 		}
-		c = buildConfig(kind, chipOverride{tableSource: src, chip: chip})
+		c = devspec.Build(kind, chipOverride{tableSource: src, chip: chip})
 	} else {
-		c = buildConfig(kind, src)
+		c = devspec.Build(kind, src)
 	}
 	d, err := emu.New(c)
 	if err != nil {
@@ -55,11 +56,11 @@ type chipOverride struct {
 	chip string
 }
 
-func (c chipOverride) str(name, def string) string {
+func (c chipOverride) Str(name, def string) string {
 	if name == "chip" {
 		return c.chip
 	}
-	return c.tableSource.str(name, def)
+	return c.tableSource.Str(name, def)
 }
 
 func flashNOR(s *State, L *glua.LState) int {
@@ -96,20 +97,22 @@ func flashFromSnapshot(s *State, L *glua.LState) int {
 	return 1
 }
 
-// imageSource defaults a NOR device's size to the image's size.
+// imageSource defaults a NOR device's size to the image's size (rounded up
+// to a whole number of sectors).
 type imageSource struct {
 	tableSource
 	imageSize int64
 }
 
-// (rounded up to a whole number of sectors).
-func (i imageSource) size(name string, def int64) int64 {
-	if name == "size" && !i.tableSource.has("size") && !i.tableSource.has("chip") && !i.tableSource.has("sectors") && i.imageSize > 0 {
-		unit := i.tableSource.size("sector", 4096)
+// Size is tableSource.Size, except that an absent size (and no chip or
+// sector map) is the image's.
+func (i imageSource) Size(name string, def int64) int64 {
+	if name == "size" && !i.tableSource.Has("size") && !i.tableSource.Has("chip") && !i.tableSource.Has("sectors") && i.imageSize > 0 {
+		unit := i.tableSource.Size("sector", 4096)
 		if unit <= 0 {
 			unit = 4096
 		}
 		return (i.imageSize + unit - 1) / unit * unit
 	}
-	return i.tableSource.size(name, def)
+	return i.tableSource.Size(name, def)
 }

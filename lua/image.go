@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
+	"github.com/flashemu/flashemu/devspec"
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/errno"
-	"github.com/flashemu/flashemu/internal/atomicfile"
-	"github.com/flashemu/flashemu/internal/fsroot"
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -33,46 +31,6 @@ func oobLayout(f *fields, key string) (emu.OOBLayout, bool) {
 		f.fail(key, fmt.Sprintf("%q is not \"separate\", \"interleaved\" or \"none\"", name))
 	}
 	return l, true
-}
-
-// SaveImage writes d to path in opts.FS (nil: the plain file system),
-// atomically, making missing directories: Intel HEX when format is "hex"
-// (base added to every address), else the raw layout with opts (sidecar,
-// OOB).
-func SaveImage(d *emu.Device, path, format string, base uint32, opts emu.ImageOptions) error {
-	fsys := fsroot.Or(opts.FS)
-	if err := fsys.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	if format == "hex" {
-		a, err := atomicfile.Create(fsys, path)
-		if err != nil {
-			return err
-		}
-		if err := d.WriteHex(a, base); err != nil {
-			a.Abort()
-			return err
-		}
-		return a.Commit()
-	}
-	if st, err := fsys.Stat(path); err == nil && st.IsDir() {
-		return fmt.Errorf("%s: is a directory", path)
-	}
-	return d.SaveImage(path, opts)
-}
-
-// readImage turns a raw or Intel HEX image file's bytes into the data
-// area's bytes (HEX flattened from its lowest address, gaps filled with
-// fill, through emu's one HEX rule set). isHex reports which it was.
-func readImage(name string, data []byte, fill byte) (out []byte, isHex bool, err error) {
-	if !emu.IsHex(data) {
-		return data, false, nil
-	}
-	h, err := emu.ParseHex(bytes.NewReader(data))
-	if err != nil {
-		return nil, true, fmt.Errorf("%s: %w", name, err)
-	}
-	return h.Flatten(fill), true, nil
 }
 
 func devSave(s *State, L *glua.LState) int {
@@ -103,7 +61,12 @@ func devSave(s *State, L *glua.LState) int {
 	if err != nil {
 		return s.pushFailure(L, err)
 	}
-	if err := SaveImage(d.Dev, path, format, uint32(base), opts); err != nil {
+	if format == "hex" {
+		err = d.Dev.SaveHex(path, uint32(base), opts.FS)
+	} else {
+		err = d.Dev.SaveImage(path, opts)
+	}
+	if err != nil {
 		return s.pushFailure(L, imageError(err))
 	}
 	L.Push(glua.LTrue)
@@ -181,8 +144,9 @@ func flashLoad(s *State, L *glua.LState) int {
 	if emu.IsHexName(path) && (useSidecar || layoutGiven) {
 		a.argError(2, "an Intel HEX image has no sidecar or spare areas")
 	}
-	data, isHex, err := readImage(path, raw, 0xff)
+	data, isHex, err := emu.ImageData(raw, 0xff)
 	if err != nil {
+		err = fmt.Errorf("%s: %w", path, err)
 		return s.pushFailure(L, imageError(err))
 	}
 	var dataOff int64 // where data goes on the device
@@ -206,7 +170,7 @@ func flashLoad(s *State, L *glua.LState) int {
 		dataOff = int64(h.Base()) - base
 	}
 	src := imageSource{tableSource: tableSource{f}, imageSize: dataOff + int64(len(data))}
-	c := buildConfig(kind, src)
+	c := devspec.Build(kind, src)
 	if useSidecar || (!isHex && c.Kind == emu.NAND && (layoutGiven || s.exists(emu.OOBPath(path)))) {
 		// The exact image layout through emu (sidecar, spare areas).
 		d, err := emu.Load(path, &c, emu.ImageOptions{Sidecar: useSidecar, OOB: layout, FS: fsys})
@@ -246,7 +210,7 @@ func flashOpen(s *State, L *glua.LState) int {
 	if st, err := fsys.Stat(path); err == nil {
 		size = st.Size()
 	}
-	c := buildConfig(kind, imageSource{tableSource: tableSource{f}, imageSize: size})
+	c := devspec.Build(kind, imageSource{tableSource: tableSource{f}, imageSize: size})
 	d, err := emu.OpenFile(path, c, emu.ImageOptions{OOB: layout, FS: fsys})
 	if err != nil {
 		return s.pushFailure(L, imageError(err))

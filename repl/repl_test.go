@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashemu/flashemu/devspec"
 	"github.com/flashemu/flashemu/lua"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -86,7 +87,7 @@ func TestREPLFeedMultiLine(t *testing.T) {
 
 func TestREPLPromptShowsDevice(t *testing.T) {
 	r, _, _ := newTestREPL(t)
-	d, err := lua.OpenDevice(lua.DeviceChoice{NOR: "size=64K,sector=4K"})
+	d, err := devspec.Open(devspec.Choice{NOR: "size=64K,sector=4K"})
 	require.NoError(t, err)
 	r.S.SetGlobal("dev", r.S.NewDevice(d))
 	assert.Equal(t, "nor 64K> ", r.Prompt())

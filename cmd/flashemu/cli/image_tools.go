@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"github.com/flashemu/flashemu/api"
+	"github.com/flashemu/flashemu/devspec"
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/internal/atomicfile"
-	"github.com/flashemu/flashemu/lua"
 )
 
 // flashemu image replay, image convert, and the sidecar part of image info.
@@ -84,7 +84,7 @@ func (c *invocation) openImage(path string) (*emu.Device, error) {
 		}
 	}
 	dc.Image = path
-	d, err := lua.OpenDevice(dc)
+	d, err := devspec.Open(dc)
 	if err != nil {
 		var pe *os.PathError
 		if errors.Is(err, emu.ErrCorruptImage) || errors.As(err, &pe) {
@@ -97,14 +97,13 @@ func (c *invocation) openImage(path string) (*emu.Device, error) {
 
 // writeImage saves d to path (format by extension), atomically.
 func writeImage(d *emu.Device, path string, sidecar bool) error {
-	format := "raw"
 	if emu.IsHexName(path) {
-		format = "hex"
 		if sidecar || d.Kind() == emu.NAND {
 			return usagef("%s: Intel HEX output holds a NOR data area only (no --sidecar, no NAND)", path)
 		}
+		return d.SaveHex(path, 0, nil)
 	}
-	return lua.SaveImage(d, path, format, 0, emu.ImageOptions{Sidecar: sidecar})
+	return d.SaveImage(path, emu.ImageOptions{Sidecar: sidecar})
 }
 
 // cmdImageReplay is flashemu image replay [IMAGE] TRACE -o OUT.
@@ -136,7 +135,7 @@ func cmdImageReplay(c *invocation) error {
 		if c.deviceChoice().IsZero() {
 			return usagef("give IMAGE or the device to start from (--chip, --nor, --nand)")
 		}
-		if d, err = lua.OpenDevice(c.deviceChoice()); err != nil {
+		if d, err = devspec.Open(c.deviceChoice()); err != nil {
 			return usagef("%v", err)
 		}
 	} else if d, err = c.openImage(image); err != nil {

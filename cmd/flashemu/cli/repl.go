@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/chzyer/readline"
-	"github.com/flashemu/flashemu/lua"
+	"github.com/flashemu/flashemu/devspec"
 	"github.com/flashemu/flashemu/repl"
 )
 
@@ -25,7 +25,7 @@ func cmdREPL(c *invocation) error {
 	if err != nil {
 		return err
 	}
-	d, err := lua.OpenDevice(c.deviceChoice())
+	d, err := devspec.Open(c.deviceChoice())
 	if err != nil {
 		return usagef("%v", err)
 	}

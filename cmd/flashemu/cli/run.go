@@ -4,14 +4,15 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/flashemu/flashemu/devspec"
 	"github.com/flashemu/flashemu/emu"
 	"github.com/flashemu/flashemu/internal/atomicfile"
 	"github.com/flashemu/flashemu/lua"
 )
 
 // deviceChoice reads --chip, --nor, --nand and --image.
-func (c *invocation) deviceChoice() lua.DeviceChoice {
-	return lua.DeviceChoice{
+func (c *invocation) deviceChoice() devspec.Choice {
+	return devspec.Choice{
 		Chip:  c.p.str("chip", ""),
 		NOR:   c.p.str("nor", ""),
 		NAND:  c.p.str("nand", ""),
@@ -40,7 +41,7 @@ func cmdRun(c *invocation) error {
 	}
 	var dev *emu.Device
 	if dc := c.deviceChoice(); !dc.IsZero() {
-		if dev, err = lua.OpenDevice(dc); err != nil {
+		if dev, err = devspec.Open(dc); err != nil {
 			return usagef("%v", err)
 		}
 	}

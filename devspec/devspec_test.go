@@ -1,4 +1,4 @@
-package lua
+package devspec
 
 import (
 	"os"
@@ -11,38 +11,38 @@ import (
 )
 
 func TestOpenDevice(t *testing.T) {
-	d, err := OpenDevice(DeviceChoice{})
+	d, err := Open(Choice{})
 	require.NoError(t, err)
 	assert.Equal(t, int64(1<<20), d.Size())
-	d, err = OpenDevice(DeviceChoice{Chip: "w25q128jv"})
+	d, err = Open(Choice{Chip: "w25q128jv"})
 	require.NoError(t, err)
 	assert.Equal(t, int64(16<<20), d.Size())
-	d, err = OpenDevice(DeviceChoice{NAND: "page=2K,oob=64,ppb=64,blocks=8,bad=1+3"})
+	d, err = Open(Choice{NAND: "page=2K,oob=64,ppb=64,blocks=8,bad=1+3"})
 	require.NoError(t, err)
 	assert.Equal(t, emu.NAND, d.Kind())
 	assert.Equal(t, []int{1, 3}, d.Config().BadBlocks)
-	d, err = OpenDevice(DeviceChoice{NOR: "sectors=4x16K+1x64K+7x128K,wb=1,protect_boot"})
+	d, err = Open(Choice{NOR: "sectors=4x16K+1x64K+7x128K,wb=1,protect_boot"})
 	require.NoError(t, err)
 	assert.Equal(t, 12, d.UnitCount())
 	assert.True(t, d.Protected(0))
-	_, err = OpenDevice(DeviceChoice{Chip: "x", NOR: "size=1M"})
+	_, err = Open(Choice{Chip: "x", NOR: "size=1M"})
 	assert.ErrorContains(t, err, "choose one of --chip, --nor and --nand")
-	_, err = OpenDevice(DeviceChoice{Chip: "nope"})
+	_, err = Open(Choice{Chip: "nope"})
 	assert.ErrorIs(t, err, emu.ErrUnknownChip)
 
 	img := t.TempDir() + "/img.bin"
 	require.NoError(t, os.WriteFile(img, []byte(strings.Repeat("z", 5000)), 0o644))
-	d, err = OpenDevice(DeviceChoice{Image: img})
+	d, err = Open(Choice{Image: img})
 	require.NoError(t, err)
 	assert.Equal(t, int64(8192), d.Size())
 	buf := make([]byte, 2)
 	require.NoError(t, d.Read(4999, buf))
 	assert.Equal(t, []byte{'z', 0xff}, buf)
-	_, err = OpenDevice(DeviceChoice{Image: img, NOR: "size=4K"})
+	_, err = Open(Choice{Image: img, NOR: "size=4K"})
 	assert.ErrorIs(t, err, emu.ErrCorruptImage)
 }
 
-func TestConfigFromSpec(t *testing.T) {
+func TestParse(t *testing.T) {
 	tests := []struct {
 		kind emu.Kind
 		spec string
@@ -85,7 +85,7 @@ func TestConfigFromSpec(t *testing.T) {
 		{emu.NOR, "timing=fast", `timing: "fast": only timing=none or timing=default in a SPEC`, nil},
 	}
 	for _, tt := range tests {
-		c, err := ConfigFromSpec(tt.kind, tt.spec)
+		c, err := Parse(tt.kind, tt.spec)
 		if tt.err != "" {
 			assert.EqualError(t, err, tt.err, tt.spec)
 			continue
@@ -95,19 +95,4 @@ func TestConfigFromSpec(t *testing.T) {
 		_, err = emu.New(c)
 		assert.NoError(t, err, tt.spec)
 	}
-}
-
-// TestEraseTimesRefuseNaN: the table form of erase times checks every
-// entry as the number form does (NaN, inf, fractions, negatives: #13).
-func TestEraseTimesRefuseNaN(t *testing.T) {
-	for _, bad := range []string{"0/0", "1/0", "-5", "1.5"} {
-		for _, field := range []string{"ns = " + bad + ", size = 4096", "size = " + bad + ", ns = 100"} {
-			_, err := runLua(t, Options{}, `local d = flash.nor{size = 8192, sector = 4096, timing = {erase_ns = {{`+field+`}}}}`)
-			require.Error(t, err, field)
-			assert.Contains(t, err.Error(), "non-negative integer expected", field)
-		}
-	}
-	out, err := runLua(t, Options{}, `local d = flash.nor{size = 8192, sector = 4096, timing = {erase_ns = {{size = 4096, ns = 100}}}} print(d:erase(0, 4096), d:clock())`)
-	require.NoError(t, err)
-	assert.Contains(t, out, "true")
 }
