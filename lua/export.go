@@ -2,9 +2,6 @@ package lua
 
 import (
 	"context"
-	"strings"
-
-	"github.com/flashemu/flashemu/shard"
 )
 
 // The small exported seam the Lua test runner (package luatest) runs
@@ -49,43 +46,3 @@ func (s *State) RunTest(ctx context.Context, i int) TestOutcome {
 	}
 	return TestOutcome{}
 }
-
-// Shard selects a deterministic subset of tests: a test belongs to shard
-// Index (0-based) of Total when the FNV-1a hash of its full name modulo
-// Total is Index (shard.Shard.Selects). The zero value selects everything.
-type Shard = shard.Shard
-
-// ErrBadShard is returned by ParseShard.
-//
-// Deprecated: use shard.ErrBad.
-var ErrBadShard = shard.ErrBad
-
-// ParseShard parses "I/N" (0 <= I < N; a bare "N" takes the index from
-// the environment) with shard.Parse; its errors read without the package
-// prefix, as users see them after a flag name.
-func ParseShard(s string, getenv func(string) string) (Shard, error) {
-	sh, err := shard.Parse(s, getenv)
-	return sh, unprefixed(err)
-}
-
-// ShardFromEnv reads the sharding environment (Bazel, Kubernetes) with
-// shard.FromEnv; its errors read without the package prefix, as users see
-// them after a flag name.
-func ShardFromEnv(getenv func(string) string) (Shard, bool, error) {
-	sh, ok, err := shard.FromEnv(getenv)
-	return sh, ok, unprefixed(err)
-}
-
-// unprefixed drops the "shard: " package prefix from a shard error's text
-// (users see `--shard: bad shard "2/2": ...`); errors.Is still matches.
-func unprefixed(err error) error {
-	if err == nil {
-		return nil
-	}
-	return shardError{err}
-}
-
-type shardError struct{ err error }
-
-func (e shardError) Error() string { return strings.TrimPrefix(e.err.Error(), "shard: ") }
-func (e shardError) Unwrap() error { return e.err }

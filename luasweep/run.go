@@ -43,9 +43,9 @@ func sweepRun(s *lua.State, L *glua.LState) int {
 	}
 	var part shard.Shard
 	if str := f.Str("shard", ""); str != "" {
-		sh, err := lua.ParseShard(str, func(string) string { return "" })
+		sh, err := shard.Parse(str, func(string) string { return "" })
 		if err != nil {
-			f.Fail("shard", err.Error())
+			f.Fail("shard", shard.Reason(err))
 		}
 		part = sh
 	}

@@ -25,6 +25,13 @@ type Shard struct {
 // ErrBad is returned for a malformed shard or an incomplete environment.
 var ErrBad = errors.New("shard: bad shard")
 
+// Reason is err's text without the package prefix ("bad shard "2/2": want
+// I/N with 0 <= I < N"), for messages that already say where the shard
+// came from (a flag, an option field); other errors read as they are.
+func Reason(err error) string {
+	return strings.TrimPrefix(err.Error(), "shard: ")
+}
+
 // Sharded reports whether s is a proper part (Total > 1).
 func (s Shard) Sharded() bool { return s.Total > 1 }
 

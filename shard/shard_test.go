@@ -1,6 +1,7 @@
 package shard_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -81,4 +82,11 @@ func TestOwnsPartitions(t *testing.T) {
 	assert.True(t, shard.Shard{}.Selects("x"))
 	assert.NoError(t, shard.Shard{}.Validate())
 	assert.Error(t, shard.Shard{Index: 2, Total: 2}.Validate())
+}
+
+func TestReasonDropsThePackagePrefix(t *testing.T) {
+	_, err := shard.Parse("2/2", func(string) string { return "" })
+	require.ErrorIs(t, err, shard.ErrBad)
+	assert.Equal(t, `bad shard "2/2": want I/N with 0 <= I < N`, shard.Reason(err))
+	assert.Equal(t, "other", shard.Reason(errors.New("other")))
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/flashemu/flashemu/lua"
 	"github.com/flashemu/flashemu/luasweep"
 	sweepreport "github.com/flashemu/flashemu/report"
-	"github.com/flashemu/flashemu/shard"
 	"golang.org/x/term"
 )
 
@@ -115,16 +114,8 @@ func cmdSweep(c *invocation) error {
 			}
 		}
 	} else {
-		if sh := c.p.str("shard", ""); sh != "" {
-			s, err := shard.Parse(sh, c.env.Getenv)
-			if err != nil {
-				return usagef("--shard: %s", strings.TrimPrefix(err.Error(), "shard: "))
-			}
-			sc.shard = s
-		} else if s, ok, err := shard.FromEnv(c.env.Getenv); err != nil {
-			return usagef("sharding environment: %s", strings.TrimPrefix(err.Error(), "shard: "))
-		} else if ok {
-			sc.shard = s
+		if sc.shard, err = c.shard(); err != nil {
+			return err
 		}
 	}
 	if c.p.has("verify") {

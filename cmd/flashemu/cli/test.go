@@ -6,8 +6,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/flashemu/flashemu/lua"
 	"github.com/flashemu/flashemu/luatest"
+	"github.com/flashemu/flashemu/shard"
 )
 
 // cmdTest is flashemu test [PATH...]: discover *_test.lua files and run
@@ -29,15 +29,8 @@ func cmdTest(c *invocation) error {
 			return usagef("--run: %v", err)
 		}
 	}
-	if sh := c.p.str("shard", ""); sh != "" {
-		to.Shard, err = lua.ParseShard(sh, c.env.Getenv)
-		if err != nil {
-			return usagef("--shard: %v", err)
-		}
-	} else if sh, ok, err := lua.ShardFromEnv(c.env.Getenv); err != nil {
-		return usagef("sharding environment: %v", err)
-	} else if ok {
-		to.Shard = sh
+	if to.Shard, err = c.shard(); err != nil {
+		return err
 	}
 	files, err := luatest.DiscoverTests(c.p.pos)
 	if err != nil {
@@ -103,4 +96,22 @@ func (c *invocation) interruptible(ctx context.Context) (context.Context, func()
 		}
 	}()
 	return ctx, func() { close(done); stop(); cancel() }
+}
+
+// shard reads --shard I/N (N alone: the index from the environment) or,
+// without the flag, the sharding environment of a CI runner; the zero
+// Shard (everything) when neither is set.
+func (c *invocation) shard() (shard.Shard, error) {
+	if sh := c.p.str("shard", ""); sh != "" {
+		s, err := shard.Parse(sh, c.env.Getenv)
+		if err != nil {
+			return shard.Shard{}, usagef("--shard: %s", shard.Reason(err))
+		}
+		return s, nil
+	}
+	s, _, err := shard.FromEnv(c.env.Getenv)
+	if err != nil {
+		return shard.Shard{}, usagef("sharding environment: %s", shard.Reason(err))
+	}
+	return s, nil
 }
