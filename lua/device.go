@@ -130,9 +130,9 @@ func checkDevice(L *glua.LState, fn string) (*Device, args) {
 	return checkUD[Device](a, 1, deviceType), a
 }
 
-// pushResult pushes the Lua form of a flash op's result: on success ok
-// values; on a power cut it raises the power-loss object; otherwise it
-// pushes nil, message, errno.
+// pushFailure pushes the Lua form of a failed operation: nil, message,
+// errno (negative, Zephyr's), except a power cut, which raises the
+// power-loss object instead.
 func (s *State) pushFailure(L *glua.LState, err error) int {
 	if errors.Is(err, emu.ErrPowerLoss) {
 		s.raisePowerLoss(L, err)
