@@ -100,10 +100,13 @@
 // For every branch ID, the sweep's verdict equals the verdict of replaying
 // that branch alone (Replay, `flashemu sweep --only ID`), whatever Jobs,
 // Shard, NoDedup or the order the workers take the branches in — provided
-// the check is deterministic: its verdict depends only on the device it is
-// given and the acknowledged values (a check that keeps state between
+// the workload is deterministic (it issues the same operations and acks in
+// every run: the engine runs it again for every replay) and so is the
+// check: its verdict depends only on the device it is given and the
+// acknowledged values (a workload or check that keeps state between
 // calls, or reads the wall clock, breaks it; Options.CheckTimeout, being
-// wall-clock, is the one option that can). Verify checks the invariant on
+// wall-clock, is the one option that can). The Lua binding (luasweep)
+// starts every run and every check from the same Lua state for this. Verify checks the invariant on
 // a sweep (every branch or a seeded sample); the package's tests check it
 // on random workloads (TestPropertySweepVerdictsEqualReplays). What makes
 // it hold:

@@ -30,10 +30,14 @@ type Config struct {
 // Binding is a sweep definition bound to the faults engine: Sweep is
 // ready for faults.Run and faults.Replay. Its device factory, setup and
 // workload call the Lua functions in the defining state (on the goroutine
-// that calls Run or Replay, which must be the state's); its CheckFactory
-// makes one state per worker from the same compiled Program, runs the
-// script's top level there in definition mode and looks the check up by
-// the sweep's name. Close releases the worker states.
+// that calls Run or Replay, which must be the state's), and every run of
+// them — the recording run, each replay — starts from the same Lua state:
+// the one the definition pass left (or sweep.run found), restored by a
+// rollback before each run (or, when the state cannot be checkpointed, a
+// new definition state per run). Its CheckFactory makes one state per
+// worker from the same compiled Program, runs the script's top level there
+// in definition mode and looks the check up by the sweep's name. So a
+// branch's verdict depends on its ID alone. Close releases the states.
 type Binding struct {
 	// Sweep is the engine's definition.
 	Sweep *faults.Sweep
@@ -53,6 +57,17 @@ type Binding struct {
 	busy    map[*lua.State]bool // states a check is running in
 	closed  bool
 
+	// mode is how each run of device, setup and workload starts from the
+	// same Lua state; run, runDef and runL are the state, definition and
+	// call state the current run's functions run in (the defining ones
+	// except in runsFresh mode).
+	mode   runMode
+	run    *lua.State
+	runDef *Def
+	runL   *glua.LState
+	runOut *gatedWriter // runsFresh: the run states' print output
+	ackL   *glua.LState // the state ackFn was made in
+
 	cur   glua.LValue // the device value of the current run
 	clock *opClock    // operation times of the first workload run
 	ackFn *glua.LFunction
@@ -62,8 +77,9 @@ type Binding struct {
 	// checkStates counts the check states made (tests: rollback reuses one
 	// per worker).
 	checkStates atomic.Int64
-	// isolated is set when checks run in the defining state (no program)
-	// and each starts from a rollback to the state sweep.run found.
+	// isolated (sweep.run) is set when every run of the workload, and
+	// every check made in the defining state (no program), starts from a
+	// rollback to the state sweep.run found (mode runsRollback).
 	isolated bool
 }
 
@@ -78,11 +94,102 @@ func Bind(ctx context.Context, s *lua.State, def *Def, c Config) (*Binding, erro
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return bind(s, s.L, ctx, false, def, c), nil
+	b := bind(s, s.L, ctx, false, def, c)
+	// The state the definition pass left is where every run of every
+	// sweep bound to s starts: checkpointed once, at the first Bind, and
+	// kept for the state's life.
+	set := sweepsOf(s)
+	if !set.runCheckpointTried {
+		set.runCheckpointTried = true
+		set.runCheckpoint = s.Checkpoint() == nil
+	}
+	b.mode = runsFresh
+	if set.runCheckpoint {
+		b.mode = runsRollback
+	}
+	return b, nil
+}
+
+// runMode is how every run of a sweep's device factory, setup and workload
+// starts from the same Lua state.
+type runMode int
+
+const (
+	// runsRollback: the defining state is rolled back to its checkpoint
+	// before each run.
+	runsRollback runMode = iota
+	// runsFresh: each run gets a new state with the definition pass run
+	// (flashemu sweep, when the defining state cannot be checkpointed).
+	runsFresh
+	// runsShared: the runs share the defining state as they leave it
+	// (sweep.run inside a coroutine, or in a state that cannot be
+	// checkpointed); the result says isolated = false.
+	runsShared
+)
+
+// startRun puts the Lua side where every run of the sweep starts (see
+// runMode); the device factory calls it first.
+func (b *Binding) startRun() error {
+	switch b.mode {
+	case runsRollback:
+		err := b.main.Rollback()
+		if err == nil {
+			return nil
+		}
+		if b.nested || b.prog == nil {
+			return fmt.Errorf("%s: the workload cannot start from the state sweep.run was called in (%v); run the sweep with flashemu sweep", b.Def.Where, err)
+		}
+		// The defining state is damaged: later runs (of this sweep and the
+		// sweeps bound after it) get fresh states.
+		sweepsOf(b.main).runCheckpoint = false
+		b.mode = runsFresh
+		return b.startRun()
+	case runsFresh:
+		b.closeRunState()
+		if b.runOut == nil {
+			b.runOut = &gatedWriter{w: b.main.Options().Stdout}
+		}
+		opts := b.main.Options()
+		opts.Stdout = b.runOut
+		b.runOut.on = false // the top level printed once already
+		ws, err := Load(b.ctx, b.prog, opts)
+		b.runOut.on = true
+		if err != nil {
+			return fmt.Errorf("%s: a fresh state for the run: %w", b.Def.Where, err)
+		}
+		def := Find(ws, b.Def.Name)
+		if def == nil {
+			ws.Close()
+			return fmt.Errorf("%s: a fresh state for the run does not define sweep %q", b.Def.Where, b.Def.Name)
+		}
+		b.run, b.runDef, b.runL = ws, def, ws.L
+	}
+	return nil
+}
+
+// closeRunState closes the state of the previous run (runsFresh).
+func (b *Binding) closeRunState() {
+	if b.run != nil && b.run != b.main {
+		b.run.Close()
+	}
+	b.run, b.runDef, b.runL = b.main, b.Def, b.L
+}
+
+// gatedWriter passes writes to w while on (nil w: discards).
+type gatedWriter struct {
+	w  io.Writer
+	on bool
+}
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	if g.on && g.w != nil {
+		return g.w.Write(p)
+	}
+	return len(p), nil
 }
 
 func bind(s *lua.State, L *glua.LState, ctx context.Context, nested bool, def *Def, c Config) *Binding {
-	b := &Binding{Def: def, main: s, L: L, ctx: ctx, nested: nested, prog: s.Program()}
+	b := &Binding{Def: def, main: s, L: L, ctx: ctx, nested: nested, prog: s.Program(), run: s, runDef: def, runL: L}
 	b.wopts = s.Options()
 	b.wopts.TestMode = true
 	b.wopts.Trace = nil // --trace follows the defining state's first device only
@@ -112,8 +219,14 @@ func bind(s *lua.State, L *glua.LState, ctx context.Context, nested bool, def *D
 }
 
 // Close closes the check states (a state a check still runs in is closed
-// by that check when it returns).
+// by that check when it returns) and returns the defining state to where
+// the definition pass left it.
 func (b *Binding) Close() {
+	b.closeRunState()
+	if b.mode == runsRollback && !b.nested {
+		// Leave the defining state as the definition pass left it.
+		_ = b.main.Rollback()
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.closed = true
@@ -131,7 +244,7 @@ func (b *Binding) Close() {
 	b.workers = keep
 }
 
-// call calls fn in the defining state.
+// call calls fn in the state of the current run.
 func (b *Binding) call(fn *glua.LFunction, args ...glua.LValue) ([]glua.LValue, error) {
 	return b.callCtx(context.Background(), fn, args...)
 }
@@ -167,7 +280,7 @@ func (b *Binding) callCtx(ctx context.Context, fn *glua.LFunction, args ...glua.
 		outer = merged
 	}
 	if !b.nested {
-		return b.main.Call(outer, fn, args...)
+		return b.run.Call(outer, fn, args...)
 	}
 	return pcallNested(b.L, fn, args...)
 }
@@ -200,7 +313,10 @@ func pcallNested(L *glua.LState, fn glua.LValue, args ...glua.LValue) (rets []gl
 }
 
 func (b *Binding) device() (*emu.Device, error) {
-	rets, err := b.call(b.Def.device)
+	if err := b.startRun(); err != nil {
+		return nil, err
+	}
+	rets, err := b.call(b.runDef.device)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +336,7 @@ func (b *Binding) device() (*emu.Device, error) {
 }
 
 func (b *Binding) setupFn(d *emu.Device) error {
-	_, err := b.call(b.Def.setup, b.cur)
+	_, err := b.call(b.runDef.setup, b.cur)
 	return err
 }
 
@@ -238,8 +354,9 @@ func (b *Binding) workload(ctx context.Context, d *emu.Device, ack func(any)) er
 		defer d.SetHook(prev)
 	}
 	b.ackTo = ack
-	if b.ackFn == nil {
-		b.ackFn = b.L.NewFunction(func(L *glua.LState) int {
+	if b.ackFn == nil || b.ackL != b.runL {
+		b.ackL = b.runL
+		b.ackFn = b.runL.NewFunction(func(L *glua.LState) int {
 			a := lua.ArgsOf(L, "ack")
 			v, err := ackToGo(L.Get(1))
 			if err != nil {
@@ -249,7 +366,7 @@ func (b *Binding) workload(ctx context.Context, d *emu.Device, ack func(any)) er
 			return 0
 		})
 	}
-	_, err := b.callCtx(ctx, b.Def.workload, b.cur, b.ackFn)
+	_, err := b.callCtx(ctx, b.runDef.workload, b.cur, b.ackFn)
 	return err
 }
 

@@ -106,21 +106,25 @@ func sweepRun(s *lua.State, L *glua.LState) int {
 	}
 	b := bind(s, L, ctx, true, def, cfg)
 	defer b.Close()
+	// Every run of the workload (and, without a program, every check)
+	// starts from the state sweep.run found, and sweep.run leaves the state
+	// as it found it: a rollback to a checkpoint taken here, when the state
+	// can take one (not inside a coroutine, nor inside another checkpoint).
+	b.mode = runsShared
+	if L == s.L && !s.L.HasCheckpoint() && s.Checkpoint() == nil {
+		b.mode = runsRollback
+		b.isolated = true
+		defer func() {
+			_ = s.Rollback()
+			s.DropCheckpoint()
+		}()
+	}
 	if s.Program() == nil {
 		// No compiled program (REPL, DoString): the checks run in this
-		// state, one at a time.
+		// state, one at a time, each after a rollback.
 		b.Sweep.CheckContextFactory = nil
 		b.Sweep.CheckFactory = b.mainCheckFactory
 		jobs = 1
-		// Isolate the checks by rolling this state back to how sweep.run
-		// found it before each check (and at the end), when it can be.
-		if L == s.L && s.Checkpoint() == nil {
-			b.isolated = true
-			defer func() {
-				_ = s.Rollback()
-				s.DropCheckpoint()
-			}()
-		}
 	}
 
 	if only != "" {
@@ -168,9 +172,7 @@ func sweepRun(s *lua.State, L *glua.LState) int {
 		}
 	}
 	t := resultTable(L, res, b)
-	if s.Program() == nil {
-		t.RawSetString("isolated", glua.LBool(b.isolated))
-	}
+	t.RawSetString("isolated", glua.LBool(b.isolated))
 	if vr != nil {
 		t.RawSetString("verify", verifyTable(L, vr))
 		if !vr.OK() {

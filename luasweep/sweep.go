@@ -51,6 +51,10 @@ type sweepSet struct {
 	inCheck bool
 	// badDef is the text of the last sweep.define error raised.
 	badDef string
+	// runCheckpoint: the state holds the checkpoint every run of its sweeps
+	// starts from (taken by the first Bind); runCheckpointTried: the first
+	// Bind tried to take it.
+	runCheckpoint, runCheckpointTried bool
 	// devices are the devices device factories returned (weakly held).
 	devices map[weak.Pointer[emu.Device]]struct{}
 }

@@ -432,7 +432,7 @@ func TestSweepWorkloadErrors(t *testing.T) {
 			`t.lua:2: sweep.run("w"): workload: t.lua:1: no flash`},
 		{"device returns nothing", `device = function() end, workload = function() end, check = function() end`,
 			`t.lua:2: sweep.run("w"): device: t.lua:1: device() returned nil, want a device (flash.nor{...}, flash.chip(...))`},
-		{"device reused", `device = function() D = D or flash.nor{size = 8192, sector = 4096}; return D end,
+		{"device reused", `device = (function() local d = flash.nor{size = 8192, sector = 4096}; return function() return d end end)(),
   workload = function(dev) assert(dev:write(0, "\0")) end, check = function() end`, ""},
 		{"setup raises", `device = ` + sweepDevice + `, setup = function() error("setup broke") end, workload = function() end, check = function() end`,
 			`t.lua:2: sweep.run("w"): setup: t.lua:1: setup broke`},
@@ -442,8 +442,9 @@ func TestSweepWorkloadErrors(t *testing.T) {
 			src := "sweep.define('w', {" + tc.spec + "})\nsweep.run('w')\nsweep.run('w', {only = 'w:0a:1'})"
 			_, err := runLua(t, lua.Options{}, src)
 			if tc.want == "" {
-				// The engine makes a device per run: a reused one is refused
-				// on the replay.
+				// The engine makes a device per run: a reused one (here made at
+				// the top level, which the rollback before each run does not
+				// remake) is refused on the replay.
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), "device() returned a device it returned before")
 				return
