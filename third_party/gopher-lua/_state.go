@@ -1398,7 +1398,10 @@ func (ls *LState) Remove(index int) {
 /* object allocation {{{ */
 
 func (ls *LState) NewTable() *LTable {
-	return ls.newTable(defaultArrayCap, defaultHashCap)
+	// PATCH(speed): no eager array part of 32 and hash map of 32 (v1.1.2):
+	// the array part is made on the first append, the hash part starts as
+	// the small slice.
+	return ls.newTable(0, 0)
 }
 
 func (ls *LState) CreateTable(acap, hcap int) *LTable {

@@ -93,6 +93,7 @@ type tableSave struct {
 	strdict   map[string]LValue
 	keys      []LValue
 	k2i       map[LValue]int
+	hkv       []tableKV // PATCH(speed)
 }
 
 type upvalSave struct {
@@ -141,6 +142,10 @@ func (j *journal) saveTable(tb *LTable) {
 	}
 	if tb.k2i != nil {
 		s.k2i = maps.Clone(tb.k2i)
+	}
+	if tb.hkv != nil {
+		s.hkv = make([]tableKV, len(tb.hkv), cap(tb.hkv))
+		copy(s.hkv, tb.hkv)
 	}
 	j.tables = append(j.tables, s)
 }
@@ -255,7 +260,7 @@ func (ls *LState) Rollback() error {
 	for i := len(j.tables) - 1; i >= 0; i-- {
 		s := &j.tables[i]
 		tb := s.tb
-		tb.Metatable, tb.array, tb.dict, tb.strdict, tb.keys, tb.k2i = s.metatable, s.array, s.dict, s.strdict, s.keys, s.k2i
+		tb.Metatable, tb.array, tb.dict, tb.strdict, tb.keys, tb.k2i, tb.hkv = s.metatable, s.array, s.dict, s.strdict, s.keys, s.k2i, s.hkv
 	}
 	for i := len(j.upvals) - 1; i >= 0; i-- {
 		s := &j.upvals[i]

@@ -1,8 +1,13 @@
 package lua
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
+	"time"
 )
 
 // PATCH(speed) tests: allocations of string-keyed table writes.
@@ -17,16 +22,16 @@ func TestPatchSpeedStringKeyAllocs(t *testing.T) {
 		t.Errorf("updating an existing string key: %v allocs, want 0", n)
 	}
 	keys := []LValue{LString("sector"), LString("sector_off"), LString("elem_off"), LString("data_off"), LString("area_off"), LString("len"), LString("data")}
-	// A 7-field record with pre-boxed keys: the table, its hash map (with
-	// its group) and the key order (slice, map with its group).
+	// A 7-field record with pre-boxed keys: the table and its small hash
+	// part (one slice of 7 key/value pairs), no map.
 	n := testing.AllocsPerRun(100, func() {
 		r := L.CreateTable(0, len(keys))
 		for _, k := range keys {
 			r.RawSetH(k, v)
 		}
 	})
-	if n > 6 {
-		t.Errorf("a 7-field record with pre-boxed keys: %v allocs, want <= 6", n)
+	if n > 2 {
+		t.Errorf("a 7-field record with pre-boxed keys: %v allocs, want <= 2", n)
 	}
 	// Order and deletion semantics are those of v1.1.2: a key deleted and
 	// set again keeps its place in the traversal order.
@@ -129,5 +134,118 @@ func TestPatchSpeedLibraryNumbersDoNotAllocateEach(t *testing.T) {
 	})
 	if n > 500 { // v1.1.2: one allocation per library result, ~2,000
 		t.Errorf("1000 iterations of math.floor and string.byte: %v allocs", n)
+	}
+}
+
+// TestPatchSpeedSmallTablesMatchTheModel: a table's hash part lives in a
+// slice up to smallHash keys and in maps beyond; whichever it is in, every
+// operation reads what a plain model (a map plus insertion order) says, and
+// next() visits exactly the live keys, each once, in insertion order. Random
+// programs of sets, deletes and re-sets over string, number, boolean and
+// table keys, with a printed seed (PATCH_SPEED_SEED replays one).
+func TestPatchSpeedSmallTablesMatchTheModel(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	if v, err := strconv.ParseUint(os.Getenv("PATCH_SPEED_SEED"), 10, 64); err == nil {
+		seed = v
+	}
+	t.Logf("seed=%d (replay with PATCH_SPEED_SEED=%d)", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, 7))
+	L := NewState()
+	defer L.Close()
+	tabKeys := []LValue{L.NewTable(), L.NewTable()}
+	key := func() LValue {
+		switch rng.IntN(5) {
+		case 0, 1:
+			return LString(fmt.Sprintf("k%d", rng.IntN(10)))
+		case 2:
+			return LNumber(rng.IntN(10) - 1) // 0 and -1: hash; 1.. may join the array
+		case 3:
+			return LNumber(float64(rng.IntN(3)) + 0.5)
+		}
+		if rng.IntN(2) == 0 {
+			return LTrue
+		}
+		return tabKeys[rng.IntN(len(tabKeys))]
+	}
+	for prog := 0; prog < 2000; prog++ {
+		tb := L.NewTable()
+		if !tb.small() {
+			t.Fatal("a new table's hash part is not the small slice")
+		}
+		model := map[LValue]LValue{}
+		for op := 0; op < 1+rng.IntN(60); op++ {
+			k := key()
+			var v LValue = LNumber(rng.IntN(1000))
+			if rng.IntN(4) == 0 {
+				v = LNil
+			}
+			if s, ok := k.(LString); ok && rng.IntN(2) == 0 {
+				tb.RawSetString(string(s), v)
+			} else {
+				tb.RawSet(k, v)
+			}
+			if v == LNil {
+				delete(model, k)
+			} else {
+				model[k] = v
+			}
+			for mk, mv := range model {
+				if got := tb.RawGet(mk); got != mv {
+					t.Fatalf("seed %d program %d op %d: RawGet(%v) = %v, want %v (small=%v)", seed, prog, op, mk, got, mv, tb.small())
+				}
+				if s, ok := mk.(LString); ok && tb.RawGetString(string(s)) != mv {
+					t.Fatalf("seed %d program %d: RawGetString(%v) differs", seed, prog, mk)
+				}
+			}
+			if got := tb.RawGet(LString("absent")); got != LNil {
+				t.Fatalf("seed %d program %d: absent key reads %v", seed, prog, got)
+			}
+			seen := map[LValue]bool{}
+			for k, v := tb.Next(LNil); k != LNil; k, v = tb.Next(k) {
+				if seen[k] {
+					t.Fatalf("seed %d program %d op %d: next() visits %v twice", seed, prog, op, k)
+				}
+				seen[k] = true
+				if model[k] != v {
+					t.Fatalf("seed %d program %d op %d: next() gives %v = %v, model %v", seed, prog, op, k, v, model[k])
+				}
+			}
+			if len(seen) != len(model) {
+				t.Fatalf("seed %d program %d op %d: next() visits %d keys, model has %d", seed, prog, op, len(seen), len(model))
+			}
+			n := 0
+			tb.ForEach(func(LValue, LValue) { n++ })
+			if n != len(model) {
+				t.Fatalf("seed %d program %d: ForEach visits %d keys, model has %d", seed, prog, n, len(model))
+			}
+		}
+	}
+}
+
+// TestPatchSpeedSmallTableOrder: string keys keep insertion order across
+// the move from the slice to the maps, and clearing fields during a
+// traversal goes on, in both forms.
+func TestPatchSpeedSmallTableOrder(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	for _, n := range []int{smallHash - 1, smallHash, smallHash + 1, 3 * smallHash} {
+		tb := L.NewTable()
+		for i := 0; i < n; i++ {
+			tb.RawSetString(fmt.Sprintf("f%02d", i), LNumber(i))
+		}
+		i := 0
+		for k, v := tb.Next(LNil); k != LNil; k, v = tb.Next(k) {
+			if want := fmt.Sprintf("f%02d", i); k.String() != want || v != LNumber(i) {
+				t.Fatalf("%d keys: position %d is %v = %v, want %s", n, i, k, v, want)
+			}
+			tb.RawSet(k, LNil) // clearing during the traversal
+			i++
+		}
+		if i != n {
+			t.Fatalf("%d keys: traversal visited %d", n, i)
+		}
+		if k, _ := tb.Next(LNil); k != LNil {
+			t.Fatalf("%d keys: %v left after clearing", n, k)
+		}
 	}
 }

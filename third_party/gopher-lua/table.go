@@ -47,10 +47,110 @@ func newLTable(acap int, hcap int) *LTable {
 	if acap != 0 {
 		tb.array = make([]LValue, 0, acap)
 	}
-	if hcap != 0 {
+	if hcap > smallHash {
 		tb.strdict = make(map[string]LValue, hcap)
+	} else if hcap > 0 {
+		tb.hkv = make([]tableKV, 0, hcap) // PATCH(speed)
 	}
 	return tb
+}
+
+// tableKV is one entry of a small table's hash part. PATCH(speed).
+type tableKV struct{ key, value LValue }
+
+// smallHash is the most keys a table's hash part keeps in hkv before it
+// moves to maps. Records (an FCB entry, a result table, an options table)
+// fit: they cost one allocation instead of two maps and a key order, and a
+// scan of a few keys is as fast as hashing. PATCH(speed).
+const smallHash = 8
+
+// small reports whether the hash part is the hkv slice (no map made yet).
+// PATCH(speed).
+func (tb *LTable) small() bool { return tb.strdict == nil && tb.dict == nil }
+
+// smallFind returns the position of key in hkv, -1 if absent. PATCH(speed).
+func (tb *LTable) smallFind(key LValue) int {
+	for i := range tb.hkv {
+		if tb.hkv[i].key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// smallFindString is smallFind for a string key. PATCH(speed).
+func (tb *LTable) smallFindString(key string) int {
+	for i := range tb.hkv {
+		if ks, ok := tb.hkv[i].key.(LString); ok && string(ks) == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// smallGet returns the value of key in hkv (LNil if absent). PATCH(speed).
+func (tb *LTable) smallGet(key LValue) LValue {
+	if i := tb.smallFind(key); i >= 0 {
+		return tb.hkv[i].value
+	}
+	return LNil
+}
+
+// smallSet sets key in hkv; it reports false, having moved the hash part
+// to maps, when a new key does not fit. PATCH(speed).
+func (tb *LTable) smallSet(i int, key, value LValue) bool {
+	if i >= 0 {
+		tb.hkv[i].value = value
+		return true
+	}
+	if value == LNil {
+		return true
+	}
+	if len(tb.hkv) == smallHash {
+		// Drop deleted keys first (adding a key during a traversal is
+		// undefined in Lua, as for compactKeys).
+		live := tb.hkv[:0]
+		for _, kv := range tb.hkv {
+			if kv.value != LNil {
+				live = append(live, kv)
+			}
+		}
+		clear(tb.hkv[len(live):])
+		tb.hkv = live
+	}
+	if len(tb.hkv) < smallHash {
+		if tb.hkv == nil {
+			tb.hkv = make([]tableKV, 0, 4)
+		}
+		tb.hkv = append(tb.hkv, tableKV{key, value})
+		return true
+	}
+	tb.toMaps()
+	return false
+}
+
+// toMaps moves a small hash part into the maps and key order. PATCH(speed).
+func (tb *LTable) toMaps() {
+	kv := tb.hkv
+	tb.hkv = nil
+	tb.strdict = make(map[string]LValue, 2*smallHash)
+	tb.keys = make([]LValue, 0, 2*smallHash)
+	tb.k2i = make(map[LValue]int, 2*smallHash)
+	for _, e := range kv {
+		if e.value == LNil {
+			continue
+		}
+		if s, ok := e.key.(LString); ok {
+			tb.strdict[string(s)] = e.value
+		} else {
+			if tb.dict == nil {
+				tb.dict = make(map[LValue]LValue)
+			}
+			tb.dict[e.key] = e.value
+		}
+		tb.k2i[e.key] = len(tb.keys)
+		tb.keys = append(tb.keys, e.key)
+	}
 }
 
 // Len returns length of this LTable without using __len.
@@ -96,6 +196,17 @@ func (tb *LTable) Append(value LValue) {
 // hash part, so a sequence filled out of order ends up in the array.
 // PATCH(tables).
 func (tb *LTable) migrate() {
+	if tb.small() {
+		for len(tb.hkv) > 0 { // PATCH(speed)
+			i := tb.smallFind(LNumber(len(tb.array) + 1))
+			if i < 0 || tb.hkv[i].value == LNil {
+				return
+			}
+			tb.array = append(tb.array, tb.hkv[i].value)
+			tb.hkv[i].value = LNil
+		}
+		return
+	}
 	if len(tb.dict) == 0 {
 		return
 	}
@@ -184,6 +295,8 @@ func (tb *LTable) setArrayOrHash(key int, value LValue) {
 		if value == LNil {
 			if tb.dict != nil {
 				delete(tb.dict, LNumber(key))
+			} else if i := tb.smallFind(LNumber(key)); i >= 0 {
+				tb.hkv[i].value = LNil // PATCH(speed)
 			}
 			return
 		}
@@ -233,6 +346,11 @@ func (tb *LTable) MaxN() int {
 	}
 	for k, v := range tb.dict {
 		if kv, ok := k.(LNumber); ok && v != LNil && isInteger(kv) && kv > LNumber(max) && kv < LNumber(MaxArrayIndex) {
+			max = int(kv)
+		}
+	}
+	for _, e := range tb.hkv { // PATCH(speed)
+		if kv, ok := e.key.(LNumber); ok && e.value != LNil && isInteger(kv) && kv > LNumber(max) && kv < LNumber(MaxArrayIndex) {
 			max = int(kv)
 		}
 	}
@@ -308,7 +426,16 @@ func (tb *LTable) RawSetString(key string, value LValue) {
 // key again. PATCH(speed): hosts that fill many tables with the same field
 // names pass pre-boxed keys to RawSetH and allocate nothing per key.
 func (tb *LTable) rawSetString(key string, boxed LValue, value LValue) {
-	tb.touch() // PATCH(checkpoint)
+	tb.touch()      // PATCH(checkpoint)
+	if tb.small() { // PATCH(speed)
+		i := tb.smallFindString(key)
+		if i < 0 && value != LNil && boxed == nil {
+			boxed = LString(key)
+		}
+		if tb.smallSet(i, boxed, value) {
+			return
+		}
+	}
 	if value == LNil {
 		if tb.strdict != nil {
 			// The key stays in keys/k2i so that a traversal that clears
@@ -351,7 +478,10 @@ func (tb *LTable) RawSetH(key LValue, value LValue) {
 		tb.rawSetString(string(s), key, value) // PATCH(speed): key is boxed already
 		return
 	}
-	tb.touch() // PATCH(checkpoint)
+	tb.touch()                                                    // PATCH(checkpoint)
+	if tb.small() && tb.smallSet(tb.smallFind(key), key, value) { // PATCH(speed)
+		return
+	}
 	if value == LNil {
 		if tb.dict != nil {
 			delete(tb.dict, key)
@@ -381,6 +511,9 @@ func (tb *LTable) RawGet(key LValue) LValue {
 		}
 	case LString:
 		if tb.strdict == nil {
+			if tb.dict == nil {
+				return tb.smallGet(key) // PATCH(speed)
+			}
 			return LNil
 		}
 		if ret, ok := tb.strdict[string(v)]; ok {
@@ -389,6 +522,9 @@ func (tb *LTable) RawGet(key LValue) LValue {
 		return LNil
 	}
 	if tb.dict == nil {
+		if tb.strdict == nil {
+			return tb.smallGet(key) // PATCH(speed)
+		}
 		return LNil
 	}
 	if v, ok := tb.dict[key]; ok {
@@ -403,6 +539,9 @@ func (tb *LTable) RawGetInt(key int) LValue {
 	if index >= len(tb.array) || index < 0 {
 		// PATCH(tables): integer keys beyond the array part live in the hash part.
 		if tb.dict == nil {
+			if tb.strdict == nil {
+				return tb.smallGet(LNumber(key)) // PATCH(speed)
+			}
 			return LNil
 		}
 		if v, ok := tb.dict[LNumber(key)]; ok {
@@ -415,6 +554,9 @@ func (tb *LTable) RawGetInt(key int) LValue {
 
 // RawGet returns an LValue associated with a given key without __index metamethod.
 func (tb *LTable) RawGetH(key LValue) LValue {
+	if tb.small() {
+		return tb.smallGet(key) // PATCH(speed)
+	}
 	if s, sok := key.(LString); sok {
 		if tb.strdict == nil {
 			return LNil
@@ -436,6 +578,11 @@ func (tb *LTable) RawGetH(key LValue) LValue {
 // RawGetString returns an LValue associated with a given key without __index metamethod.
 func (tb *LTable) RawGetString(key string) LValue {
 	if tb.strdict == nil {
+		if tb.dict == nil { // PATCH(speed)
+			if i := tb.smallFindString(key); i >= 0 {
+				return tb.hkv[i].value
+			}
+		}
 		return LNil
 	}
 	if v, vok := tb.strdict[string(key)]; vok {
@@ -451,6 +598,11 @@ func (tb *LTable) ForEach(cb func(LValue, LValue)) {
 			if v != LNil {
 				cb(LNumber(i+1), v)
 			}
+		}
+	}
+	for _, e := range tb.hkv { // PATCH(speed)
+		if e.value != LNil {
+			cb(e.key, e.value)
 		}
 	}
 	if tb.strdict != nil {
@@ -486,6 +638,11 @@ func (tb *LTable) Next(key LValue) (LValue, LValue) {
 				return LNumber(index + 1), v
 			}
 		}
+		for _, e := range tb.hkv { // PATCH(speed)
+			if e.value != LNil {
+				return e.key, e.value
+			}
+		}
 		for _, k := range tb.keys {
 			if v := tb.RawGetH(k); v != LNil {
 				return k, v
@@ -494,6 +651,14 @@ func (tb *LTable) Next(key LValue) (LValue, LValue) {
 		return LNil, LNil
 	}
 
+	if tb.small() { // PATCH(speed)
+		for i := tb.smallFind(key) + 1; i < len(tb.hkv); i++ {
+			if e := tb.hkv[i]; e.value != LNil {
+				return e.key, e.value
+			}
+		}
+		return LNil, LNil
+	}
 	for i := tb.k2i[key] + 1; i < len(tb.keys); i++ {
 		key := tb.keys[i]
 		if v := tb.RawGetH(key); v != LNil {

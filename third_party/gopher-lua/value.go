@@ -148,6 +148,12 @@ type LTable struct {
 	strdict map[string]LValue
 	keys    []LValue
 	k2i     map[LValue]int
+	// hkv is the hash part of a small table (PATCH(speed)): while it holds
+	// at most smallHash keys and neither map exists, keys and values live
+	// here in insertion order (a deleted key keeps its place with LNil)
+	// and lookups scan it; the maps, keys and k2i are made when it grows
+	// past that.
+	hkv []tableKV
 
 	js jstamp // PATCH(checkpoint)
 }
