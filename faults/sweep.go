@@ -139,6 +139,12 @@ type Sweep struct {
 	// a context (see CheckContextFunc).
 	CheckContext        CheckContextFunc
 	CheckContextFactory func(worker int) (CheckContextFunc, error)
+	// Serial says the check and the workload share state that is not safe
+	// for concurrent use (a Lua state without a program to make worker
+	// states from): no check runs while a workload runs. Run's phases
+	// never overlap anyway (use one job); Verify then replays the branches
+	// one at a time on the calling goroutine.
+	Serial bool
 	// Cuts is the cut schedule (default op).
 	Cuts Cuts
 	// Depth is how many nested cuts a branch has: 1 cuts the workload, 2 also

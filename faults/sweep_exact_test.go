@@ -8,7 +8,9 @@ import (
 	"hash/crc32"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -322,4 +324,47 @@ func TestVerifyNamesDisagreements(t *testing.T) {
 	assert.Equal(t, "fail", d.Sweep)
 	assert.NotEmpty(t, d.ID)
 	assert.Contains(t, d.SweepError, "left over")
+}
+
+// TestVerifySerialNeverOverlaps: a sweep whose check shares the workload's
+// state (Serial, as a Lua state without a program) is verified one replay
+// at a time: no check runs while a workload replay runs. Without Serial,
+// Verify's workers check earlier replays while the calling goroutine runs
+// the next workload, which corrupted a shared Lua state (the REPL's
+// sweep.run{verify=true} reported false disagreements).
+func TestVerifySerialNeverOverlaps(t *testing.T) {
+	for _, serial := range []bool{true, false} {
+		var busy, overlaps atomic.Int64
+		enter := func() {
+			if busy.Add(1) > 1 {
+				overlaps.Add(1)
+			}
+		}
+		s := logSweep("serial", 12, false)
+		work := s.Workload
+		s.Workload = func(d *emu.Device, ack func(any)) error {
+			enter()
+			defer busy.Add(-1)
+			time.Sleep(200 * time.Microsecond)
+			return work(d, ack)
+		}
+		s.Check = func(d *emu.Device, acked []any) error {
+			enter()
+			defer busy.Add(-1)
+			time.Sleep(200 * time.Microsecond)
+			return checkAcked(d, acked)
+		}
+		s.Serial = serial
+		vr, err := faults.Verify(context.Background(), s, faults.Options{Jobs: 1}, faults.VerifyOptions{})
+		require.NoError(t, err)
+		require.True(t, vr.OK())
+		require.Greater(t, vr.Replayed, 20)
+		if serial {
+			assert.Zero(t, overlaps.Load(), "Serial: a check ran during a workload")
+		} else {
+			// The control: the same sweep without Serial does overlap, so
+			// the assertion above can fail.
+			assert.NotZero(t, overlaps.Load(), "without Serial the replays should overlap")
+		}
+	}
 }

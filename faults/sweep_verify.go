@@ -170,6 +170,27 @@ func Verify(ctx context.Context, s *Sweep, o Options, vo VerifyOptions) (*Verify
 		report(false)
 	}
 
+	if s.Serial {
+		// The check shares the workload's state: each replay (workload,
+		// then check) runs to its end before the next starts.
+		nw = 0
+	}
+	// runJob replays job i's checks on worker w.
+	runJob := func(w, i int) {
+		j := jobs[i]
+		// A fresh check per replay, as a lone replay makes: a check that
+		// leaks state between calls shows up here.
+		ck := &checker{s: s, worker: w, timeout: o.CheckTimeout}
+		if j.startErr != nil {
+			compare(i, j, nil, j.startErr)
+			return
+		}
+		rep, err := j.start.finish(ctx, s, j.sched, ro, ck)
+		if err != nil && ctx.Err() != nil {
+			return
+		}
+		compare(i, j, rep, err)
+	}
 	ch := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < min(nw, max(len(jobs), 1)); w++ {
@@ -177,19 +198,7 @@ func Verify(ctx context.Context, s *Sweep, o Options, vo VerifyOptions) (*Verify
 		go func(w int) {
 			defer wg.Done()
 			for i := range ch {
-				j := jobs[i]
-				// A fresh check per replay, as a lone replay makes: a
-				// check that leaks state between calls shows up here.
-				ck := &checker{s: s, worker: w, timeout: o.CheckTimeout}
-				if j.startErr != nil {
-					compare(i, j, nil, j.startErr)
-					continue
-				}
-				rep, err := j.start.finish(ctx, s, j.sched, ro, ck)
-				if err != nil && ctx.Err() != nil {
-					continue
-				}
-				compare(i, j, rep, err)
+				runJob(w, i)
 			}
 		}(w)
 	}
@@ -208,6 +217,10 @@ func Verify(ctx context.Context, s *Sweep, o Options, vo VerifyOptions) (*Verify
 			starts[c], errs[c] = st, err
 		}
 		j.start, j.startErr = st, err
+		if nw == 0 {
+			runJob(0, i)
+			continue
+		}
 		ch <- i
 	}
 	close(ch)

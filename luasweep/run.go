@@ -124,6 +124,7 @@ func sweepRun(s *lua.State, L *glua.LState) int {
 		// state, one at a time, each after a rollback.
 		b.Sweep.CheckContextFactory = nil
 		b.Sweep.CheckFactory = b.mainCheckFactory
+		b.Sweep.Serial = true
 		jobs = 1
 	}
 
