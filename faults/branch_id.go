@@ -2,6 +2,7 @@ package faults
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -22,9 +23,12 @@ const (
 	// AtTime ("t150000"): at AtNs of simulated time since the run started,
 	// inside whatever operation spans that instant.
 	AtTime CutKind = CutKind(cutTime)
+	// AtEnd ("end"): after the workload returned, every operation done and
+	// every value acknowledged; only as a branch's first cut.
+	AtEnd CutKind = CutKind(cutEnd)
 )
 
-// String names the kind: "before", "after", "inside" or "time".
+// String names the kind: "before", "after", "inside", "time" or "end".
 func (k CutKind) String() string {
 	switch k {
 	case BeforeOp:
@@ -35,6 +39,8 @@ func (k CutKind) String() string {
 		return "inside"
 	case AtTime:
 		return "time"
+	case AtEnd:
+		return "end"
 	}
 	return "?"
 }
@@ -75,11 +81,16 @@ func ParseCutToken(s string) (CutToken, error) {
 // FirstOp returns the index of the operation the cut lands on (before,
 // after or inside it). For an AtTime cut it asks opAt, which maps a time
 // since the run started to the operation running (or next to run) then;
-// with a nil opAt it returns -1.
+// with a nil opAt it returns -1. An AtEnd cut lands after the last
+// operation: opAt of the largest time (-1 with a nil opAt).
 func (c CutToken) FirstOp(opAt func(ns int64) int) int {
-	if c.Kind == AtTime {
+	switch c.Kind {
+	case AtTime, AtEnd:
 		if opAt == nil {
 			return -1
+		}
+		if c.Kind == AtEnd {
+			return opAt(math.MaxInt64)
 		}
 		return opAt(c.AtNs)
 	}
@@ -111,6 +122,9 @@ const (
 // cut's operation are NotCut here: a caller walking a trace marks
 // everything after the first cut placement as past the cut.
 func (c CutToken) Place(mut int, startNs, durNs int64) CutPlace {
+	if c.Kind == AtEnd {
+		return NotCut // the whole run happened
+	}
 	if c.Kind == AtTime {
 		switch {
 		case startNs >= c.AtNs:

@@ -68,7 +68,10 @@
 // it, describes the torn variants inside it (computed later, in the workers,
 // from the pre-operation snapshot) and snapshots after it (the clock past
 // the completed operation), each with the number of values acknowledged so
-// far. Every branch's state is then booted: turned into exactly the state
+// far, and one last cut after the workload returned ("end": every value
+// acknowledged, so a value the workload acknowledged but kept in RAM is
+// found lost there — no cut during the run sees that acknowledgement).
+// Every branch's state is then booted: turned into exactly the state
 // its check's device starts from (see below), hashed (emu StateKey) and
 // deduplicated by (state key, ack count) in branch order; the checks run
 // from the unique branches on Options.Jobs workers that share the immutable

@@ -54,7 +54,7 @@ func ExampleRun() {
 	rep, _ := faults.Replay(s, res.Failures[0].ID, faults.ReplayOptions{})
 	fmt.Println("replay:", rep.Err)
 	// Output:
-	// 6 ops, 12 branches, 10 unique, 3 failed
+	// 6 ops, 13 branches, 10 unique, 3 failed
 	// ack_too_early:1b:7 -> value 0 acked but not committed
 	// ack_too_early:3b:7 -> value 1 acked but not committed
 	// ack_too_early:5b:7 -> value 2 acked but not committed
@@ -110,5 +110,5 @@ func ExampleVerify() {
 	}
 	fmt.Printf("%d branches replayed, %d disagree, sweep ok: %v\n", vr.Replayed, len(vr.Disagreements), vr.Sweep.OK())
 	// Output:
-	// 6 branches replayed, 0 disagree, sweep ok: true
+	// 7 branches replayed, 0 disagree, sweep ok: true
 }

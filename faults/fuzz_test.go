@@ -42,7 +42,7 @@ func FuzzParsePlan(f *testing.F) {
 // byte for byte.
 func FuzzParseBranchID(f *testing.F) {
 	for _, s := range []string{"log:12b:1", "a:b:41a/3u0v2:7", "x:t150000:0", "x:1u:1", ":::", "x:0a/0a/0a:18446744073709551615",
-		"fcb_append:41a/3u0:1", "kv_pingpong:15u0v2/1b:1", "x:007b:1", "x:t+5:1", "x:1u2v0:1"} {
+		"fcb_append:41a/3u0:1", "kv_pingpong:15u0v2/1b:1", "x:007b:1", "x:t+5:1", "x:1u2v0:1", "x:end:1", "x:end/0a:2", "x:endx:1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -297,7 +297,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 	e.setPhase(1, "record", 0)
 	var rec *recorder
 	t0 := time.Now()
-	_, acked, err := runWorkload(ctx, s, o.CheckTimeout, func(d *emu.Device, acked *[]any) emu.Hook {
+	wd, acked, err := runWorkload(ctx, s, o.CheckTimeout, func(d *emu.Device, acked *[]any) emu.Hook {
 		e.inf = infoOf(d)
 		rec = newRecorder(&e.engineCfg, nil, s.Seed, 1, func() int { return len(*acked) }, d.Now())
 		return rec
@@ -308,6 +308,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	rec.end(wd) // the cut after the workload returned, with every ack
 	res.RecordNs = time.Since(t0).Nanoseconds()
 	res.WorkloadOps = rec.mut
 	res.Acked = len(acked)

@@ -139,7 +139,7 @@ func TestSweepDedupKeepsProgramCountsApart(t *testing.T) {
 		Seed: 1,
 	}
 	v := requireExact(t, s)
-	assert.Equal(t, []string{"cnt:0a:1", "cnt:1a:1", "cnt:1b:1"}, failing(v))
+	assert.Equal(t, []string{"cnt:0a:1", "cnt:1a:1", "cnt:1b:1", "cnt:end:1"}, failing(v))
 	rep, err := faults.Replay(s, "cnt:0a:1", faults.ReplayOptions{})
 	require.NoError(t, err)
 	assert.ErrorIs(t, rep.Err, emu.ErrProgramLimit)
@@ -164,7 +164,7 @@ func TestSweepDedupKeepsNANDPageStateApart(t *testing.T) {
 		Seed: 1,
 	}
 	v := requireExact(t, s)
-	assert.Equal(t, []string{"nop:0a:1", "nop:1a:1", "nop:1b:1"}, failing(v))
+	assert.Equal(t, []string{"nop:0a:1", "nop:1a:1", "nop:1b:1", "nop:end:1"}, failing(v))
 }
 
 func fill512(v byte) []byte {
@@ -367,4 +367,53 @@ func TestVerifySerialNeverOverlaps(t *testing.T) {
 			assert.NotZero(t, overlaps.Load(), "without Serial the replays should overlap")
 		}
 	}
+}
+
+// TestSweepEndCutCatchesAckAfterLastOp: a value acknowledged after the
+// workload's last flash operation (kept in RAM, never written) is lost if
+// power dies once the workload returned. Before the "end" cut no branch saw
+// that acknowledgement: every cut during the run has fewer acks, so the
+// sweep passed a log that loses acknowledged data.
+func TestSweepEndCutCatchesAckAfterLastOp(t *testing.T) {
+	s := &faults.Sweep{
+		Name: "ram",
+		Device: func() (*emu.Device, error) {
+			return emu.New(emu.Config{Kind: emu.NOR, Size: 8192, EraseUnit: 4096, WriteBlock: 1, EraseValue: 0xff})
+		},
+		Workload: func(d *emu.Device, ack func(any)) error {
+			if err := d.Program(0, []byte{0}); err != nil {
+				return err
+			}
+			ack(0)
+			ack(1) // BUG: "written" to a RAM buffer only
+			return nil
+		},
+		Check: func(d *emu.Device, acked []any) error {
+			b := make([]byte, 2)
+			if err := d.Read(0, b); err != nil {
+				return err
+			}
+			for _, v := range acked {
+				if i := v.(int); b[i] != 0 {
+					return fmt.Errorf("acknowledged value %d is not on flash", i)
+				}
+			}
+			return nil
+		},
+		Seed: 3,
+	}
+	vr, err := faults.Verify(context.Background(), s, faults.Options{Jobs: 2}, faults.VerifyOptions{})
+	require.NoError(t, err)
+	require.True(t, vr.OK(), "%+v", vr.Disagreements)
+	require.Len(t, vr.Sweep.Failures, 1)
+	f := vr.Sweep.Failures[0]
+	assert.Equal(t, "ram:end:3", f.ID)
+	assert.Equal(t, 2, f.Acked)
+	assert.Equal(t, "acknowledged value 1 is not on flash", f.Error)
+	rep, err := faults.Replay(s, f.ID, faults.ReplayOptions{})
+	require.NoError(t, err)
+	assert.EqualError(t, rep.Err, f.Error)
+	// "end" is the workload's cut: it cannot name a recovery's.
+	_, err = faults.Replay(s, "ram:0a/end:3", faults.ReplayOptions{})
+	assert.ErrorIs(t, err, faults.ErrBadID)
 }

@@ -16,6 +16,8 @@ import (
 //	12u3     inside operation 12, unit 3 torn (variant 0)
 //	12u3v2   the same unit, variant 2 (bit-level and erase variants)
 //	t150000  at 150000 ns of simulated time since the run started
+//	end      after the workload returned: every operation done, every value
+//	         acknowledged (the first token only: the workload's last cut)
 //
 // e.g. "fcb_append:41a/3u0:1" is: cut after the workload's operation 41,
 // power on, cut the check's recovery inside its operation 3, power on, check.
@@ -35,6 +37,8 @@ func (c cut) String() string {
 		return s
 	case cutTime:
 		return "t" + strconv.FormatInt(c.t, 10)
+	case cutEnd:
+		return "end"
 	}
 	return "?"
 }
@@ -100,6 +104,9 @@ func leadingInt(s string) (int, string, bool) {
 }
 
 func parseCut(tok string) (cut, error) {
+	if tok == "end" {
+		return cut{kind: cutEnd}, nil
+	}
 	if rest, ok := strings.CutPrefix(tok, "t"); ok {
 		t, err := strconv.ParseInt(rest, 10, 64)
 		if err != nil || t < 0 {
@@ -131,5 +138,5 @@ func parseCut(tok string) (cut, error) {
 		}
 		return c, nil
 	}
-	return cut{}, fmt.Errorf("want b, a, u<unit>[v<variant>] or t<ns>")
+	return cut{}, fmt.Errorf("want b, a, u<unit>[v<variant>], t<ns> or end")
 }

@@ -15,6 +15,7 @@ const (
 	cutAfter                     // after the op completed, before the caller heard
 	cutUnit                      // inside the op: unit torn by a variant
 	cutTime                      // at a simulated instant
+	cutEnd                       // after the workload returned (depth 1 only)
 )
 
 // cut names one cut point of a run (the workload, or a check's recovery).
@@ -317,6 +318,16 @@ func (r *recorder) timeCuts(d *emu.Device, op *emu.Op) {
 		m := r.model(op.Kind)
 		unit, lf := r.inf.locate(d, r.rec(op), op.Dur, frac, m)
 		r.add(c, nil, &lazyTear{pre: r.snapBefore(d), op: r.rec(op), tr: tear{unit: unit, frac: lf, model: m}, at: T, hasAt: true})
+	}
+}
+
+// end records the workload's last cut: it returned, every operation done
+// and every value acknowledged, and then power was lost. Data the workload
+// acknowledged but kept in RAM (a write buffer never flushed) is lost
+// here, and only here: no cut during the run sees the later acks.
+func (r *recorder) end(d *emu.Device) {
+	if c := (cut{kind: cutEnd}); r.wanted(c) && r.stop == nil {
+		r.add(c, d.Snapshot(), nil)
 	}
 }
 

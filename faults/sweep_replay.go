@@ -121,13 +121,16 @@ func replayFirst(ctx context.Context, s *Sweep, c cut, o ReplayOptions) (*replay
 		return nil, badID(id, "time cut at %d ns", c.t)
 	}
 	rs := &replayStart{cfg: engineCfg{progM: s.ProgramModel, eraseM: s.EraseModel}}
-	_, acked, err := runWorkload(ctx, s, o.CheckTimeout, func(d *emu.Device, acked *[]any) emu.Hook {
+	var rec *recorder
+	d, acked, err := runWorkload(ctx, s, o.CheckTimeout, func(d *emu.Device, acked *[]any) emu.Hook {
 		rs.cfg.inf = infoOf(d)
-		return withTrace(o.Trace, recorderFor(rs.cfg, c, nil, s.Seed, 1, func() int { return len(*acked) }, d.Now(), &rs.p))
+		rec = recorderFor(rs.cfg, c, nil, s.Seed, 1, func() int { return len(*acked) }, d.Now(), &rs.p)
+		return withTrace(o.Trace, rec)
 	})
 	if err != nil {
 		return nil, err
 	}
+	rec.end(d)
 	if rs.p == nil {
 		return nil, badID(id, "the workload has no cut point %s", c)
 	}
@@ -205,6 +208,9 @@ func (rs *replayStart) finish(ctx context.Context, s *Sweep, sched []cut, o Repl
 			return res, nil
 		}
 		if next == nil {
+			if sched[level].kind == cutEnd {
+				return nil, badID(id, "end is the workload's last cut: a first token only")
+			}
 			return nil, badID(id, "the recovery at depth %d has no cut point %s", level+1, sched[level])
 		}
 		p = next

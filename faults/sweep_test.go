@@ -86,8 +86,9 @@ func TestSweepCorrectLogPassesEveryBranch(t *testing.T) {
 			assert.Equal(t, r.Branches, r.Unique+r.Deduped)
 			if c.Mode == faults.CutOp {
 				// before(k+1) is after(k) with the same acks unless an ack
-				// happened between them: dedup removes those.
-				assert.Equal(t, 2*r.WorkloadOps, r.Branches)
+				// happened between them: dedup removes those. Plus one: the
+				// cut after the workload returned.
+				assert.Equal(t, 2*r.WorkloadOps+1, r.Branches)
 				assert.Positive(t, r.Deduped)
 			}
 			if c.Mode == faults.CutUnit || c.Mode == faults.CutBit {
@@ -146,12 +147,17 @@ func TestSweepAckedContract(t *testing.T) {
 		require.NoError(t, err)
 		c := id.Cuts[0]
 		kinds[c.Kind]++
-		assert.Equal(t, c.Op, b.Acked, "branch %s: acked count", b.ID)
+		if c.Kind == faults.AtEnd {
+			assert.Equal(t, n, b.Acked, "branch %s: every value acked", b.ID)
+		} else {
+			assert.Equal(t, c.Op, b.Acked, "branch %s: acked count", b.ID)
+		}
 		assert.Equal(t, "pass", b.Verdict)
 	}
 	assert.Equal(t, n, kinds[faults.BeforeOp])
 	assert.Equal(t, n, kinds[faults.AfterOp])
 	assert.Equal(t, n*bodySize/4, kinds[faults.InsideOp], "one torn variant per 4-byte write unit")
+	assert.Equal(t, 1, kinds[faults.AtEnd], "one cut after the workload returned")
 }
 
 func TestSweepDeterministicAcrossJobsAndShards(t *testing.T) {

@@ -139,3 +139,46 @@ print("ok")
 	_, err = s.DoString(context.Background(), "repl", script)
 	require.NoError(t, err, "without a program (the REPL)")
 }
+
+// TestSweepFindsUnflushedStreamWrites: stream_flash buffers writes. A
+// workload that flushes every chunk before acknowledging it, except the
+// last (written without flush, acknowledged, then the workload returns),
+// loses that chunk if power dies after it returns. Only the "end" cut
+// (after the workload returned, every value acknowledged) sees that last
+// acknowledgement: the sweep used to pass it. Flushing the last chunk too
+// passes.
+func TestSweepFindsUnflushedStreamWrites(t *testing.T) {
+	script := `
+local function define(name, flush_last)
+  sweep.define(name, {
+    device = function() return flash.nor{size = 16384, sector = 4096, write_block = 4} end,
+    workload = function(dev, ack)
+      local sf = assert(streamflash.new(dev, {buf_len = 512}))
+      for i = 0, 2 do
+        assert(sf:write(string.rep(string.char(65 + i), 300), i < 2 or flush_last))
+        ack(i)
+      end
+    end,
+    check = function(dev, acked)
+      for _, i in ipairs(acked) do
+        if dev:read(300 * i, 300) ~= string.rep(string.char(65 + i), 300) then
+          error("chunk " .. i .. " acknowledged but not on flash", 0)
+        end
+      end
+    end,
+  })
+end
+define("lastbuffered", false)
+define("allflushed", true)
+local a = sweep.run("lastbuffered", {verify = true})
+print(a.ok, a.failed, a.failures[1] and a.failures[1].id, a.failures[1] and a.failures[1].error, a.verify.ok)
+local b = sweep.run("allflushed", {verify = true})
+print(b.ok, b.failed, b.verify.ok)
+`
+	out, err := runLua(t, lua.Options{}, script)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 2, out)
+	assert.Equal(t, "false\t1\tlastbuffered:end:1\tchunk 2 acknowledged but not on flash\ttrue", lines[0])
+	assert.Equal(t, "true\t0\ttrue", lines[1])
+}

@@ -143,9 +143,14 @@ func TestSweepAckedContractAtEveryCut(t *testing.T) {
 	res, err := faults.Run(context.Background(), b.Sweep, faults.Options{Jobs: 2, NoDedup: true})
 	require.NoError(t, err)
 	require.Equal(t, 6, res.WorkloadOps)
-	require.Equal(t, 12, res.Failed, "every branch reports")
+	require.Equal(t, 13, res.Failed, "every branch reports: before and after each op, and the end")
+	end := res.Failures[len(res.Failures)-1]
+	require.Equal(t, "contract:end:1", end.ID, "the cut after the workload returned")
+	assert.Equal(t, "acked=6 values=[0,1,2,3,4,5] written=6", end.Error, "every value acknowledged, every op done")
+	assert.Equal(t, 6, end.Acked)
+	assert.Equal(t, 5, b.FirstOp(end.ID), "the end lands after the last operation")
 	re := regexp.MustCompile(`^contract:(\d+)([ab]):1$`)
-	for _, f := range res.Failures {
+	for _, f := range res.Failures[:len(res.Failures)-1] {
 		m := re.FindStringSubmatch(f.ID)
 		require.NotNil(t, m, f.ID)
 		k, _ := strconv.Atoi(m[1])
@@ -275,7 +280,7 @@ sweep.define("early", {
 func TestSweepRunFindsBrokenLogAndReplays(t *testing.T) {
 	src := brokenLogScript + `
 local r = sweep.run("early", {list = true})
-assert(not r.ok and r.failed == 3 and r.workload_ops == 6 and r.branches == 12 and r.deduped == 2, r.failed)
+assert(not r.ok and r.failed == 3 and r.workload_ops == 6 and r.branches == 13 and r.deduped == 3, r.failed .. " " .. r.branches .. " " .. r.deduped)
 local ids = {}
 for _, f in ipairs(r.failures) do ids[#ids + 1] = f.id .. "@" .. f.op .. "=" .. f.error end
 print(table.concat(ids, "\n"))
@@ -299,7 +304,7 @@ print(table.concat(sweep.list(), ","))
 		"early:1b:7@1=t.lua:14: value 0 acked but not committed",
 		"early:3b:7@3=t.lua:14: value 1 acked but not committed",
 		"early:5b:7@5=t.lua:14: value 2 acked but not committed",
-		"12",
+		"13",
 		"false\tearly:3b:7\t2\t3\t1\tt.lua:14: value 1 acked but not committed",
 		"true\t2\tnil",
 	}, lines[:6])
@@ -483,6 +488,8 @@ for _, f in ipairs(r.failures) do print(f.id, f.op, f.error) end
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	require.NotEmpty(t, lines)
+	require.Equal(t, "t:end:1\t3\t4", lines[len(lines)-1], "the cut after the workload returned: after op 3, all 4 acked")
+	lines = lines[:len(lines)-1]
 	prevOp := -1
 	for _, l := range lines {
 		parts := strings.Split(l, "\t")
@@ -537,7 +544,7 @@ print(rep.ok, rep.failed_depth, rep.error)
 	assert.Equal(t, "true\t1\t1", lines[0])
 	assert.Equal(t, "false\t2\t2\t"+strconv.Itoa(len(lines)-3)+"\ttrue", lines[1])
 	for _, l := range lines[2 : len(lines)-1] {
-		assert.Regexp(t, `^boot:0[ab]/0a:1\t2\thalf-written boot record$`, l)
+		assert.Regexp(t, `^boot:(0[ab]|end)/0a:1\t2\thalf-written boot record$`, l)
 	}
 	assert.Equal(t, "false\t2\thalf-written boot record", lines[len(lines)-1])
 }
@@ -639,7 +646,7 @@ print(s.verify.replayed, s.verify.sample, s.verify.seed)
 print(pcall(sweep.run, "early", {verify = "yes"}))
 `)
 	require.NoError(t, err)
-	assert.Equal(t, "3\ttrue\t12\t0\tfalse\n3\t3\t5\n"+
+	assert.Equal(t, "3\ttrue\t13\t0\tfalse\n3\t3\t5\n"+
 		"false\tt.lua:24: bad argument #2 to 'run' (field 'verify': string, want true or a sample size)\n", out)
 }
 
