@@ -145,7 +145,7 @@ func convertError(ctx context.Context, err error) *Error {
 	var exit *exitRequest
 	switch {
 	case errors.As(err, &exit):
-		e.Where, e.Msg, e.Code, e.Kind = "", exit.Error(), exit.code, ErrExit
+		e.Where, e.Msg, e.Code, e.Kind = exit.where, exit.Error(), exit.code, ErrExit
 		return e
 	case errors.Is(err, ErrMemoryLimit):
 		var fe *glua.FatalError
@@ -202,6 +202,9 @@ var (
 // exitRequest is raised by os.exit(code) as a fatal error (pcall cannot
 // catch it): it unwinds the script and the host turns it into an exit
 // status instead of killing the process.
-type exitRequest struct{ code int }
+type exitRequest struct {
+	code  int
+	where string // file:line of the os.exit call
+}
 
-func (x *exitRequest) Error() string { return fmt.Sprintf("exit %d", x.code) }
+func (x *exitRequest) Error() string { return fmt.Sprintf("os.exit(%d)", x.code) }

@@ -194,6 +194,9 @@ func TestOsExitUnwinds(t *testing.T) {
 	require.ErrorAs(t, err, &le)
 	assert.ErrorIs(t, err, ErrExit)
 	assert.Equal(t, 7, le.Code)
+	// Where it exited, for a check or a test that calls os.exit: its
+	// verdict names the call.
+	assert.Equal(t, "t.lua:2: os.exit(7)", le.Error())
 	_, err = runLua(t, Options{}, "os.exit(false)")
 	require.ErrorAs(t, err, &le)
 	assert.Equal(t, 1, le.Code)

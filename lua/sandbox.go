@@ -154,7 +154,7 @@ func osExit(s *State, L *glua.LState) int {
 	case glua.LNumber:
 		code = int(v)
 	}
-	L.RaiseFatal(&exitRequest{code: code})
+	L.RaiseFatal(&exitRequest{code: code, where: callerWhere(L)})
 	return 0
 }
 
