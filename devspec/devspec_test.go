@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestOpenDevice(t *testing.T) {
+func TestOpen(t *testing.T) {
 	d, err := Open(Choice{})
 	require.NoError(t, err)
 	assert.Equal(t, int64(1<<20), d.Size())
