@@ -108,7 +108,9 @@
 // check: its verdict depends only on the device it is given and the
 // acknowledged values (a workload or check that keeps state between
 // calls, or reads the wall clock, breaks it; Options.CheckTimeout, being
-// wall-clock, is the one option that can). The Lua binding (luasweep)
+// wall-clock, is the one option that can, and so can a check's own
+// resource guard such as the Lua host's memory limit, which measures the
+// process's heap). The Lua binding (luasweep)
 // starts every run and every check from the same Lua state for this. Verify checks the invariant on
 // a sweep (every branch or a seeded sample); the package's tests check it
 // on random workloads (TestPropertySweepVerdictsEqualReplays). What makes
