@@ -77,10 +77,6 @@ type Binding struct {
 	// checkStates counts the check states made (tests: rollback reuses one
 	// per worker).
 	checkStates atomic.Int64
-	// isolated (sweep.run) is set when every run of the workload, and
-	// every check made in the defining state (no program), starts from a
-	// rollback to the state sweep.run found (mode runsRollback).
-	isolated bool
 }
 
 // Bind binds def (defined in s) to the engine. ctx bounds every Lua
@@ -113,6 +109,10 @@ func Bind(ctx context.Context, s *lua.State, def *Def, c Config) (*Binding, erro
 // runMode is how every run of a sweep's device factory, setup and workload
 // starts from the same Lua state.
 type runMode int
+
+// isolated reports that every run (and, without a program, every check in
+// the defining state) starts from a rollback: sweep.run's result field.
+func (b *Binding) isolated() bool { return b.mode == runsRollback }
 
 const (
 	// runsRollback: the defining state is rolled back to its checkpoint

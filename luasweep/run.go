@@ -113,7 +113,6 @@ func sweepRun(s *lua.State, L *glua.LState) int {
 	b.mode = runsShared
 	if L == s.L && !s.L.HasCheckpoint() && s.Checkpoint() == nil {
 		b.mode = runsRollback
-		b.isolated = true
 		defer func() {
 			_ = s.Rollback()
 			s.DropCheckpoint()
@@ -165,7 +164,7 @@ func sweepRun(s *lua.State, L *glua.LState) int {
 		}
 		a.Raise("sweep.run(%q): %s", name, sweepErrText(name, err))
 	}
-	if b.isolated {
+	if b.isolated() {
 		// The Lua state as sweep.run found it (the workload's and the
 		// last check's changes undone) before the result is built.
 		if err := s.Rollback(); err != nil {
@@ -173,7 +172,7 @@ func sweepRun(s *lua.State, L *glua.LState) int {
 		}
 	}
 	t := resultTable(L, res, b)
-	t.RawSetString("isolated", glua.LBool(b.isolated))
+	t.RawSetString("isolated", glua.LBool(b.isolated()))
 	if vr != nil {
 		t.RawSetString("verify", verifyTable(L, vr))
 		if !vr.OK() {
@@ -227,7 +226,7 @@ func sweepErrText(name string, err error) string {
 
 // mainCheckFactory runs the checks in the defining state itself (no
 // program to make worker states from); the sweep must run with one job.
-// When sweep.run could checkpoint the state (b.isolated), each check starts
+// When sweep.run could checkpoint the state (b.isolated()), each check starts
 // from the state sweep.run was called in.
 func (b *Binding) mainCheckFactory(worker int) (faults.CheckFunc, error) {
 	if worker != 0 {
@@ -237,7 +236,7 @@ func (b *Binding) mainCheckFactory(worker int) (faults.CheckFunc, error) {
 	L := b.L
 	return func(d *emu.Device, acked []any) error {
 		b.lastAcked.Store(int64(len(acked)))
-		if b.isolated {
+		if b.isolated() {
 			if err := b.main.Rollback(); err != nil {
 				return fmt.Errorf("%s: the check cannot start from the state sweep.run was called in (%v); run the sweep from a script file", b.Def.Where, err)
 			}
